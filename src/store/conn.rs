@@ -1,0 +1,258 @@
+//! One connection type for both backends, and the pool that hands it out.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+
+/// A connection to whichever backend `DATABASE_URL` names; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// Which backend a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DbConn {
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            DbConn::Sqlite(_) => BackendKind::Sqlite,
+            DbConn::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Runs `f` in a transaction that holds the write lock from its first statement.
+    ///
+    /// SQLite's default deferred transaction takes the write lock only at the first write and
+    /// fails at once with SQLITE_BUSY when another writer got there first (busy_timeout does
+    /// not apply to that upgrade); `BEGIN IMMEDIATE` queues behind the busy timeout instead.
+    pub fn write_transaction<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConn::Sqlite(inner) => {
+                AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            }
+            DbConn::Postgres(_) => DbConn::begin_transaction(self)?,
+        }
+        match f(self) {
+            Ok(value) => {
+                DbConn::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The original error matters more than a failed rollback, which leaves the
+                // connection marked broken so the pool discards it.
+                let _ = DbConn::rollback_transaction(self);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://PATH`, `sqlite:PATH`, `postgres://…` and `postgresql://…`.
+    ///
+    /// The scheme decides the backend: trying backends in turn would let a mistyped PostgreSQL
+    /// URL silently become an SQLite file of that name.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err("DATABASE_URL 'sqlite://' names no file; use sqlite://PATH".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+        Err(format!(
+            "DATABASE_URL has an unsupported scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB"
+        ))
+    }
+
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            DatabaseUrl::Sqlite(_) => BackendKind::Sqlite,
+            DatabaseUrl::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Opens one connection, configured as every pooled connection is.
+    pub fn establish(&self) -> Result<DbConn, r2d2::Error> {
+        let mut conn = match self {
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_str().ok_or_else(|| {
+                    r2d2::Error::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(
+                        "the SQLite path is not valid UTF-8".into(),
+                    ))
+                })?;
+                DbConn::Sqlite(
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?,
+                )
+            }
+            DatabaseUrl::Postgres(url) => DbConn::Postgres(
+                PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?,
+            ),
+        };
+        ConnectionOptions.on_acquire(&mut conn)?;
+        Ok(conn)
+    }
+
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            DatabaseUrl::Sqlite(path) => Some(path),
+            DatabaseUrl::Postgres(_) => None,
+        }
+    }
+}
+
+/// Shows the URL without its password, so it can go into logs and error messages.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => f.write_str(&redact_password(url)),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Per-connection settings, applied to every new connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionOptions;
+
+impl CustomizeConnection<DbConn, r2d2::Error> for ConnectionOptions {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        match conn {
+            // synchronous=FULL: in WAL mode NORMAL may lose the last acknowledged commits on
+            // power loss; every write here is an IdP's provisioning call that must stick.
+            DbConn::Sqlite(inner) => inner
+                .batch_execute(
+                    "PRAGMA foreign_keys = ON;
+                     PRAGMA busy_timeout = 5000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = FULL;",
+                )
+                .map_err(r2d2::Error::QueryError),
+            DbConn::Postgres(inner) => inner
+                .batch_execute("SET TIME ZONE 'UTC'")
+                .map_err(r2d2::Error::QueryError),
+        }
+    }
+}
+
+/// Opens connections for the pool, each of the backend the URL names.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        self.url.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The pool type every store call checks connections out of.
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Builds the pool once one connection has proven the URL works, so a wrong URL fails with
+/// the database's own message instead of a pool timeout.
+pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, r2d2::Error> {
+    drop(url.establish()?);
+    Ok(r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(ConnectionOptions))
+        .build_unchecked(ConnectionManager { url: url.clone() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_picks_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://scimd.db"),
+            Ok(DatabaseUrl::Sqlite("scimd.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/scimd/db.sqlite"),
+            Ok(DatabaseUrl::Sqlite("/var/lib/scimd/db.sqlite".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").map(|u| u.backend()),
+            Ok(BackendKind::Postgres)
+        );
+    }
+
+    #[test]
+    fn unknown_scheme_is_refused_with_a_hint() {
+        let error = DatabaseUrl::parse("postgress://u@h/db").unwrap_err();
+        assert!(error.contains("'postgress'"), "{error}");
+        assert!(DatabaseUrl::parse("scimd.db").is_err());
+    }
+
+    #[test]
+    fn display_hides_the_password() {
+        let url = DatabaseUrl::parse("postgres://scim:hunter2@db:5432/scimd").unwrap();
+        assert_eq!(url.to_string(), "postgres://scim:***@db:5432/scimd");
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,58 @@
+//! Identifier newtypes. Constructors of tenant ids are crate-private: only the store (reading
+//! rows), authentication and the CLI can produce them.
+
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub(crate) fn from_db(value: String) -> Self {
+                $name(value)
+            }
+
+            /// A new random id.
+            pub(crate) fn generate() -> Self {
+                $name(uuid::Uuid::new_v4().to_string())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organization (tenant); every SCIM resource and token belongs to exactly one.
+    OrgId
+);
+id_type!(
+    /// An API token's public id (not the secret).
+    TokenId
+);
+
+impl TokenId {
+    /// Accepts a token id typed by an admin; ids are UUIDs, compared in lowercase.
+    pub fn parse(text: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(text.trim())
+            .ok()
+            .map(|id| TokenId(id.to_string()))
+    }
+}

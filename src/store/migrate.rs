@@ -1,0 +1,103 @@
+//! Schema migrations, embedded in the binary, one tree per backend with the same versions.
+
+use std::collections::BTreeSet;
+
+use diesel::connection::SimpleConnection;
+use diesel::migration::{MigrationSource, MigrationVersion};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use super::{BackendKind, DbConn, Store};
+use crate::error::{Error, Result};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Serialises migrations of instances that boot together on one PostgreSQL database.
+const MIGRATION_LOCK_KEY: i64 = 0x5C1D_0001;
+
+fn migrations_for(backend: BackendKind) -> EmbeddedMigrations {
+    match backend {
+        BackendKind::Sqlite => SQLITE_MIGRATIONS,
+        BackendKind::Postgres => POSTGRES_MIGRATIONS,
+    }
+}
+
+/// Why migrating failed; `NewerSchema` tells the operator to upgrade scimd, not the database.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(
+        "the database was migrated by a newer scimd (it has schema version {found}, this binary knows up to {known}); run a scimd at least as new as the one that migrated it"
+    )]
+    NewerSchema { found: String, known: String },
+    #[error("migration failed: {0}")]
+    Failed(String),
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+/// Every migration version this binary carries, oldest first.
+pub fn known_versions(backend: BackendKind) -> Result<Vec<String>, MigrateError> {
+    let migrations =
+        MigrationSource::<super::conn::MultiBackend>::migrations(&migrations_for(backend))
+            .map_err(|error| MigrateError::Failed(error.to_string()))?;
+    Ok(migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect())
+}
+
+/// Applies pending migrations and answers the versions it applied.
+pub fn run_pending(store: &Store) -> Result<Vec<String>, MigrateError> {
+    let backend = store.backend();
+    let mut conn = store.connection()?;
+    with_migration_lock(&mut conn, |conn| {
+        refuse_newer_schema(conn, backend)?;
+        let versions = conn
+            .run_pending_migrations(migrations_for(backend))
+            .map_err(|error| MigrateError::Failed(error.to_string()))?;
+        Ok(versions.iter().map(ToString::to_string).collect())
+    })
+}
+
+/// Reverts every migration (tests prove down migrations work).
+pub fn revert_all(store: &Store) -> Result<(), MigrateError> {
+    let mut conn = store.connection()?;
+    conn.revert_all_migrations(migrations_for(store.backend()))
+        .map(|_| ())
+        .map_err(|error| MigrateError::Failed(error.to_string()))
+}
+
+fn with_migration_lock<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, MigrateError>,
+) -> Result<T, MigrateError> {
+    if conn.backend() == BackendKind::Postgres {
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+            .map_err(Error::from)?;
+        let result = f(conn);
+        conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+            .map_err(Error::from)?;
+        result
+    } else {
+        f(conn)
+    }
+}
+
+fn refuse_newer_schema(conn: &mut DbConn, backend: BackendKind) -> Result<(), MigrateError> {
+    let known: BTreeSet<String> = known_versions(backend)?.into_iter().collect();
+    let applied: Vec<MigrationVersion<'static>> = conn
+        .applied_migrations()
+        .map_err(|error| MigrateError::Failed(error.to_string()))?;
+    let unknown = applied
+        .iter()
+        .map(ToString::to_string)
+        .filter(|version| !known.contains(version))
+        .max();
+    match unknown {
+        Some(found) => Err(MigrateError::NewerSchema {
+            found,
+            known: known.iter().next_back().cloned().unwrap_or_default(),
+        }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,144 @@
+//! Persistence: the only module that speaks diesel. Every call takes an explicit organization
+//! where the data is tenant-owned, so an unscoped query cannot be written by accident.
+
+pub mod audit;
+pub mod conn;
+pub mod ids;
+pub mod migrate;
+pub mod orgs;
+pub mod schema;
+pub mod state;
+pub mod tokens;
+
+use std::time::Duration;
+
+use diesel::r2d2;
+
+pub use conn::{BackendKind, DatabaseUrl, DbConn};
+pub use ids::{OrgId, TokenId};
+
+use crate::error::{Error, Result};
+
+/// Handle to the database: cheap to clone, safe to share across workers.
+#[derive(Clone)]
+pub struct Store {
+    pool: conn::Pool,
+    backend: BackendKind,
+}
+
+impl Store {
+    /// Connects (creating an SQLite file where there is none) and builds the pool.
+    pub fn open(url: &DatabaseUrl, max_connections: u32) -> Result<Self, OpenError> {
+        if let Some(path) = url.sqlite_path() {
+            prepare_sqlite_directory(path)?;
+        }
+        let pool = conn::build_pool(url, max_connections).map_err(|error| OpenError::Connect {
+            url: url.to_string(),
+            reason: error.to_string(),
+        })?;
+        Ok(Store {
+            pool,
+            backend: url.backend(),
+        })
+    }
+
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// A pooled connection, for work that spans more than one closure (migrations).
+    pub(crate) fn connection(&self) -> Result<r2d2::PooledConnection<conn::ConnectionManager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` on a pooled connection, on the calling thread: for the CLI and for code
+    /// already on the blocking pool.
+    pub fn run_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one write transaction (see [`DbConn::write_transaction`]), on the calling
+    /// thread.
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        conn.write_transaction(f)
+    }
+
+    /// Runs `f` on the blocking pool: diesel is synchronous and must not stall the workers
+    /// that serve other requests.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        actix_web::web::block(move || store.run_blocking(f)).await?
+    }
+
+    /// Runs `f` in one write transaction on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        actix_web::web::block(move || store.write_blocking(f)).await?
+    }
+
+    /// Answers whether the database takes queries now, waiting at most `timeout` for a
+    /// connection so a readiness probe never hangs.
+    pub async fn ping(&self, timeout: Duration) -> Result<()> {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get_timeout(timeout)?;
+            diesel::connection::SimpleConnection::batch_execute(&mut *conn, "SELECT 1")
+                .map_err(|error| Error::Unavailable(Box::new(error)))
+        })
+        .await?
+    }
+}
+
+/// Why the store could not be opened; each says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create the data directory {path}: {reason}")]
+    CreateDirectory { path: String, reason: String },
+    #[error("the data directory {path} is not writable: {reason}")]
+    NotWritable { path: String, reason: String },
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+}
+
+fn prepare_sqlite_directory(path: &std::path::Path) -> Result<(), OpenError> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&directory).map_err(|error| OpenError::CreateDirectory {
+        path: directory.display().to_string(),
+        reason: error.to_string(),
+    })?;
+    // SQLite needs to create its -wal and -shm files beside the database, so a read-only
+    // directory would fail later, on the first write, with a vaguer message.
+    tempfile_probe(&directory).map_err(|error| OpenError::NotWritable {
+        path: directory.display().to_string(),
+        reason: error.to_string(),
+    })
+}
+
+fn tempfile_probe(directory: &std::path::Path) -> std::io::Result<()> {
+    let probe = directory.join(format!(".scimd-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
+/// The current time, truncated to microseconds: both backends store that precision, so a
+/// value read back compares equal to the one written.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+        .naive_utc()
+}

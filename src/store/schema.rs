@@ -1,0 +1,116 @@
+// Written by hand to match migrations/{sqlite,postgres}: only column types that both backends
+// map alike (see `store::conn`), so one schema serves both.
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        token_digest -> Text,
+        display_prefix -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        expires_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        org_id -> Text,
+        user_name -> Text,
+        user_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        active -> Bool,
+        resource -> Text,
+        password_hash -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        last_modified -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_emails (user_id, position) {
+        user_id -> Text,
+        position -> Integer,
+        org_id -> Text,
+        value_lower -> Text,
+        email_type -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    groups (id) {
+        id -> Text,
+        org_id -> Text,
+        display_name -> Text,
+        display_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        resource -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        last_modified -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, member_id) {
+        group_id -> Text,
+        member_id -> Text,
+        org_id -> Text,
+        member_type -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        org_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        event_type -> Text,
+        actor -> Nullable<Text>,
+        target -> Nullable<Text>,
+        remote_addr -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    server_state (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(api_tokens -> organizations (org_id));
+diesel::joinable!(users -> organizations (org_id));
+diesel::joinable!(groups -> organizations (org_id));
+diesel::joinable!(user_emails -> users (user_id));
+diesel::joinable!(group_members -> groups (group_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    api_tokens,
+    users,
+    user_emails,
+    groups,
+    group_members,
+    audit_events,
+    server_state,
+);

@@ -1,0 +1,24 @@
+//! Server-wide facts that must be decided once for all instances sharing a database.
+
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::server_state;
+use crate::error::Result;
+
+/// Records `key` unless it is already recorded; answers whether this call recorded it.
+/// Callers run it inside a write transaction, so exactly one instance wins.
+pub fn claim_once(conn: &mut DbConn, key: &str, value: &str) -> Result<bool> {
+    let existing = server_state::table
+        .find(key)
+        .select(server_state::value)
+        .first::<String>(conn)
+        .optional()?;
+    if existing.is_some() {
+        return Ok(false);
+    }
+    diesel::insert_into(server_state::table)
+        .values((server_state::key.eq(key), server_state::value.eq(value)))
+        .execute(conn)?;
+    Ok(true)
+}
