@@ -1,0 +1,60 @@
+//! What `scimd serve` sets up on a database it finds empty.
+
+use crate::auth::{self, IssuedToken, Scopes, TokenRequest};
+use crate::error::Result;
+use crate::store::{self, OrgId, Store, orgs, state};
+
+/// The organization a first start creates.
+pub const DEFAULT_ORG: &str = "default";
+const FIRST_START_KEY: &str = "first_start";
+
+/// The organization and token a first start created; the token is shown once.
+pub struct FirstStart {
+    pub org_name: String,
+    pub token: IssuedToken,
+}
+
+/// On a database without organizations, creates `default` and one token for it. Decided in
+/// one write transaction on a key recorded for good, so it happens once per database even
+/// when several instances start together, and never again after.
+pub fn first_start(store: &Store) -> Result<Option<FirstStart>> {
+    store.write_blocking(|conn| {
+        let now = store::now();
+        if !state::claim_once(conn, FIRST_START_KEY, &now.to_string())? {
+            return Ok(None);
+        }
+        if orgs::count_orgs(conn)? > 0 {
+            return Ok(None);
+        }
+        let org = orgs::insert_org(conn, DEFAULT_ORG, now)?;
+        let request = TokenRequest {
+            name: "first-start token".to_owned(),
+            description: Some("Created by scimd on its first start".to_owned()),
+            scopes: Scopes::SCIM,
+            expires_at: None,
+            created_by: "first-start".to_owned(),
+        };
+        let token = auth::issue_token(conn, &org.id, &request, now)?;
+        Ok(Some(FirstStart {
+            org_name: org.name,
+            token,
+        }))
+    })
+}
+
+/// Finds the organization named `name`, creating it if missing.
+pub fn ensure_org(store: &Store, name: &str) -> Result<OrgId> {
+    store.write_blocking(|conn| match orgs::find_org_by_name(conn, name)? {
+        Some(org) => Ok(org.id),
+        None => Ok(orgs::insert_org(conn, name, store::now())?.id),
+    })
+}
+
+impl std::fmt::Debug for FirstStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirstStart")
+            .field("org_name", &self.org_name)
+            .field("token_id", &self.token.id)
+            .finish_non_exhaustive()
+    }
+}

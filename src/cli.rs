@@ -1,0 +1,406 @@
+//! The `scimd` command line: serve, migrate, and organization and token administration.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, anyhow};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::auth::{self, Scopes, TokenRequest};
+use crate::config::{self, Config};
+use crate::startup::Application;
+use crate::store::{self, Store, TokenId, migrate, orgs, tokens};
+
+/// scimd: a SCIM 2.0 provisioning server for Okta, Microsoft Entra ID and scripts.
+///
+/// Identity providers push users and groups to /scim/v2 with an organization's API token.
+/// Data lives in an embedded SQLite file by default, or in PostgreSQL shared by any number
+/// of scimd instances.
+#[derive(Debug, Parser)]
+#[command(name = "scimd", version, max_term_width = 100)]
+pub struct Cli {
+    /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB [default: sqlite://scimd.db]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Keep the embedded SQLite database (scimd.db) in this directory instead
+    #[arg(long, env = "SCIMD_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Log filter: error, warn, info, debug, or per module (scimd=debug,actix_web=warn)
+    #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the SCIM server (applies pending migrations first)
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Manage organizations (tenants)
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, env = "SCIMD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// Shared bearer secret for on-prem installs (prefer the environment variable:
+    /// command lines are visible to other users)
+    #[arg(long, env = "AUTH_SECRET", hide_env_values = true)]
+    pub auth_secret: Option<String>,
+
+    /// Organization that AUTH_SECRET authenticates as (created if missing)
+    #[arg(long, env = "AUTH_SECRET_ORG", default_value = "default")]
+    pub auth_secret_org: String,
+
+    /// Database connections per instance
+    #[arg(long, env = "SCIMD_POOL_SIZE", default_value_t = 10)]
+    pub pool_size: u32,
+
+    /// HTTP worker threads [default: one per CPU core]
+    #[arg(long, env = "SCIMD_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization
+    Create {
+        /// Its name: letters, digits, '-', '_' and '.', at most 64 characters
+        name: String,
+    },
+    /// List organizations
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it once (on stdout; details go to stderr)
+    Create {
+        /// Organization the token belongs to
+        #[arg(long)]
+        org: String,
+        /// A name that says where the token is used, e.g. "Okta production"
+        #[arg(long)]
+        name: String,
+        /// What the token is for
+        #[arg(long)]
+        description: Option<String>,
+        /// Scopes, repeatable or space-separated: scim:read scim:write scim:delete tokens:manage
+        /// [default: scim:read scim:write scim:delete]
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Expiry: a date (2027-01-31), an RFC 3339 time, or a number of days (90d) [default: never]
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List an organization's tokens, newest first (the secret is never shown again)
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a token immediately and for good
+    Revoke {
+        /// The token's id, as shown by `token list`
+        id: String,
+    },
+}
+
+/// Initialises the logger on stderr. Secrets never go through it.
+pub fn init_logging(cli: &Cli) {
+    env_logger::Builder::new()
+        .parse_filters(&cli.log)
+        .target(env_logger::Target::Stderr)
+        .init();
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let database_url =
+        config::resolve_database_url(cli.database_url.as_deref(), cli.data_dir.as_deref())
+            .map_err(|error| anyhow!(error))?;
+    match cli.command {
+        Command::Serve(args) => {
+            let config = Config {
+                bind: args.bind,
+                auth_secret: args.auth_secret.map(SecretString::from),
+                auth_secret_org: args.auth_secret_org,
+                pool_size: args.pool_size,
+                workers: args.workers,
+                ..Config::new(database_url)
+            };
+            actix_web::rt::System::new().block_on(serve(config))
+        }
+        Command::Migrate => {
+            let store = Store::open(&database_url, 1)?;
+            let applied = migrate::run_pending(&store)?;
+            if applied.is_empty() {
+                println!("{database_url}: schema is up to date");
+            } else {
+                println!("{database_url}: applied {}", applied.join(", "));
+            }
+            Ok(())
+        }
+        Command::Org(command) => {
+            let store = open_migrated(&database_url)?;
+            run_org(&store, command)
+        }
+        Command::Token(command) => {
+            let store = open_migrated(&database_url)?;
+            run_token(&store, command)
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let application = Application::build(config)?;
+    if let Some(first) = application.first_start() {
+        print_first_start_banner(&first.org_name, &first.token.plain, application.base_url());
+    }
+    log::info!("scimd listening on {}", application.base_url());
+    application.run_until_stopped().await?;
+    log::info!("scimd stopped");
+    Ok(())
+}
+
+/// Printed straight to stdout, never through the logger: the token must not reach log files.
+fn print_first_start_banner(org: &str, token: &SecretString, base_url: &str) {
+    let token = token.expose_secret();
+    println!(
+        "\nFirst start: created organization '{org}' and its first API token.\n\
+         Copy it now; it will not be shown again:\n\n    {token}\n\n\
+         Try it:\n    curl -H 'Authorization: Bearer {token}' {base_url}/scim/v2/ServiceProviderConfig\n"
+    );
+}
+
+fn open_migrated(url: &store::DatabaseUrl) -> anyhow::Result<Store> {
+    let store = Store::open(url, 2)?;
+    migrate::run_pending(&store)?;
+    Ok(store)
+}
+
+fn run_org(store: &Store, command: OrgCommand) -> anyhow::Result<()> {
+    match command {
+        OrgCommand::Create { name } => {
+            let org = store.write_blocking(|conn| orgs::insert_org(conn, &name, store::now()))?;
+            println!("created organization '{}' ({})", org.name, org.id);
+        }
+        OrgCommand::List => {
+            let list = store.run_blocking(orgs::list_orgs)?;
+            println!("{:<36}  {:<24}  CREATED", "ID", "NAME");
+            for org in list {
+                println!(
+                    "{:<36}  {:<24}  {}",
+                    org.id,
+                    org.name,
+                    format_time(Some(org.created_at))
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create {
+            org,
+            name,
+            description,
+            scopes,
+            expires,
+        } => {
+            let now = store::now();
+            let scopes = if scopes.is_empty() {
+                Scopes::SCIM
+            } else {
+                Scopes::parse(&scopes.join(" ")).map_err(|error| anyhow!(error))?
+            };
+            let expires_at = expires
+                .map(|text| parse_expiry(&text, now))
+                .transpose()
+                .map_err(|error| anyhow!(error))?;
+            let org = find_org(store, &org)?;
+            let request = TokenRequest {
+                name,
+                description,
+                scopes,
+                expires_at,
+                created_by: "cli".to_owned(),
+            };
+            let issued =
+                store.write_blocking(|conn| auth::issue_token(conn, &org.id, &request, now))?;
+            println!("{}", issued.plain.expose_secret());
+            eprintln!(
+                "created token '{}' (id {}, {}…) for organization '{}' with scopes '{}', expires {}.\n\
+                 Copy it now: it will not be shown again.",
+                request.name.trim(),
+                issued.id,
+                issued.display_prefix,
+                org.name,
+                scopes,
+                format_time(expires_at),
+            );
+        }
+        TokenCommand::List { org } => {
+            let org = find_org(store, &org)?;
+            let list = store.run_blocking(|conn| tokens::list_tokens(conn, &org.id))?;
+            let now = store::now();
+            println!(
+                "{:<36}  {:<24}  {:<14}  {:<8}  {:<20}  {:<20}  {:<20}  SCOPES",
+                "ID", "NAME", "PREFIX", "STATUS", "CREATED", "EXPIRES", "LAST USED"
+            );
+            for token in list {
+                println!(
+                    "{:<36}  {:<24}  {:<14}  {:<8}  {:<20}  {:<20}  {:<20}  {}",
+                    token.id,
+                    token.name,
+                    format!("{}…", token.display_prefix),
+                    token_status(&token, now),
+                    format_time(Some(token.created_at)),
+                    format_time(token.expires_at),
+                    format_time(token.last_used_at),
+                    token.scopes,
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let id = TokenId::parse(&id).ok_or_else(|| anyhow!("'{id}' is not a token id"))?;
+            let token = store
+                .run_blocking(|conn| tokens::find_token_any_org(conn, &id))?
+                .ok_or_else(|| anyhow!("no token with id {id}"))?;
+            let revoked = store.write_blocking(|conn| {
+                auth::revoke_token(conn, &token.org_id, &token.id, "cli", store::now())
+            })?;
+            if revoked {
+                println!("revoked token '{}' ({}…)", token.name, token.display_prefix);
+            } else {
+                println!(
+                    "token '{}' ({}…) was already revoked",
+                    token.name, token.display_prefix
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find_org(store: &Store, name: &str) -> anyhow::Result<orgs::Organization> {
+    store
+        .run_blocking(|conn| orgs::find_org_by_name(conn, name))?
+        .with_context(|| format!("no organization named '{name}' (see `scimd org list`)"))
+}
+
+fn token_status(token: &tokens::TokenRecord, now: NaiveDateTime) -> &'static str {
+    if token.revoked_at.is_some() {
+        "revoked"
+    } else if token.disabled_at.is_some() {
+        "disabled"
+    } else if token.expires_at.is_some_and(|expiry| expiry <= now) {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+fn format_time(time: Option<NaiveDateTime>) -> String {
+    time.map_or_else(
+        || "never".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+/// Parses `--expires`: `90d` (days from now), a date (the start of that day, UTC) or an
+/// RFC 3339 time.
+pub fn parse_expiry(text: &str, now: NaiveDateTime) -> Result<NaiveDateTime, String> {
+    let text = text.trim();
+    let days = text
+        .strip_suffix('d')
+        .or_else(|| text.strip_suffix(" days"))
+        .map(str::trim);
+    let expiry = if let Some(days) = days.and_then(|d| d.parse::<i64>().ok()) {
+        if !(1..=3650).contains(&days) {
+            return Err(format!("--expires '{text}': use 1 to 3650 days"));
+        }
+        now + TimeDelta::days(days)
+    } else if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        date.and_time(chrono::NaiveTime::MIN)
+    } else if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        time.naive_utc()
+    } else {
+        return Err(format!(
+            "--expires '{text}' is not a date (2027-01-31), an RFC 3339 time or a number of days (90d)"
+        ));
+    };
+    if expiry <= now {
+        return Err(format!("--expires '{text}' lies in the past"));
+    }
+    Ok(expiry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn noon() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 26)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn expiry_accepts_days_dates_and_times() {
+        assert_eq!(
+            parse_expiry("90d", noon()),
+            Ok(noon() + TimeDelta::days(90))
+        );
+        assert_eq!(
+            parse_expiry("30 days", noon()),
+            Ok(noon() + TimeDelta::days(30))
+        );
+        assert_eq!(
+            parse_expiry("2027-01-31", noon()).unwrap().to_string(),
+            "2027-01-31 00:00:00"
+        );
+        assert_eq!(
+            parse_expiry("2027-01-31T10:00:00+01:00", noon())
+                .unwrap()
+                .to_string(),
+            "2027-01-31 09:00:00"
+        );
+    }
+
+    #[test]
+    fn expiry_in_the_past_or_garbage_is_refused() {
+        assert!(
+            parse_expiry("2020-01-01", noon())
+                .unwrap_err()
+                .contains("past")
+        );
+        assert!(parse_expiry("0d", noon()).is_err());
+        assert!(
+            parse_expiry("soon", noon())
+                .unwrap_err()
+                .contains("not a date")
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! Validated server configuration, built once from the command line and passed down.
+
+use std::path::Path;
+
+use secrecy::SecretString;
+
+use crate::scim::limits::Limits;
+use crate::store::DatabaseUrl;
+
+/// The SQLite file used when neither `DATABASE_URL` nor `--data-dir` says otherwise.
+pub const DEFAULT_SQLITE_FILE: &str = "scimd.db";
+
+/// Everything `scimd serve` needs; tests build one directly (port 0, a fresh database).
+#[derive(Debug)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    /// `HOST:PORT` to listen on; port 0 picks a free one.
+    pub bind: String,
+    pub auth_secret: Option<SecretString>,
+    /// The organization `AUTH_SECRET` authenticates as; created at start-up if missing.
+    pub auth_secret_org: String,
+    pub pool_size: u32,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+    /// Request limits, enforced and advertised in `/ServiceProviderConfig`.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// A configuration for `url` with every other setting at its default.
+    pub fn new(database_url: DatabaseUrl) -> Self {
+        Config {
+            database_url,
+            bind: "127.0.0.1:8080".to_owned(),
+            auth_secret: None,
+            auth_secret_org: "default".to_owned(),
+            pool_size: 10,
+            workers: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Decides the database from `DATABASE_URL` or `--data-dir`, defaulting to `scimd.db` in the
+/// working directory.
+pub fn resolve_database_url(
+    database_url: Option<&str>,
+    data_dir: Option<&Path>,
+) -> Result<DatabaseUrl, String> {
+    match (database_url, data_dir) {
+        (Some(_), Some(_)) => Err(
+            "give either DATABASE_URL (--database-url) or --data-dir (SCIMD_DATA_DIR), not both"
+                .to_owned(),
+        ),
+        (Some(url), None) => DatabaseUrl::parse(url),
+        (None, Some(dir)) => Ok(DatabaseUrl::Sqlite(dir.join(DEFAULT_SQLITE_FILE))),
+        (None, None) => Ok(DatabaseUrl::Sqlite(DEFAULT_SQLITE_FILE.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_database_is_a_file_in_the_working_directory() {
+        assert_eq!(
+            resolve_database_url(None, None),
+            Ok(DatabaseUrl::Sqlite("scimd.db".into()))
+        );
+        assert_eq!(
+            resolve_database_url(None, Some(Path::new("/var/lib/scimd"))),
+            Ok(DatabaseUrl::Sqlite("/var/lib/scimd/scimd.db".into()))
+        );
+    }
+
+    #[test]
+    fn url_and_data_dir_together_are_refused() {
+        assert!(resolve_database_url(Some("sqlite://x.db"), Some(Path::new("/tmp"))).is_err());
+    }
+}

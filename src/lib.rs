@@ -1,0 +1,11 @@
+//! scimd: a SCIM 2.0 provisioning server.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod scim;
+pub mod startup;
+pub mod store;

@@ -1,0 +1,119 @@
+//! Builds the application from a [`Config`] and runs it.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+
+use crate::auth::{Authenticator, SharedSecret, secret};
+use crate::bootstrap::{self, FirstStart};
+use crate::config::Config;
+use crate::http;
+use crate::store::{Store, migrate};
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    base_url: String,
+    store: Store,
+    first_start: Option<FirstStart>,
+}
+
+impl Application {
+    /// Opens and migrates the database, performs the first start where due, and binds the
+    /// listener. Every failure comes back as one readable error.
+    pub fn build(config: Config) -> anyhow::Result<Application> {
+        let store = Store::open(&config.database_url, config.pool_size)?;
+        let applied = migrate::run_pending(&store)?;
+        if !applied.is_empty() {
+            log::info!("applied migrations {}", applied.join(", "));
+        }
+        let first_start = bootstrap::first_start(&store)?;
+        let shared_secret = match &config.auth_secret {
+            Some(secret) => {
+                if secret.expose_secret().len() < secret::RECOMMENDED_MIN_LEN {
+                    log::warn!(
+                        "AUTH_SECRET is shorter than {} characters; use a long random secret",
+                        secret::RECOMMENDED_MIN_LEN
+                    );
+                }
+                let org_id = bootstrap::ensure_org(&store, &config.auth_secret_org)?;
+                Some(SharedSecret::new(secret, org_id))
+            }
+            None => None,
+        };
+
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let address = listener.local_addr()?;
+        let base_url = format!("http://{}", display_host(address));
+
+        let authenticator = web::Data::new(Authenticator::new(store.clone(), shared_secret));
+        let app_store = web::Data::new(store.clone());
+        let limits = web::Data::new(config.limits);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap(http::response::scim_error_pages())
+                .wrap(access_log())
+                .app_data(authenticator.clone())
+                .app_data(app_store.clone())
+                .app_data(limits.clone())
+                .configure(http::routes)
+        })
+        .listen(listener)?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            server: server.run(),
+            address,
+            base_url,
+            store,
+            first_start,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `http://HOST:PORT` as a client on this machine reaches the server.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The organization and token created by this start, if it was the first.
+    pub fn first_start(&self) -> Option<&FirstStart> {
+        self.first_start.as_ref()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Method, path without the query string (SCIM filters carry user names and e-mail
+/// addresses), status, size and duration; never headers or bodies.
+fn access_log() -> Logger {
+    Logger::new("%{method}xi %U %s %bB %Dms")
+        .custom_request_replace("method", |request| request.method().to_string())
+}
+
+/// A wildcard bind address is not something a client can connect to.
+fn display_host(address: SocketAddr) -> String {
+    match address {
+        SocketAddr::V4(v4) if v4.ip().is_unspecified() => format!("127.0.0.1:{}", v4.port()),
+        SocketAddr::V6(v6) if v6.ip().is_unspecified() => format!("[::1]:{}", v6.port()),
+        other => other.to_string(),
+    }
+}
