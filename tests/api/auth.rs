@@ -1,0 +1,156 @@
+use diesel::RunQueryDsl;
+use reqwest::StatusCode;
+
+use crate::helpers::app::assert_scim_error;
+use crate::helpers::cli::{scimd, stdout};
+use crate::helpers::{TestApp, TestDatabase};
+use crate::on_both_backends;
+
+const PROBE: &str = "/scim/v2/ServiceProviderConfig";
+
+async fn assert_unauthorized(app: &TestApp, authorization: Option<&str>) {
+    let response = app
+        .client
+        .get(app.url(PROBE))
+        .headers(
+            authorization
+                .map(|value| {
+                    let mut headers = reqwest::header::HeaderMap::new();
+                    headers.insert("Authorization", value.parse().unwrap());
+                    headers
+                })
+                .unwrap_or_default(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get("www-authenticate").unwrap(),
+        "Bearer realm=\"scim\"",
+        "for {authorization:?}"
+    );
+    assert_eq!(
+        response.headers().get("content-type").unwrap(),
+        "application/scim+json"
+    );
+    let (status, body) = crate::helpers::app::into_parts(response).await;
+    assert_scim_error(status, &body, StatusCode::UNAUTHORIZED, None);
+    assert_eq!(
+        body["detail"],
+        scimd::error::UNAUTHORIZED_DETAIL,
+        "for {authorization:?}"
+    );
+}
+
+on_both_backends! {
+    async fn every_kind_of_bad_credential_gets_the_same_401(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let well_formed_unknown = scimd_token_for_nothing();
+        for authorization in [
+            None,
+            Some("Bearer".to_owned()),
+            Some("Basic dXNlcjpwYXNz".to_owned()),
+            Some("Bearer wxt_short".to_owned()),
+            Some(format!("Bearer {}", "x".repeat(4000))),
+            Some(format!("Bearer ghp_{}", &app.token[4..])),
+            Some(format!("Bearer {well_formed_unknown}")),
+        ] {
+            assert_unauthorized(&app, authorization.as_deref()).await;
+        }
+    }
+}
+
+/// A token with a valid checksum that was never issued.
+fn scimd_token_for_nothing() -> String {
+    let generated = scimd::auth::token::generate().unwrap();
+    secrecy::ExposeSecret::expose_secret(&generated.plain).to_owned()
+}
+
+on_both_backends! {
+    async fn bearer_scheme_is_case_insensitive_and_okta_bare_header_works(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        for authorization in [
+            format!("Bearer {}", app.token),
+            format!("bearer {}", app.token),
+            format!("BEARER  {}", app.token),
+            app.token.clone(),
+        ] {
+            let (status, _) = app.get_with(PROBE, Some(&authorization)).await;
+            assert_eq!(status, StatusCode::OK, "for {authorization}");
+        }
+    }
+}
+
+on_both_backends! {
+    async fn revoked_disabled_and_expired_tokens_are_refused(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let store = app.database.store();
+        for (column, sql_value) in [
+            ("revoked_at", "'2026-01-01 00:00:00'"),
+            ("disabled_at", "'2026-01-01 00:00:00'"),
+            ("expires_at", "'2000-01-01 00:00:00'"),
+        ] {
+            let token = create_token(&app.database, "victim");
+            let bearer = format!("Bearer {token}");
+            assert_eq!(app.get_with(PROBE, Some(&bearer)).await.0, StatusCode::OK);
+            let prefix = token[..12].to_owned();
+            store
+                .run_blocking(move |conn| {
+                    diesel::sql_query(format!(
+                        "UPDATE api_tokens SET {column} = {sql_value} WHERE display_prefix = '{prefix}'"
+                    ))
+                    .execute(conn)?;
+                    Ok(())
+                })
+                .unwrap();
+            assert_unauthorized(&app, Some(&bearer)).await;
+        }
+    }
+}
+
+on_both_backends! {
+    async fn auth_secret_authenticates_as_its_organization(backend: Backend) {
+        let secret = "a-shared-secret-of-more-than-32-characters";
+        let app = TestApp::spawn_on(TestDatabase::new(backend), |config| {
+            config.auth_secret = Some(secrecy::SecretString::from(secret));
+            config.auth_secret_org = "onprem".to_owned();
+        })
+        .await;
+        let (status, _) = app.get_with(PROBE, Some(&format!("Bearer {secret}"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_unauthorized(&app, Some(&format!("Bearer {secret}x"))).await;
+        assert_unauthorized(&app, Some("Bearer a-shared-secret")).await;
+        let orgs = stdout(&scimd(&app.database.url, &["org", "list"]));
+        assert!(orgs.contains("onprem"), "{orgs}");
+        // Token authentication keeps working beside the shared secret.
+        assert_eq!(app.get(PROBE).await.0, StatusCode::OK);
+    }
+}
+
+on_both_backends! {
+    async fn a_token_use_is_recorded_as_last_used(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let before = stdout(&scimd(&app.database.url, &["token", "list", "--org", "default"]));
+        assert!(before.contains("never                 scim:"), "{before}");
+        assert_eq!(app.get(PROBE).await.0, StatusCode::OK);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let after = stdout(&scimd(&app.database.url, &["token", "list", "--org", "default"]));
+            if !after.contains("never                 scim:") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "last use never recorded:\n{after}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Creates a token in org `default` through the CLI and answers the plain token.
+pub fn create_token(database: &TestDatabase, name: &str) -> String {
+    let output = scimd(
+        &database.url,
+        &["token", "create", "--org", "default", "--name", name],
+    );
+    assert!(output.status.success(), "{output:?}");
+    stdout(&output).trim().to_owned()
+}

@@ -1,0 +1,179 @@
+//! `TestApp`: scimd started in-process on a fresh database and a free port.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tempfile::TempDir;
+
+use scimd::config::Config;
+use scimd::startup::Application;
+use scimd::store::{DatabaseUrl, Store};
+
+use super::{Backend, PgCluster};
+
+/// A fresh, empty database of either backend; SQLite files live in a temp dir dropped with it.
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: String,
+    pub dir: TempDir,
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("scimd.db").display()),
+            Backend::Postgres => PgCluster::shared().create_database(),
+        };
+        TestDatabase { backend, url, dir }
+    }
+
+    /// A database in a cluster of the test's own (for stopping and restarting PostgreSQL).
+    pub fn in_cluster(cluster: &PgCluster) -> TestDatabase {
+        TestDatabase {
+            backend: Backend::Postgres,
+            url: cluster.create_database(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn database_url(&self) -> DatabaseUrl {
+        DatabaseUrl::parse(&self.url).expect("test database URL")
+    }
+
+    /// A store on this database, for tests that inspect or arrange rows directly.
+    pub fn store(&self) -> Store {
+        Store::open(&self.database_url(), 2).expect("open test store")
+    }
+
+    /// Everything the database holds, as text: the SQLite files, or a pg_dump.
+    pub fn dump(&self) -> Vec<u8> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut bytes = Vec::new();
+                for entry in std::fs::read_dir(self.dir.path()).expect("read temp dir") {
+                    let path = entry.expect("dir entry").path();
+                    bytes.extend(std::fs::read(&path).unwrap_or_default());
+                }
+                bytes
+            }
+            Backend::Postgres => {
+                let output = std::process::Command::new(PgCluster::shared().program("pg_dump"))
+                    .arg(&self.url)
+                    .output()
+                    .expect("run pg_dump");
+                assert!(output.status.success(), "pg_dump failed: {output:?}");
+                output.stdout
+            }
+        }
+    }
+}
+
+/// A running scimd plus a client and the first-start token of its organization `default`.
+pub struct TestApp {
+    pub base_url: String,
+    pub token: String,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_on(TestDatabase::new(backend), |_| {}).await
+    }
+
+    /// Starts scimd on `database`, letting the test adjust the configuration first.
+    pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::new(database.database_url());
+        config.bind = "127.0.0.1:0".to_owned();
+        config.pool_size = 4;
+        config.workers = Some(1);
+        configure(&mut config);
+        let application = tokio::task::spawn_blocking(move || Application::build(config))
+            .await
+            .expect("build task")
+            .expect("build application");
+        let base_url = application.base_url().to_owned();
+        let token = application
+            .first_start()
+            .map(|first| secrecy::ExposeSecret::expose_secret(&first.token.plain).to_owned())
+            .unwrap_or_default();
+        let server = tokio::spawn(async move {
+            let _ = application.run_until_stopped().await;
+        });
+        TestApp {
+            base_url,
+            token,
+            client: reqwest::Client::new(),
+            database,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// GET with the first-start token.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.get_with(path, Some(&format!("Bearer {}", self.token)))
+            .await
+    }
+
+    /// GET with the given `Authorization` header value (or none).
+    pub async fn get_with(&self, path: &str, authorization: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        into_parts(request.send().await.expect("request")).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Status and JSON body of a response; a non-JSON body fails the test, since every answer
+/// of scimd is JSON.
+pub async fn into_parts(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("response body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    };
+    (status, body)
+}
+
+/// Asserts a SCIM error body with the given status and `scimType`.
+pub fn assert_scim_error(
+    status: StatusCode,
+    body: &Value,
+    expected: StatusCode,
+    scim_type: Option<&str>,
+) {
+    assert_eq!(status, expected, "body: {body}");
+    assert_eq!(
+        body["schemas"],
+        serde_json::json!(["urn:ietf:params:scim:api:messages:2.0:Error"]),
+        "body: {body}"
+    );
+    assert_eq!(
+        body["status"],
+        expected.as_u16().to_string(),
+        "body: {body}"
+    );
+    assert_eq!(
+        body.get("scimType").and_then(Value::as_str),
+        scim_type,
+        "body: {body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "body: {body}"
+    );
+}

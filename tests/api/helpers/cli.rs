@@ -1,0 +1,138 @@
+//! Running the real `scimd` binary.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+/// `scimd ARGS` with `DATABASE_URL`, waited for.
+pub fn scimd(database_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("AUTH_SECRET")
+        .env_remove("SCIMD_DATA_DIR")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run scimd")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `scimd serve` running as a child process on a free port.
+pub struct ServeProcess {
+    child: Option<Child>,
+    pub base_url: String,
+    stderr_head: String,
+    stderr_rest: Receiver<String>,
+}
+
+impl ServeProcess {
+    /// Starts `scimd serve --bind 127.0.0.1:0` and waits until it listens.
+    pub fn start(database_url: &str, envs: &[(&str, &str)]) -> ServeProcess {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_scimd"));
+        command
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", database_url)
+            .env_remove("AUTH_SECRET")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("spawn scimd serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut reader = BufReader::new(stderr);
+        let mut seen = String::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let base_url = loop {
+            let mut line = String::new();
+            let read = reader.read_line(&mut line).expect("read stderr");
+            assert!(
+                read > 0 && Instant::now() < deadline,
+                "scimd did not start:\n{seen}"
+            );
+            seen.push_str(&line);
+            if let Some(rest) = line.split("scimd listening on ").nth(1) {
+                break rest.trim().to_owned();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = reader.read_to_string(&mut rest);
+            let _ = sender.send(rest);
+        });
+        wait_until_healthy(&base_url);
+        ServeProcess {
+            child: Some(child),
+            base_url,
+            stderr_head: seen,
+            stderr_rest: receiver,
+        }
+    }
+
+    /// Sends SIGTERM, waits for a graceful exit, and answers (exit success, stdout, stderr).
+    pub fn stop(mut self) -> (bool, String, String) {
+        let mut child = self.child.take().expect("child");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let status = child.wait().expect("wait for scimd");
+        let mut stdout = String::new();
+        if let Some(mut out) = child.stdout.take() {
+            let _ = out.read_to_string(&mut stdout);
+        }
+        let rest = self
+            .stderr_rest
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_default();
+        (
+            status.success(),
+            stdout,
+            format!("{}{rest}", self.stderr_head),
+        )
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits until `/healthz` answers: only then are the signal handlers installed, so a SIGTERM
+/// sent earlier would kill the process instead of stopping it gracefully.
+fn wait_until_healthy(base_url: &str) {
+    use std::io::Write;
+    let address = base_url.trim_start_matches("http://");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+            let request =
+                format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+            let mut reply = String::new();
+            if stream.write_all(request.as_bytes()).is_ok()
+                && stream.read_to_string(&mut reply).is_ok()
+                && reply.starts_with("HTTP/1.1 200")
+            {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "scimd never became healthy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,15 @@
+//! Integration tests: the real scimd over real HTTP, on SQLite and on PostgreSQL.
+// The harness may fail loudly: a panic is how a test reports.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod health;
+mod migrations;
