@@ -72,6 +72,15 @@ pub struct ServeArgs {
     /// HTTP worker threads [default: one per CPU core]
     #[arg(long, env = "SCIMD_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-Proto and
+    /// X-Forwarded-Host are believed when building resource URLs
+    #[arg(
+        long = "trusted-proxy",
+        env = "SCIMD_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,7 +142,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             .map_err(|error| anyhow!(error))?;
     match cli.command {
         Command::Serve(args) => {
+            let trusted_proxies = args
+                .trusted_proxies
+                .iter()
+                .map(|text| parse_network(text))
+                .collect::<anyhow::Result<_>>()?;
             let config = Config {
+                trusted_proxies,
                 bind: args.bind,
                 auth_secret: args.auth_secret.map(SecretString::from),
                 auth_secret_org: args.auth_secret_org,
@@ -320,6 +335,14 @@ fn format_time(time: Option<NaiveDateTime>) -> String {
         || "never".to_owned(),
         |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
     )
+}
+
+/// Parses a trusted proxy: a CIDR (`10.0.0.0/8`) or a single address.
+fn parse_network(text: &str) -> anyhow::Result<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| anyhow!("--trusted-proxy '{text}' is neither an IP address nor a CIDR"))
 }
 
 /// Parses `--expires`: `90d` (days from now), a date (the start of that day, UTC) or an

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use ipnet::IpNet;
 use secrecy::SecretString;
 
 use crate::scim::limits::Limits;
@@ -24,6 +25,8 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Request limits, enforced and advertised in `/ServiceProviderConfig`.
     pub limits: Limits,
+    /// Proxies whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             pool_size: 10,
             workers: None,
             limits: Limits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

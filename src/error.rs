@@ -28,6 +28,10 @@ pub enum Error {
     MethodNotAllowed(String),
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A concurrent writer changed the resource between our read and our write, more often
+    /// than the store retries.
+    #[error("the resource was modified concurrently; retry the request")]
+    Conflict,
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -70,6 +74,7 @@ impl Error {
             Error::NotFound(_) => (StatusCode::NOT_FOUND, None),
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, None),
             Error::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, None),
+            Error::Conflict => (StatusCode::CONFLICT, None),
             Error::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, None),
             Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
             Error::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, None),

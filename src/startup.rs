@@ -12,6 +12,7 @@ use crate::auth::{Authenticator, SharedSecret, secret};
 use crate::bootstrap::{self, FirstStart};
 use crate::config::Config;
 use crate::http;
+use crate::http::extract::{self, TrustedProxies};
 use crate::store::{Store, migrate};
 
 /// A bound, ready-to-run server.
@@ -55,6 +56,8 @@ impl Application {
         let authenticator = web::Data::new(Authenticator::new(store.clone(), shared_secret));
         let app_store = web::Data::new(store.clone());
         let limits = web::Data::new(config.limits);
+        let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let json_config = extract::json_config(&config.limits);
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
@@ -63,6 +66,10 @@ impl Application {
                 .app_data(authenticator.clone())
                 .app_data(app_store.clone())
                 .app_data(limits.clone())
+                .app_data(trusted_proxies.clone())
+                .app_data(json_config.clone())
+                .app_data(extract::query_config())
+                .app_data(extract::path_config())
                 .configure(http::routes)
         })
         .listen(listener)?;

@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod issue;
+pub mod password;
 pub mod scope;
 pub mod secret;
 pub mod token;

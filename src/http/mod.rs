@@ -1,38 +1,105 @@
 //! HTTP: every URL the server answers, in one place.
 
 pub mod discovery;
+pub mod extract;
+pub mod groups;
 pub mod health;
+pub mod list;
 pub mod response;
+pub mod users;
 
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::Error;
 
-/// Registers every route.
+/// Registers every route. Each resource answers methods it does not serve with 405 before any
+/// body is read.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .service(
-            web::scope("/scim/v2")
-                .route(
-                    "/ServiceProviderConfig",
-                    web::get().to(discovery::get_service_provider_config),
-                )
-                .route(
-                    "/ResourceTypes",
-                    web::get().to(discovery::list_resource_types),
-                )
-                .route(
-                    "/ResourceTypes/{name}",
-                    web::get().to(discovery::get_resource_type),
-                )
-                .route("/Schemas", web::get().to(discovery::list_schemas))
-                .route("/Schemas/{urn}", web::get().to(discovery::get_schema))
-                .default_service(web::to(unknown_endpoint)),
-        )
-        .default_service(web::to(unknown_endpoint));
+    cfg.service(
+        web::resource("/healthz")
+            .route(web::get().to(health::healthz))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(health::readyz))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::scope("/scim/v2")
+            .service(
+                web::resource("/Users")
+                    .route(web::get().to(users::list_users))
+                    .route(web::post().to(users::create_user))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/Users/{id}")
+                    .route(web::get().to(users::get_user))
+                    .route(web::put().to(users::replace_user))
+                    .route(web::patch().to(patch_not_implemented))
+                    .route(web::delete().to(users::delete_user))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/Groups")
+                    .route(web::get().to(groups::list_groups))
+                    .route(web::post().to(groups::create_group))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/Groups/{id}")
+                    .route(web::get().to(groups::get_group))
+                    .route(web::put().to(groups::replace_group))
+                    .route(web::patch().to(patch_not_implemented))
+                    .route(web::delete().to(groups::delete_group))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/ServiceProviderConfig")
+                    .route(web::get().to(discovery::get_service_provider_config))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/ResourceTypes")
+                    .route(web::get().to(discovery::list_resource_types))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/ResourceTypes/{name}")
+                    .route(web::get().to(discovery::get_resource_type))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/Schemas")
+                    .route(web::get().to(discovery::list_schemas))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/Schemas/{urn}")
+                    .route(web::get().to(discovery::get_schema))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .default_service(web::to(unknown_endpoint)),
+    )
+    .default_service(web::to(unknown_endpoint));
 }
 
-async fn unknown_endpoint() -> Result<actix_web::HttpResponse, Error> {
+async fn unknown_endpoint() -> Result<HttpResponse, Error> {
     Err(Error::NotFound("no such endpoint".into()))
+}
+
+async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, Error> {
+    Err(Error::MethodNotAllowed(format!(
+        "{} is not supported on {}",
+        request.method(),
+        request.path()
+    )))
+}
+
+// ServiceProviderConfig advertises `patch.supported: false` until PATCH is implemented.
+async fn patch_not_implemented() -> Result<HttpResponse, Error> {
+    Err(Error::NotImplemented(
+        "PATCH is not supported by this server yet; use PUT".to_owned(),
+    ))
 }

@@ -1,31 +1,105 @@
 //! How SCIM responses look on the wire.
 
+use actix_web::HttpResponse;
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 
+use super::extract::ScimBase;
 use crate::error::scim_error_json;
+use crate::scim::discovery::list_response;
+use crate::scim::resource::{self, Meta, RenderExtras};
+use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
+use crate::store::groups::GroupView;
+use crate::store::resources::StoredResource;
+use crate::store::users::UserView;
 
 /// The media type of every SCIM response (RFC 7644 §3.1).
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
-
-/// Where the SCIM endpoints are, as the client addressed them (for `meta.location`).
-pub fn scim_base_url(request: &HttpRequest) -> String {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .map_or_else(|| request.app_config().host().to_owned(), str::to_owned);
-    format!("http://{host}/scim/v2")
-}
 
 /// A 200 response with a SCIM body.
 pub fn scim_json(body: serde_json::Value) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(SCIM_CONTENT_TYPE)
         .body(body.to_string())
+}
+
+/// A single resource with its `ETag` (RFC 7644 §3.14); a 201 also carries `Location`
+/// (RFC 7644 §3.3).
+pub fn resource_response(status: StatusCode, body: &Value) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.content_type(SCIM_CONTENT_TYPE);
+    let meta = |key: &str| {
+        body.pointer(&format!("/meta/{key}"))
+            .and_then(Value::as_str)
+    };
+    if let Some(version) = meta("version") {
+        response.insert_header((header::ETAG, version));
+    }
+    if status == StatusCode::CREATED
+        && let Some(location) = meta("location")
+    {
+        response.insert_header((header::LOCATION, location));
+    }
+    response.body(body.to_string())
+}
+
+/// 304 for a GET whose `If-None-Match` names the current version.
+pub fn not_modified(version: i64) -> HttpResponse {
+    HttpResponse::NotModified()
+        .insert_header((header::ETAG, crate::scim::etag::etag_for_version(version)))
+        .finish()
+}
+
+/// A ListResponse of rendered resources (RFC 7644 §3.4.2).
+pub fn list(resources: Vec<Value>, total: i64, start_index: usize) -> HttpResponse {
+    let total = usize::try_from(total).unwrap_or_default();
+    scim_json(list_response(resources, total, start_index))
+}
+
+fn meta(rt: &ResourceTypeDef, stored: &StoredResource, base: &ScimBase) -> Meta {
+    Meta {
+        created: DateTime::<Utc>::from_naive_utc_and_offset(stored.created_at, Utc),
+        last_modified: DateTime::<Utc>::from_naive_utc_and_offset(stored.last_modified, Utc),
+        version: stored.version,
+        location: resource::location(&base.0, rt, &stored.id),
+    }
+}
+
+/// A user as clients see it.
+pub fn render_user(view: UserView, base: &ScimBase) -> Value {
+    let meta = meta(&USER_RESOURCE_TYPE, &view.stored, base);
+    let extras = RenderExtras {
+        members: None,
+        groups: Some(view.groups),
+    };
+    resource::render(
+        &USER_RESOURCE_TYPE,
+        &view.stored.resource,
+        &view.stored.id,
+        &meta,
+        extras,
+    )
+}
+
+/// A group as clients see it.
+pub fn render_group(view: GroupView, base: &ScimBase) -> Value {
+    let meta = meta(&GROUP_RESOURCE_TYPE, &view.stored, base);
+    let extras = RenderExtras {
+        members: view.members,
+        groups: None,
+    };
+    resource::render(
+        &GROUP_RESOURCE_TYPE,
+        &view.stored.resource,
+        &view.stored.id,
+        &meta,
+        extras,
+    )
 }
 
 /// Turns error responses that the framework produced as plain text or HTML (unknown routes,

@@ -11,10 +11,6 @@ macro_rules! id_type {
         pub struct $name(String);
 
         impl $name {
-            pub(crate) fn from_db(value: String) -> Self {
-                $name(value)
-            }
-
             /// A new random id.
             pub(crate) fn generate() -> Self {
                 $name(uuid::Uuid::new_v4().to_string())
@@ -48,11 +44,40 @@ id_type!(
     TokenId
 );
 
-impl TokenId {
-    /// Accepts a token id typed by an admin; ids are UUIDs, compared in lowercase.
-    pub fn parse(text: &str) -> Option<Self> {
-        uuid::Uuid::parse_str(text.trim())
-            .ok()
-            .map(|id| TokenId(id.to_string()))
-    }
+id_type!(
+    /// A User resource's `id`.
+    UserId
+);
+id_type!(
+    /// A Group resource's `id`.
+    GroupId
+);
+
+macro_rules! parse_uuid_id {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// Reads an id from a URL or request body. Ids are UUIDs; anything else names no
+            /// resource, so callers answer 404 rather than a parse error.
+            pub fn parse(text: &str) -> Option<Self> {
+                uuid::Uuid::parse_str(text.trim())
+                    .ok()
+                    .map(|id| $name(id.to_string()))
+            }
+        }
+    )*};
 }
+
+parse_uuid_id!(TokenId, UserId, GroupId);
+
+macro_rules! from_db {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// Wraps an id read from a row of the store.
+            pub(crate) fn from_db(value: String) -> Self {
+                $name(value)
+            }
+        }
+    )*};
+}
+
+from_db!(OrgId, TokenId);

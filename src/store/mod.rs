@@ -3,19 +3,23 @@
 
 pub mod audit;
 pub mod conn;
+pub mod groups;
 pub mod ids;
+pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod resources;
 pub mod schema;
 pub mod state;
 pub mod tokens;
+pub mod users;
 
 use std::time::Duration;
 
 use diesel::r2d2;
 
 pub use conn::{BackendKind, DatabaseUrl, DbConn};
-pub use ids::{OrgId, TokenId};
+pub use ids::{GroupId, OrgId, TokenId, UserId};
 
 use crate::error::{Error, Result};
 
@@ -84,6 +88,26 @@ impl Store {
     {
         let store = self.clone();
         actix_web::web::block(move || store.write_blocking(f)).await?
+    }
+
+    /// Like [`Store::write`], but runs `f` again in a fresh transaction when it fails with
+    /// [`Error::Conflict`]: an optimistic update lost a race (PostgreSQL lets two transactions
+    /// read the same version; SQLite's IMMEDIATE transactions never conflict).
+    pub async fn write_retrying<T, F>(&self, f: F) -> Result<T>
+    where
+        F: Fn(&mut DbConn) -> Result<T> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        const ATTEMPTS: usize = 5;
+        let f = std::sync::Arc::new(f);
+        let mut attempt = 1;
+        loop {
+            let f = std::sync::Arc::clone(&f);
+            match self.write(move |conn| f(conn)).await {
+                Err(Error::Conflict) if attempt < ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     /// Answers whether the database takes queries now, waiting at most `timeout` for a

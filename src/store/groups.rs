@@ -1,0 +1,252 @@
+//! Groups: one row each; members live in `group_members` (see `store::members`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::members;
+use super::resources::{Page, StoredResource, check_if_match};
+use super::schema::{group_members, groups};
+use super::{DbConn, GroupId, OrgId};
+use crate::error::{Error, Result};
+use crate::scim::error::ProtocolError;
+use crate::scim::etag::Precondition;
+use crate::scim::resource::{MemberRef, Prepared};
+
+type GroupColumns = (
+    groups::id,
+    groups::resource,
+    groups::version,
+    groups::created_at,
+    groups::last_modified,
+);
+const GROUP_COLUMNS: GroupColumns = (
+    groups::id,
+    groups::resource,
+    groups::version,
+    groups::created_at,
+    groups::last_modified,
+);
+type GroupRow = (String, String, i64, NaiveDateTime, NaiveDateTime);
+
+fn to_stored(row: GroupRow) -> Result<StoredResource> {
+    let (id, resource, version, created_at, last_modified) = row;
+    StoredResource::from_row(id, &resource, version, created_at, last_modified)
+}
+
+/// Inserts a new group at version 1 (members are written separately).
+pub fn insert_group(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    prepared: &Prepared,
+    now: NaiveDateTime,
+) -> Result<StoredResource> {
+    let display_name = prepared.display_name.clone().unwrap_or_default();
+    diesel::insert_into(groups::table)
+        .values((
+            groups::id.eq(id.as_str()),
+            groups::org_id.eq(org.as_str()),
+            groups::display_name_lower.eq(display_name.to_lowercase()),
+            groups::display_name.eq(&display_name),
+            groups::external_id.eq(prepared.external_id.as_deref()),
+            groups::resource.eq(prepared.resource.to_string()),
+            groups::version.eq(1_i64),
+            groups::created_at.eq(now),
+            groups::last_modified.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(StoredResource {
+        id: id.as_str().to_owned(),
+        resource: prepared.resource.clone(),
+        version: 1,
+        created_at: now,
+        last_modified: now,
+    })
+}
+
+pub fn find_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<Option<StoredResource>> {
+    groups::table
+        .filter(groups::org_id.eq(org.as_str()))
+        .filter(groups::id.eq(id.as_str()))
+        .select(GROUP_COLUMNS)
+        .first::<GroupRow>(conn)
+        .optional()?
+        .map(to_stored)
+        .transpose()
+}
+
+/// Replaces a group's attributes if it is still at `expected_version`; `None` when a
+/// concurrent writer got there first.
+pub fn update_group(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    expected_version: i64,
+    prepared: &Prepared,
+    now: NaiveDateTime,
+) -> Result<Option<StoredResource>> {
+    let display_name = prepared.display_name.clone().unwrap_or_default();
+    let updated = diesel::update(
+        groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq(id.as_str()))
+            .filter(groups::version.eq(expected_version)),
+    )
+    .set((
+        groups::display_name_lower.eq(display_name.to_lowercase()),
+        groups::display_name.eq(&display_name),
+        groups::external_id.eq(prepared.external_id.as_deref()),
+        groups::resource.eq(prepared.resource.to_string()),
+        groups::version.eq(expected_version + 1),
+        groups::last_modified.eq(now),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find_group(conn, org, id)
+}
+
+/// Deletes a group, its member rows, and its own memberships in other groups; the member
+/// users stay (RFC 7644 §3.6). Answers whether it existed.
+pub fn delete_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<bool> {
+    diesel::delete(
+        group_members::table
+            .filter(group_members::org_id.eq(org.as_str()))
+            .filter(
+                group_members::group_id
+                    .eq(id.as_str())
+                    .or(group_members::member_id.eq(id.as_str())),
+            ),
+    )
+    .execute(conn)?;
+    let deleted = diesel::delete(
+        groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq(id.as_str())),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
+/// One page of the organization's groups in creation order, and how many there are in all.
+pub fn list_groups(
+    conn: &mut DbConn,
+    org: &OrgId,
+    page: Page,
+) -> Result<(i64, Vec<StoredResource>)> {
+    let total = groups::table
+        .filter(groups::org_id.eq(org.as_str()))
+        .count()
+        .get_result::<i64>(conn)?;
+    let rows = groups::table
+        .filter(groups::org_id.eq(org.as_str()))
+        .order((groups::created_at.asc(), groups::id.asc()))
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(GROUP_COLUMNS)
+        .load::<GroupRow>(conn)?;
+    let resources = rows.into_iter().map(to_stored).collect::<Result<_>>()?;
+    Ok((total, resources))
+}
+
+/// A group with its members, or without them when the caller asked not to load them.
+#[derive(Debug, Clone)]
+pub struct GroupView {
+    pub stored: StoredResource,
+    pub members: Option<Vec<MemberRef>>,
+}
+
+fn view_of(conn: &mut DbConn, org: &OrgId, stored: StoredResource) -> Result<GroupView> {
+    let mut members = members::members_of_groups(conn, org, std::slice::from_ref(&stored.id))?;
+    Ok(GroupView {
+        members: Some(members.remove(&stored.id).unwrap_or_default()),
+        stored,
+    })
+}
+
+/// Creates a group with its members (POST /Groups); unknown members fail the whole request.
+pub fn create_group(
+    conn: &mut DbConn,
+    org: &OrgId,
+    prepared: &Prepared,
+    now: NaiveDateTime,
+) -> Result<GroupView> {
+    let id = GroupId::generate();
+    let wanted = prepared.members.as_deref().unwrap_or_default();
+    let resolved = members::resolve_members(conn, org, &id, wanted)?;
+    let stored = insert_group(conn, org, &id, prepared, now)?;
+    members::add_members(conn, org, &id, &resolved)?;
+    view_of(conn, org, stored)
+}
+
+pub fn get_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<GroupView> {
+    let stored = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
+    view_of(conn, org, stored)
+}
+
+/// Replaces a group (PUT /Groups/{id}). Members change only when the body names them: an
+/// omitted `members` keeps them, an empty list clears them.
+pub fn replace_group(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    if_match: Option<&Precondition>,
+    prepare: impl FnOnce(&serde_json::Value) -> Result<Prepared, ProtocolError>,
+    now: NaiveDateTime,
+) -> Result<GroupView> {
+    let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
+    check_if_match(if_match, existing.version)?;
+    let prepared = prepare(&existing.resource)?;
+    if let Some(wanted) = &prepared.members {
+        let resolved = members::resolve_members(conn, org, id, wanted)?;
+        members::set_members(conn, org, id, &resolved)?;
+    }
+    let stored =
+        update_group(conn, org, id, existing.version, &prepared, now)?.ok_or(Error::Conflict)?;
+    view_of(conn, org, stored)
+}
+
+/// Deletes a group (DELETE /Groups/{id}) after checking `If-Match`.
+pub fn remove_group(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    if_match: Option<&Precondition>,
+) -> Result<()> {
+    let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
+    check_if_match(if_match, existing.version)?;
+    delete_group(conn, org, id)?;
+    Ok(())
+}
+
+/// A page of groups, with members loaded for the whole page in a fixed number of queries, or
+/// not at all when `with_members` is false.
+pub fn list_group_views(
+    conn: &mut DbConn,
+    org: &OrgId,
+    page: Page,
+    with_members: bool,
+) -> Result<(i64, Vec<GroupView>)> {
+    let (total, stored) = list_groups(conn, org, page)?;
+    let mut members = if with_members {
+        let ids: Vec<String> = stored.iter().map(|group| group.id.clone()).collect();
+        Some(members::members_of_groups(conn, org, &ids)?)
+    } else {
+        None
+    };
+    let views = stored
+        .into_iter()
+        .map(|stored| GroupView {
+            members: members
+                .as_mut()
+                .map(|members| members.remove(&stored.id).unwrap_or_default()),
+            stored,
+        })
+        .collect();
+    Ok((total, views))
+}
+
+fn group_not_found(id: &GroupId) -> Error {
+    Error::not_found(format_args!("group {id}"))
+}

@@ -1,0 +1,336 @@
+//! Group memberships as rows `(group, member, member type)`, indexed both ways, so a change
+//! touches only the rows it names.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use diesel::prelude::*;
+
+use super::resources::IN_LIST_CHUNK;
+use super::schema::{group_members, groups, users};
+use super::{DbConn, GroupId, OrgId, UserId};
+use crate::error::Result;
+use crate::scim::error::ProtocolError;
+use crate::scim::resource::{GroupRef, MemberRef, MemberType};
+
+/// A member whose existence in the organization has been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub member_type: MemberType,
+}
+
+/// Most unknown ids an error message lists.
+const UNKNOWN_IDS_SHOWN: usize = 10;
+
+/// Checks that every referenced member is a user or group of `org`, and answers their real
+/// types (Okta sends no `type`). Unknown ids, including other organizations' ids, are one
+/// `invalidValue` naming them, so nothing is written for a request that is partly wrong.
+pub fn resolve_members(
+    conn: &mut DbConn,
+    org: &OrgId,
+    group: &GroupId,
+    refs: &[MemberRef],
+) -> Result<Vec<Member>> {
+    let mut wanted: Vec<String> = Vec::with_capacity(refs.len());
+    let mut seen = HashSet::new();
+    let mut unknown = Vec::new();
+    for member in refs {
+        match UserId::parse(&member.value) {
+            Some(id) if seen.insert(id.as_str().to_owned()) => wanted.push(id.as_str().to_owned()),
+            Some(_) => {}
+            None => unknown.push(member.value.clone()),
+        }
+    }
+    if wanted.iter().any(|id| id == group.as_str()) {
+        return Err(ProtocolError::invalid_value("a group cannot be a member of itself").into());
+    }
+    let mut found: HashMap<String, MemberType> = HashMap::with_capacity(wanted.len());
+    for chunk in wanted.chunks(IN_LIST_CHUNK) {
+        let user_ids: Vec<String> = users::table
+            .filter(users::org_id.eq(org.as_str()))
+            .filter(users::id.eq_any(chunk))
+            .select(users::id)
+            .load(conn)?;
+        found.extend(user_ids.into_iter().map(|id| (id, MemberType::User)));
+        let group_ids: Vec<String> = groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq_any(chunk))
+            .select(groups::id)
+            .load(conn)?;
+        found.extend(group_ids.into_iter().map(|id| (id, MemberType::Group)));
+    }
+    unknown.extend(wanted.iter().filter(|id| !found.contains_key(*id)).cloned());
+    if !unknown.is_empty() {
+        let shown: Vec<&str> = unknown
+            .iter()
+            .take(UNKNOWN_IDS_SHOWN)
+            .map(String::as_str)
+            .collect();
+        let more = unknown.len().saturating_sub(UNKNOWN_IDS_SHOWN);
+        let suffix = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        return Err(ProtocolError::invalid_value(format!(
+            "no user or group with id {}{suffix} exists in this organization",
+            shown.join(", ")
+        ))
+        .into());
+    }
+    Ok(wanted
+        .into_iter()
+        .filter_map(|id| {
+            found.get(&id).map(|kind| Member {
+                member_type: *kind,
+                id,
+            })
+        })
+        .collect())
+}
+
+/// Adds members that are not members yet; answers how many rows were written.
+pub fn add_members(
+    conn: &mut DbConn,
+    org: &OrgId,
+    group: &GroupId,
+    members: &[Member],
+) -> Result<usize> {
+    let mut written = 0;
+    for chunk in members.chunks(IN_LIST_CHUNK) {
+        let ids: Vec<&str> = chunk.iter().map(|m| m.id.as_str()).collect();
+        let present: HashSet<String> = group_members::table
+            .filter(group_members::group_id.eq(group.as_str()))
+            .filter(group_members::member_id.eq_any(&ids))
+            .select(group_members::member_id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        // One statement per row: the multi-backend connection cannot batch inserts, and the
+        // statement cache makes each one cheap; the cost stays O(members added).
+        for member in chunk.iter().filter(|member| !present.contains(&member.id)) {
+            written += diesel::insert_into(group_members::table)
+                .values((
+                    group_members::group_id.eq(group.as_str()),
+                    group_members::member_id.eq(member.id.as_str()),
+                    group_members::org_id.eq(org.as_str()),
+                    group_members::member_type.eq(member.member_type.as_str()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(written)
+}
+
+/// Removes the given members; ids that are not members are ignored.
+pub fn remove_members(conn: &mut DbConn, group: &GroupId, ids: &[String]) -> Result<usize> {
+    let mut removed = 0;
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        removed += diesel::delete(
+            group_members::table
+                .filter(group_members::group_id.eq(group.as_str()))
+                .filter(group_members::member_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    Ok(removed)
+}
+
+/// Makes the member list exactly `members`, writing only the difference.
+pub fn set_members(
+    conn: &mut DbConn,
+    org: &OrgId,
+    group: &GroupId,
+    members: &[Member],
+) -> Result<()> {
+    let current: HashSet<String> = group_members::table
+        .filter(group_members::group_id.eq(group.as_str()))
+        .select(group_members::member_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let wanted: HashSet<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    let stale: Vec<String> = current
+        .iter()
+        .filter(|id| !wanted.contains(id.as_str()))
+        .cloned()
+        .collect();
+    remove_members(conn, group, &stale)?;
+    let fresh: Vec<Member> = members
+        .iter()
+        .filter(|m| !current.contains(&m.id))
+        .cloned()
+        .collect();
+    add_members(conn, org, group, &fresh)?;
+    Ok(())
+}
+
+/// The members of each group, with display names, in a fixed number of queries per
+/// [`IN_LIST_CHUNK`] groups (no query per member or per group).
+pub fn members_of_groups(
+    conn: &mut DbConn,
+    org: &OrgId,
+    group_ids: &[String],
+) -> Result<HashMap<String, Vec<MemberRef>>> {
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for chunk in group_ids.chunks(IN_LIST_CHUNK) {
+        rows.extend(
+            group_members::table
+                .filter(group_members::org_id.eq(org.as_str()))
+                .filter(group_members::group_id.eq_any(chunk))
+                .order((group_members::group_id, group_members::member_id))
+                .select((
+                    group_members::group_id,
+                    group_members::member_id,
+                    group_members::member_type,
+                ))
+                .load::<(String, String, String)>(conn)?,
+        );
+    }
+    let user_ids: Vec<String> = rows
+        .iter()
+        .filter(|(_, _, kind)| kind == MemberType::User.as_str())
+        .map(|(_, id, _)| id.clone())
+        .collect();
+    let nested_ids: Vec<String> = rows
+        .iter()
+        .filter(|(_, _, kind)| kind == MemberType::Group.as_str())
+        .map(|(_, id, _)| id.clone())
+        .collect();
+    let mut displays = user_displays(conn, org, &user_ids)?;
+    displays.extend(group_displays(conn, org, &nested_ids)?);
+    let mut members: HashMap<String, Vec<MemberRef>> = group_ids
+        .iter()
+        .map(|id| (id.clone(), Vec::new()))
+        .collect();
+    for (group, member, kind) in rows {
+        members.entry(group).or_default().push(MemberRef {
+            display: displays.get(&member).cloned(),
+            member_type: MemberType::parse(&kind),
+            value: member,
+        });
+    }
+    Ok(members)
+}
+
+/// Each user's groups (RFC 7643 §4.1.2): direct memberships, and the groups that contain those
+/// groups, transitively, as indirect ones. Cycles of nested groups end the walk, not the server.
+pub fn groups_of_users(
+    conn: &mut DbConn,
+    org: &OrgId,
+    user_ids: &[String],
+) -> Result<HashMap<String, Vec<GroupRef>>> {
+    let mut direct: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for chunk in user_ids.chunks(IN_LIST_CHUNK) {
+        let rows: Vec<(String, String)> = group_members::table
+            .filter(group_members::org_id.eq(org.as_str()))
+            .filter(group_members::member_id.eq_any(chunk))
+            .select((group_members::member_id, group_members::group_id))
+            .load(conn)?;
+        for (user, group) in rows {
+            direct.entry(user).or_default().insert(group);
+        }
+    }
+    let parents = parent_groups(conn, org, direct.values().flatten().cloned().collect())?;
+    let mut result = HashMap::with_capacity(direct.len());
+    let mut every_group: BTreeSet<String> = BTreeSet::new();
+    let mut memberships: Vec<(String, BTreeSet<String>, BTreeSet<String>)> = Vec::new();
+    for (user, groups_direct) in direct {
+        let mut indirect = BTreeSet::new();
+        let mut frontier: Vec<String> = groups_direct.iter().cloned().collect();
+        while let Some(group) = frontier.pop() {
+            for parent in parents.get(&group).into_iter().flatten() {
+                if !groups_direct.contains(parent) && indirect.insert(parent.clone()) {
+                    frontier.push(parent.clone());
+                }
+            }
+        }
+        every_group.extend(groups_direct.iter().cloned());
+        every_group.extend(indirect.iter().cloned());
+        memberships.push((user, groups_direct, indirect));
+    }
+    let displays = group_displays(conn, org, &every_group.into_iter().collect::<Vec<_>>())?;
+    for (user, groups_direct, indirect) in memberships {
+        let refs = groups_direct
+            .into_iter()
+            .map(|group| (group, true))
+            .chain(indirect.into_iter().map(|group| (group, false)))
+            .map(|(group, is_direct)| GroupRef {
+                display: displays.get(&group).cloned(),
+                value: group,
+                direct: is_direct,
+            })
+            .collect();
+        result.insert(user, refs);
+    }
+    Ok(result)
+}
+
+/// The groups that contain each group as a member, for every group reachable upwards from
+/// `start`, one query per level of nesting.
+fn parent_groups(
+    conn: &mut DbConn,
+    org: &OrgId,
+    start: BTreeSet<String>,
+) -> Result<HashMap<String, Vec<String>>> {
+    let mut parents: HashMap<String, Vec<String>> = HashMap::new();
+    let mut visited: HashSet<String> = start.iter().cloned().collect();
+    let mut frontier: Vec<String> = start.into_iter().collect();
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(IN_LIST_CHUNK) {
+            let rows: Vec<(String, String)> = group_members::table
+                .filter(group_members::org_id.eq(org.as_str()))
+                .filter(group_members::member_type.eq(MemberType::Group.as_str()))
+                .filter(group_members::member_id.eq_any(chunk))
+                .select((group_members::member_id, group_members::group_id))
+                .load(conn)?;
+            for (child, parent) in rows {
+                if visited.insert(parent.clone()) {
+                    next.push(parent.clone());
+                }
+                parents.entry(child).or_default().push(parent);
+            }
+        }
+        frontier = next;
+    }
+    Ok(parents)
+}
+
+/// How users appear as members: their displayName, else their userName.
+fn user_displays(
+    conn: &mut DbConn,
+    org: &OrgId,
+    ids: &[String],
+) -> Result<HashMap<String, String>> {
+    let mut displays = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        let rows: Vec<(String, String, Option<String>)> = users::table
+            .filter(users::org_id.eq(org.as_str()))
+            .filter(users::id.eq_any(chunk))
+            .select((users::id, users::user_name, users::display_name))
+            .load(conn)?;
+        displays.extend(
+            rows.into_iter()
+                .map(|(id, user_name, display_name)| (id, display_name.unwrap_or(user_name))),
+        );
+    }
+    Ok(displays)
+}
+
+fn group_displays(
+    conn: &mut DbConn,
+    org: &OrgId,
+    ids: &[String],
+) -> Result<HashMap<String, String>> {
+    let mut displays = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        let rows: Vec<(String, String)> = groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq_any(chunk))
+            .select((groups::id, groups::display_name))
+            .load(conn)?;
+        displays.extend(rows);
+    }
+    Ok(displays)
+}

@@ -1,0 +1,61 @@
+//! What users and groups have in common in storage.
+
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::scim::etag::{Precondition, etag_for_version};
+
+/// A stored User or Group: the resource JSON (without `id`, `meta`, memberships and password)
+/// plus the server-owned metadata.
+#[derive(Debug, Clone)]
+pub struct StoredResource {
+    pub id: String,
+    pub resource: Value,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub last_modified: NaiveDateTime,
+}
+
+impl StoredResource {
+    pub(crate) fn from_row(
+        id: String,
+        resource: &str,
+        version: i64,
+        created_at: NaiveDateTime,
+        last_modified: NaiveDateTime,
+    ) -> Result<Self> {
+        let resource = serde_json::from_str(resource).map_err(Error::internal)?;
+        Ok(StoredResource {
+            id,
+            resource,
+            version,
+            created_at,
+            last_modified,
+        })
+    }
+}
+
+/// Queries bind at most this many values in one `IN (…)`: SQLite and PostgreSQL both cap the
+/// number of parameters of a statement.
+pub const IN_LIST_CHUNK: usize = 1000;
+
+/// Where a list starts and how long it is, in rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Enforces `If-Match` (RFC 7644 §3.14) against the version read in this transaction.
+pub fn check_if_match(if_match: Option<&Precondition>, version: i64) -> Result<()> {
+    match if_match {
+        Some(precondition) if !precondition.matches_version(version) => {
+            Err(Error::PreconditionFailed(format!(
+                "If-Match does not match the current version {}",
+                etag_for_version(version)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
