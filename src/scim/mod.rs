@@ -5,6 +5,7 @@
 pub mod discovery;
 pub mod error;
 pub mod etag;
+pub mod filter;
 pub mod limits;
 pub mod normalize;
 pub mod resource;

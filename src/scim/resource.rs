@@ -631,6 +631,6 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use crate::scim::{ENTERPRISE_USER_URN, USER_URN};
 
 /// RFC 7643 §8.2, verbatim except that the certificate's wrapped lines are joined (the RFC's
 /// line breaks inside a JSON string are not valid JSON).
-pub(super) fn rfc_full_user() -> Value {
+pub(crate) fn rfc_full_user() -> Value {
     json!({
       "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
       "id": "2819c223-7f76-453a-919d-413861904646",
@@ -83,7 +83,7 @@ pub(super) fn rfc_full_user() -> Value {
 }
 
 /// RFC 7643 §8.3: the §8.2 user with the enterprise extension.
-pub(super) fn rfc_enterprise_user() -> Value {
+pub(crate) fn rfc_enterprise_user() -> Value {
     let mut user = rfc_full_user();
     if let Value::Object(object) = &mut user {
         object.insert("schemas".to_owned(), json!([USER_URN, ENTERPRISE_USER_URN]));
