@@ -99,12 +99,12 @@ impl FromRequest for IfNoneMatch {
     }
 }
 
-/// JSON bodies: `application/scim+json` or `application/json` with any parameters, or no
-/// content type at all (scripts often omit it); at most the advertised payload size.
+/// JSON bodies: `application/scim+json` or `application/json`, with any parameters (RFC 7644
+/// §3.8), at most the advertised payload size. Anything else, including no content type, is a
+/// 415 that says what to send: guessing would turn a form post into a confusing 400.
 pub fn json_config(limits: &Limits) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limits.max_payload_bytes)
-        .content_type_required(false)
         .content_type(|mime| {
             mime.type_() == mime::APPLICATION
                 && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))

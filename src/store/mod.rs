@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod conn;
+pub mod filter_sql;
 pub mod groups;
 pub mod ids;
 pub mod members;

@@ -36,6 +36,7 @@ diesel::table! {
         user_name_lower -> Text,
         external_id -> Nullable<Text>,
         display_name -> Nullable<Text>,
+        display_name_lower -> Nullable<Text>,
         active -> Bool,
         resource -> Text,
         password_hash -> Nullable<Text>,
@@ -51,7 +52,7 @@ diesel::table! {
         position -> Integer,
         org_id -> Text,
         value_lower -> Text,
-        email_type -> Nullable<Text>,
+        type_lower -> Nullable<Text>,
     }
 }
 

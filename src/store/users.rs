@@ -52,6 +52,7 @@ pub fn insert_user(
             users::user_name.eq(&user_name),
             users::external_id.eq(prepared.external_id.as_deref()),
             users::display_name.eq(prepared.display_name.as_deref()),
+            users::display_name_lower.eq(prepared.display_name.as_deref().map(str::to_lowercase)),
             users::active.eq(prepared.active),
             users::resource.eq(&resource),
             users::password_hash.eq(password_hash),
@@ -104,6 +105,7 @@ pub fn update_user(
         users::user_name.eq(&user_name),
         users::external_id.eq(prepared.external_id.as_deref()),
         users::display_name.eq(prepared.display_name.as_deref()),
+        users::display_name_lower.eq(prepared.display_name.as_deref().map(str::to_lowercase)),
         users::active.eq(prepared.active),
         users::resource.eq(&resource),
         users::version.eq(expected_version + 1),
@@ -170,7 +172,7 @@ fn write_emails(conn: &mut DbConn, org: &OrgId, id: &UserId, prepared: &Prepared
                 user_emails::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
                 user_emails::org_id.eq(org.as_str()),
                 user_emails::value_lower.eq(value.to_lowercase()),
-                user_emails::email_type.eq(kind.as_deref()),
+                user_emails::type_lower.eq(kind.as_deref().map(str::to_lowercase)),
             ))
             .execute(conn)?;
     }

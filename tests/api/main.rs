@@ -11,5 +11,9 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod discovery;
+mod groups;
 mod health;
 mod migrations;
+mod protocol;
+mod users;

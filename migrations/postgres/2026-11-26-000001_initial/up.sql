@@ -31,6 +31,7 @@ CREATE TABLE users (
     user_name_lower TEXT NOT NULL,
     external_id TEXT,
     display_name TEXT,
+    display_name_lower TEXT,
     active BOOLEAN NOT NULL,
     resource TEXT NOT NULL,
     password_hash TEXT,
@@ -40,7 +41,7 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_org_user_name_key ON users (org_id, user_name_lower);
 CREATE INDEX users_org_external_id_idx ON users (org_id, external_id);
-CREATE INDEX users_org_display_name_idx ON users (org_id, display_name);
+CREATE INDEX users_org_display_name_idx ON users (org_id, display_name_lower);
 CREATE INDEX users_org_created_idx ON users (org_id, created_at, id);
 CREATE INDEX users_org_last_modified_idx ON users (org_id, last_modified, id);
 
@@ -49,7 +50,7 @@ CREATE TABLE user_emails (
     position INTEGER NOT NULL,
     org_id TEXT NOT NULL,
     value_lower TEXT NOT NULL,
-    email_type TEXT,
+    type_lower TEXT,
     PRIMARY KEY (user_id, position)
 );
 CREATE INDEX user_emails_org_value_idx ON user_emails (org_id, value_lower);

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod postgres;
+pub mod scim;
 
 pub use app::{TestApp, TestDatabase};
 pub use postgres::PgCluster;
