@@ -5,13 +5,15 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
 use super::extract::{IfMatch, IfNoneMatch, ScimBase};
-use super::list::ListQuery;
-use super::response::{list, not_modified, render_group, resource_response};
+use super::list::{ListQuery, Plan, list_page, plan, search_params};
+use super::response::{not_modified, render_group, resource_response};
 use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
+use crate::scim::limits::Limits;
+use crate::scim::query::QueryParams;
 use crate::scim::resource::prepare;
 use crate::scim::schema::GROUP_RESOURCE_TYPE;
-use crate::store::{self, GroupId, Store, groups};
+use crate::store::{self, GroupId, Store, groups, search};
 
 fn group_id(text: &str) -> Result<GroupId> {
     GroupId::parse(text).ok_or_else(|| Error::not_found(format_args!("group {text}")))
@@ -21,17 +23,17 @@ pub async fn create_group(
     auth: AuthContext,
     store: web::Data<Store>,
     base: ScimBase,
+    query: ListQuery,
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimWrite)?;
+    let projection = query.projection(&GROUP_RESOURCE_TYPE)?;
     let prepared = prepare(&GROUP_RESOURCE_TYPE, &body, None)?;
     let view = store
         .write(move |conn| groups::create_group(conn, &auth.org_id, &prepared, store::now()))
         .await?;
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &render_group(view, &base),
-    ))
+    let body = projection.apply(&GROUP_RESOURCE_TYPE, render_group(view, &base));
+    Ok(resource_response(StatusCode::CREATED, &body))
 }
 
 pub async fn get_group(
@@ -40,21 +42,22 @@ pub async fn get_group(
     base: ScimBase,
     id: web::Path<String>,
     if_none_match: IfNoneMatch,
+    query: ListQuery,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimRead)?;
+    let projection = query.projection(&GROUP_RESOURCE_TYPE)?;
+    let with_members = projection.needs_members();
     let id = group_id(&id)?;
     let view = store
-        .read(move |conn| groups::get_group(conn, &auth.org_id, &id))
+        .read(move |conn| groups::get_group(conn, &auth.org_id, &id, with_members))
         .await?;
     if let Some(precondition) = if_none_match.0
         && precondition.matches_version(view.stored.version)
     {
         return Ok(not_modified(view.stored.version));
     }
-    Ok(resource_response(
-        StatusCode::OK,
-        &render_group(view, &base),
-    ))
+    let body = projection.apply(&GROUP_RESOURCE_TYPE, render_group(view, &base));
+    Ok(resource_response(StatusCode::OK, &body))
 }
 
 pub async fn replace_group(
@@ -63,9 +66,11 @@ pub async fn replace_group(
     base: ScimBase,
     id: web::Path<String>,
     if_match: IfMatch,
+    query: ListQuery,
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimWrite)?;
+    let projection = query.projection(&GROUP_RESOURCE_TYPE)?;
     let id = group_id(&id)?;
     let body = body.into_inner();
     let view = store
@@ -80,10 +85,8 @@ pub async fn replace_group(
             )
         })
         .await?;
-    Ok(resource_response(
-        StatusCode::OK,
-        &render_group(view, &base),
-    ))
+    let body = projection.apply(&GROUP_RESOURCE_TYPE, render_group(view, &base));
+    Ok(resource_response(StatusCode::OK, &body))
 }
 
 pub async fn delete_group(
@@ -103,17 +106,51 @@ pub async fn delete_group(
 pub async fn list_groups(
     auth: AuthContext,
     store: web::Data<Store>,
+    limits: web::Data<Limits>,
     base: ScimBase,
     query: ListQuery,
 ) -> Result<HttpResponse> {
+    search_groups_response(auth, store, &limits, base, &query.0).await
+}
+
+/// `POST /Groups/.search` (RFC 7644 §3.4.3).
+pub async fn search_groups(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    limits: web::Data<Limits>,
+    base: ScimBase,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    let params = search_params(&body)?;
+    search_groups_response(auth, store, &limits, base, &params).await
+}
+
+async fn search_groups_response(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    limits: &Limits,
+    base: ScimBase,
+    params: &QueryParams,
+) -> Result<HttpResponse> {
     auth.require(Scope::ScimRead)?;
-    let page = query.page()?;
-    let (total, views) = store
-        .read(move |conn| groups::list_group_views(conn, &auth.org_id, page.rows, true))
+    let Plan { request, search } = plan(params, &GROUP_RESOURCE_TYPE, limits)?;
+    let with_extras = request.projection.needs_members();
+    let found = store
+        .read(move |conn| search::search_groups(conn, &auth.org_id, &search, with_extras))
         .await?;
-    let resources = views
+    let resources = found
+        .items
         .into_iter()
-        .map(|view| render_group(view, &base))
+        .map(|view| {
+            request
+                .projection
+                .apply(&GROUP_RESOURCE_TYPE, render_group(view, &base))
+        })
         .collect();
-    Ok(list(resources, total, page.start_index))
+    Ok(list_page(
+        resources,
+        found.total,
+        &request.paging,
+        found.next_cursor,
+    ))
 }

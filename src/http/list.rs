@@ -1,68 +1,134 @@
-//! List query parameters (RFC 7644 §3.4.2).
+//! List and search requests: query strings and SearchRequest bodies become one validated
+//! [`ListRequest`], which becomes one store search.
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use serde_json::Value;
 
+use super::response::scim_json;
 use crate::error::{Error, Result};
+use crate::scim::discovery::list_response;
 use crate::scim::limits::Limits;
-use crate::store::resources::Page;
+use crate::scim::projection::Projection;
+use crate::scim::query::{ListRequest, Paging, QueryParams};
+use crate::scim::schema::ResourceTypeDef;
+use crate::store::search::{Cursor, Search, Sort, Window};
 
-/// The query string of a list request.
-#[derive(Debug, Clone, Deserialize)]
+/// Most candidates a filter that no index answers may examine before it is `tooMany`.
+pub const MAX_FILTER_SCAN: i64 = 50_000;
+
+/// The query string of a list request (RFC 7644 §3.4.2), or of any request that takes
+/// `attributes`/`excludedAttributes` (§3.9).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListQuery {
-    pub start_index: Option<i64>,
-    pub count: Option<i64>,
-    pub filter: Option<String>,
-    #[serde(skip)]
-    limits: Limits,
+struct QueryString {
+    filter: Option<String>,
+    sort_by: Option<String>,
+    sort_order: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+    cursor: Option<String>,
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
 }
 
-/// Which page of results to return, in RFC terms and in rows.
-#[derive(Debug, Clone, Copy)]
-pub struct ListPage {
-    pub start_index: usize,
-    pub rows: Page,
-}
-
-impl ListQuery {
-    /// `startIndex` is 1-based and values below 1 mean 1; `count` is capped at the advertised
-    /// `filter.maxResults` and a negative one means 0 (RFC 7644 §3.4.2.4).
-    pub fn page(&self) -> Result<ListPage> {
-        if self.filter.is_some() {
-            return Err(Error::NotImplemented(
-                "filtering is not supported by this server yet (see ServiceProviderConfig)"
-                    .to_owned(),
-            ));
-        }
-        let start_index = self.start_index.unwrap_or(1).max(1);
-        let limit = self.limits.page_size(self.count);
-        Ok(ListPage {
-            start_index: usize::try_from(start_index).unwrap_or(usize::MAX),
-            rows: Page {
-                offset: start_index - 1,
-                limit: i64::try_from(limit).unwrap_or(i64::MAX),
-            },
-        })
-    }
-}
+/// The list parameters of a request's query string.
+#[derive(Debug, Clone)]
+pub struct ListQuery(pub QueryParams);
 
 impl FromRequest for ListQuery {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limits = request
-            .app_data::<web::Data<Limits>>()
-            .map(|limits| *limits.get_ref())
-            .unwrap_or_default();
-        let query = web::Query::<ListQuery>::from_request(request, payload).into_inner();
-        ready(query.map(|query| ListQuery {
-            limits,
-            ..query.into_inner()
+        let query = web::Query::<QueryString>::from_request(request, payload).into_inner();
+        ready(query.map(|query| {
+            let query = query.into_inner();
+            ListQuery(QueryParams {
+                filter: query.filter,
+                sort_by: query.sort_by,
+                sort_order: query.sort_order,
+                start_index: query.start_index,
+                count: query.count,
+                cursor: query.cursor,
+                attributes: query.attributes,
+                excluded_attributes: query.excluded_attributes,
+            })
         }))
     }
+}
+
+impl ListQuery {
+    /// `attributes`/`excludedAttributes` alone, for single-resource responses.
+    pub fn projection(&self, rt: &ResourceTypeDef) -> Result<Projection> {
+        Ok(Projection::parse(
+            rt,
+            self.0.attributes.as_deref(),
+            self.0.excluded_attributes.as_deref(),
+        )?)
+    }
+}
+
+/// A validated request and the store search that answers it.
+pub struct Plan {
+    pub request: ListRequest,
+    pub search: Search,
+}
+
+/// Validates `params` for `rt` and turns them into a store search.
+pub fn plan(params: &QueryParams, rt: &ResourceTypeDef, limits: &Limits) -> Result<Plan> {
+    let request = params.validate(rt, limits)?;
+    let window = match &request.paging {
+        Paging::Index { start_index } => Window::Index {
+            offset: start_index - 1,
+            limit: request.count,
+        },
+        Paging::Cursor(text) => Window::Cursor {
+            after: Cursor::decode(text)?,
+            limit: request.count,
+        },
+    };
+    if matches!(window, Window::Cursor { .. }) && request.sort.is_some() {
+        return Err(crate::scim::error::ProtocolError::invalid_value(
+            "cursor paging returns resources in creation order; omit sortBy",
+        )
+        .into());
+    }
+    let search = Search {
+        filter: request.filter.clone(),
+        sort: request
+            .sort
+            .map(|(target, descending)| Sort { target, descending }),
+        window,
+        max_scan: MAX_FILTER_SCAN,
+    };
+    Ok(Plan { request, search })
+}
+
+/// The ListResponse: index paging echoes `startIndex`, cursor paging adds `nextCursor`
+/// (RFC 9865) when another page follows.
+pub fn list_page(
+    resources: Vec<Value>,
+    total: i64,
+    paging: &Paging,
+    next_cursor: Option<String>,
+) -> HttpResponse {
+    let total = usize::try_from(total).unwrap_or_default();
+    let start_index = match paging {
+        Paging::Index { start_index } => usize::try_from(*start_index).unwrap_or(usize::MAX),
+        Paging::Cursor(_) => 1,
+    };
+    let mut body = list_response(resources, total, start_index);
+    if let (Some(cursor), Value::Object(map)) = (next_cursor, &mut body) {
+        map.insert("nextCursor".to_owned(), Value::String(cursor));
+    }
+    scim_json(body)
+}
+
+/// Reads the SearchRequest of a `.search` POST.
+pub fn search_params(body: &Value) -> Result<QueryParams> {
+    QueryParams::from_search_request(body).map_err(Error::from)
 }

@@ -6,6 +6,7 @@ pub mod groups;
 pub mod health;
 pub mod list;
 pub mod response;
+pub mod search;
 pub mod users;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -34,6 +35,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
+                web::resource("/Users/.search")
+                    .route(web::post().to(users::search_users))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
                 web::resource("/Users/{id}")
                     .route(web::get().to(users::get_user))
                     .route(web::put().to(users::replace_user))
@@ -48,11 +54,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
+                web::resource("/Groups/.search")
+                    .route(web::post().to(groups::search_groups))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
                 web::resource("/Groups/{id}")
                     .route(web::get().to(groups::get_group))
                     .route(web::put().to(groups::replace_group))
                     .route(web::patch().to(patch_not_implemented))
                     .route(web::delete().to(groups::delete_group))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/.search")
+                    .route(web::post().to(search::search_all))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(

@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use super::extract::ScimBase;
 use crate::error::scim_error_json;
-use crate::scim::discovery::list_response;
 use crate::scim::resource::{self, Meta, RenderExtras};
 use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
 use crate::store::groups::GroupView;
@@ -53,12 +52,6 @@ pub fn not_modified(version: i64) -> HttpResponse {
     HttpResponse::NotModified()
         .insert_header((header::ETAG, crate::scim::etag::etag_for_version(version)))
         .finish()
-}
-
-/// A ListResponse of rendered resources (RFC 7644 §3.4.2).
-pub fn list(resources: Vec<Value>, total: i64, start_index: usize) -> HttpResponse {
-    let total = usize::try_from(total).unwrap_or_default();
-    scim_json(list_response(resources, total, start_index))
 }
 
 fn meta(rt: &ResourceTypeDef, stored: &StoredResource, base: &ScimBase) -> Meta {

@@ -5,14 +5,16 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
 use super::extract::{IfMatch, IfNoneMatch, ScimBase};
-use super::list::ListQuery;
-use super::response::{list, not_modified, render_user, resource_response};
+use super::list::{ListQuery, Plan, list_page, plan, search_params};
+use super::response::{not_modified, render_user, resource_response};
 use crate::auth::password::hash_optional;
 use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
+use crate::scim::limits::Limits;
+use crate::scim::query::QueryParams;
 use crate::scim::resource::prepare;
 use crate::scim::schema::USER_RESOURCE_TYPE;
-use crate::store::{self, Store, UserId, users};
+use crate::store::{self, Store, UserId, search, users};
 
 fn user_id(text: &str) -> Result<UserId> {
     UserId::parse(text).ok_or_else(|| Error::not_found(format_args!("user {text}")))
@@ -22,9 +24,11 @@ pub async fn create_user(
     auth: AuthContext,
     store: web::Data<Store>,
     base: ScimBase,
+    query: ListQuery,
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimWrite)?;
+    let projection = query.projection(&USER_RESOURCE_TYPE)?;
     let prepared = prepare(&USER_RESOURCE_TYPE, &body, None)?;
     let password_hash = hash_optional(prepared.password.clone()).await?;
     let view = store
@@ -38,10 +42,8 @@ pub async fn create_user(
             )
         })
         .await?;
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &render_user(view, &base),
-    ))
+    let body = projection.apply(&USER_RESOURCE_TYPE, render_user(view, &base));
+    Ok(resource_response(StatusCode::CREATED, &body))
 }
 
 pub async fn get_user(
@@ -50,18 +52,22 @@ pub async fn get_user(
     base: ScimBase,
     id: web::Path<String>,
     if_none_match: IfNoneMatch,
+    query: ListQuery,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimRead)?;
+    let projection = query.projection(&USER_RESOURCE_TYPE)?;
+    let with_groups = projection.needs_groups();
     let id = user_id(&id)?;
     let view = store
-        .read(move |conn| users::get_user(conn, &auth.org_id, &id))
+        .read(move |conn| users::get_user(conn, &auth.org_id, &id, with_groups))
         .await?;
     if let Some(precondition) = if_none_match.0
         && precondition.matches_version(view.stored.version)
     {
         return Ok(not_modified(view.stored.version));
     }
-    Ok(resource_response(StatusCode::OK, &render_user(view, &base)))
+    let body = projection.apply(&USER_RESOURCE_TYPE, render_user(view, &base));
+    Ok(resource_response(StatusCode::OK, &body))
 }
 
 pub async fn replace_user(
@@ -70,9 +76,11 @@ pub async fn replace_user(
     base: ScimBase,
     id: web::Path<String>,
     if_match: IfMatch,
+    query: ListQuery,
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimWrite)?;
+    let projection = query.projection(&USER_RESOURCE_TYPE)?;
     let id = user_id(&id)?;
     // Validated once up front so the slow password hash runs outside the transaction.
     let password = prepare(&USER_RESOURCE_TYPE, &body, None)?.password;
@@ -91,7 +99,8 @@ pub async fn replace_user(
             )
         })
         .await?;
-    Ok(resource_response(StatusCode::OK, &render_user(view, &base)))
+    let body = projection.apply(&USER_RESOURCE_TYPE, render_user(view, &base));
+    Ok(resource_response(StatusCode::OK, &body))
 }
 
 pub async fn delete_user(
@@ -111,17 +120,51 @@ pub async fn delete_user(
 pub async fn list_users(
     auth: AuthContext,
     store: web::Data<Store>,
+    limits: web::Data<Limits>,
     base: ScimBase,
     query: ListQuery,
 ) -> Result<HttpResponse> {
+    search_users_response(auth, store, &limits, base, &query.0).await
+}
+
+/// `POST /Users/.search` (RFC 7644 §3.4.3).
+pub async fn search_users(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    limits: web::Data<Limits>,
+    base: ScimBase,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    let params = search_params(&body)?;
+    search_users_response(auth, store, &limits, base, &params).await
+}
+
+async fn search_users_response(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    limits: &Limits,
+    base: ScimBase,
+    params: &QueryParams,
+) -> Result<HttpResponse> {
     auth.require(Scope::ScimRead)?;
-    let page = query.page()?;
-    let (total, views) = store
-        .read(move |conn| users::list_user_views(conn, &auth.org_id, page.rows))
+    let Plan { request, search } = plan(params, &USER_RESOURCE_TYPE, limits)?;
+    let with_extras = request.projection.needs_groups();
+    let found = store
+        .read(move |conn| search::search_users(conn, &auth.org_id, &search, with_extras))
         .await?;
-    let resources = views
+    let resources = found
+        .items
         .into_iter()
-        .map(|view| render_user(view, &base))
+        .map(|view| {
+            request
+                .projection
+                .apply(&USER_RESOURCE_TYPE, render_user(view, &base))
+        })
         .collect();
-    Ok(list(resources, total, page.start_index))
+    Ok(list_page(
+        resources,
+        found.total,
+        &request.paging,
+        found.next_cursor,
+    ))
 }

@@ -24,8 +24,8 @@ impl Features {
     pub const IMPLEMENTED: Features = Features {
         patch: false,
         bulk: false,
-        filter: false,
-        sort: false,
+        filter: true,
+        sort: true,
         etag: true,
     };
 }
@@ -52,6 +52,14 @@ pub fn service_provider_config(
         "changePassword": {"supported": false},
         "sort": {"supported": features.sort},
         "etag": {"supported": features.etag},
+        // RFC 9865 §4: both paging methods; cursors carry their position, so they never expire.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": limits.max_results,
+            "maxPageSize": limits.max_results,
+        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "Bearer token",

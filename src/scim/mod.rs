@@ -8,6 +8,8 @@ pub mod etag;
 pub mod filter;
 pub mod limits;
 pub mod normalize;
+pub mod projection;
+pub mod query;
 pub mod resource;
 pub mod schema;
 

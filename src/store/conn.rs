@@ -169,12 +169,16 @@ impl CustomizeConnection<DbConn, r2d2::Error> for ConnectionOptions {
         match conn {
             // synchronous=FULL: in WAL mode NORMAL may lose the last acknowledged commits on
             // power loss; every write here is an IdP's provisioning call that must stick.
+            // case_sensitive_like: LIKE must treat case as PostgreSQL does, so that `co`, `sw`
+            // and `ew` on caseExact attributes (externalId) answer the same on both backends;
+            // case-insensitive attributes are compared on lowercased columns.
             DbConn::Sqlite(inner) => inner
                 .batch_execute(
                     "PRAGMA foreign_keys = ON;
                      PRAGMA busy_timeout = 5000;
                      PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = FULL;",
+                     PRAGMA synchronous = FULL;
+                     PRAGMA case_sensitive_like = ON;",
                 )
                 .map_err(r2d2::Error::QueryError),
             DbConn::Postgres(inner) => inner

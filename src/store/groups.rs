@@ -180,9 +180,22 @@ pub fn create_group(
     view_of(conn, org, stored)
 }
 
-pub fn get_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<GroupView> {
+/// Reads a group; `with_members` false skips the member query (`excludedAttributes=members`).
+pub fn get_group(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    with_members: bool,
+) -> Result<GroupView> {
     let stored = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
-    view_of(conn, org, stored)
+    if with_members {
+        view_of(conn, org, stored)
+    } else {
+        Ok(GroupView {
+            stored,
+            members: None,
+        })
+    }
 }
 
 /// Replaces a group (PUT /Groups/{id}). Members change only when the body names them: an

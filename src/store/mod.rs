@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod orgs;
 pub mod resources;
 pub mod schema;
+pub mod search;
 pub mod state;
 pub mod tokens;
 pub mod users;

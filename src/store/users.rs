@@ -209,9 +209,22 @@ pub fn create_user(
     })
 }
 
-pub fn get_user(conn: &mut DbConn, org: &OrgId, id: &UserId) -> Result<UserView> {
+/// Reads a user; `with_groups` false skips computing its groups.
+pub fn get_user(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &UserId,
+    with_groups: bool,
+) -> Result<UserView> {
     let stored = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
-    view_of(conn, org, stored)
+    if with_groups {
+        view_of(conn, org, stored)
+    } else {
+        Ok(UserView {
+            stored,
+            groups: Vec::new(),
+        })
+    }
 }
 
 /// Replaces a user (PUT /Users/{id}): reads it, lets `prepare` build the new state from the
