@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::members;
-use super::resources::{Page, StoredResource, check_if_match};
+use super::resources::{StoredResource, check_if_match};
 use super::schema::{group_members, groups};
 use super::{DbConn, GroupId, OrgId};
 use crate::error::{Error, Result};
@@ -129,27 +129,6 @@ pub fn delete_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<bool
     Ok(deleted == 1)
 }
 
-/// One page of the organization's groups in creation order, and how many there are in all.
-pub fn list_groups(
-    conn: &mut DbConn,
-    org: &OrgId,
-    page: Page,
-) -> Result<(i64, Vec<StoredResource>)> {
-    let total = groups::table
-        .filter(groups::org_id.eq(org.as_str()))
-        .count()
-        .get_result::<i64>(conn)?;
-    let rows = groups::table
-        .filter(groups::org_id.eq(org.as_str()))
-        .order((groups::created_at.asc(), groups::id.asc()))
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(GROUP_COLUMNS)
-        .load::<GroupRow>(conn)?;
-    let resources = rows.into_iter().map(to_stored).collect::<Result<_>>()?;
-    Ok((total, resources))
-}
-
 /// A group with its members, or without them when the caller asked not to load them.
 #[derive(Debug, Clone)]
 pub struct GroupView {
@@ -231,33 +210,6 @@ pub fn remove_group(
     check_if_match(if_match, existing.version)?;
     delete_group(conn, org, id)?;
     Ok(())
-}
-
-/// A page of groups, with members loaded for the whole page in a fixed number of queries, or
-/// not at all when `with_members` is false.
-pub fn list_group_views(
-    conn: &mut DbConn,
-    org: &OrgId,
-    page: Page,
-    with_members: bool,
-) -> Result<(i64, Vec<GroupView>)> {
-    let (total, stored) = list_groups(conn, org, page)?;
-    let mut members = if with_members {
-        let ids: Vec<String> = stored.iter().map(|group| group.id.clone()).collect();
-        Some(members::members_of_groups(conn, org, &ids)?)
-    } else {
-        None
-    };
-    let views = stored
-        .into_iter()
-        .map(|stored| GroupView {
-            members: members
-                .as_mut()
-                .map(|members| members.remove(&stored.id).unwrap_or_default()),
-            stored,
-        })
-        .collect();
-    Ok((total, views))
 }
 
 fn group_not_found(id: &GroupId) -> Error {

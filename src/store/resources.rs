@@ -40,13 +40,6 @@ impl StoredResource {
 /// number of parameters of a statement.
 pub const IN_LIST_CHUNK: usize = 1000;
 
-/// Where a list starts and how long it is, in rows.
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    pub offset: i64,
-    pub limit: i64,
-}
-
 /// Enforces `If-Match` (RFC 7644 §3.14) against the version read in this transaction.
 pub fn check_if_match(if_match: Option<&Precondition>, version: i64) -> Result<()> {
     match if_match {

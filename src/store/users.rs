@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::members;
-use super::resources::{Page, StoredResource, check_if_match};
+use super::resources::{StoredResource, check_if_match};
 use super::schema::{group_members, user_emails, users};
 use super::{DbConn, OrgId, UserId};
 use crate::error::{Error, Result};
@@ -143,27 +143,6 @@ pub fn delete_user(conn: &mut DbConn, org: &OrgId, id: &UserId) -> Result<bool> 
     Ok(deleted == 1)
 }
 
-/// One page of the organization's users in creation order, and how many there are in all.
-pub fn list_users(
-    conn: &mut DbConn,
-    org: &OrgId,
-    page: Page,
-) -> Result<(i64, Vec<StoredResource>)> {
-    let total = users::table
-        .filter(users::org_id.eq(org.as_str()))
-        .count()
-        .get_result::<i64>(conn)?;
-    let rows = users::table
-        .filter(users::org_id.eq(org.as_str()))
-        .order((users::created_at.asc(), users::id.asc()))
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(USER_COLUMNS)
-        .load::<UserRow>(conn)?;
-    let resources = rows.into_iter().map(to_stored).collect::<Result<_>>()?;
-    Ok((total, resources))
-}
-
 fn write_emails(conn: &mut DbConn, org: &OrgId, id: &UserId, prepared: &Prepared) -> Result<()> {
     for (position, (value, kind)) in prepared.emails.iter().enumerate() {
         diesel::insert_into(user_emails::table)
@@ -265,21 +244,6 @@ pub fn remove_user(
     check_if_match(if_match, existing.version)?;
     delete_user(conn, org, id)?;
     Ok(())
-}
-
-/// A page of users with their groups, in a fixed number of queries per page.
-pub fn list_user_views(conn: &mut DbConn, org: &OrgId, page: Page) -> Result<(i64, Vec<UserView>)> {
-    let (total, stored) = list_users(conn, org, page)?;
-    let ids: Vec<String> = stored.iter().map(|user| user.id.clone()).collect();
-    let mut groups = members::groups_of_users(conn, org, &ids)?;
-    let views = stored
-        .into_iter()
-        .map(|stored| UserView {
-            groups: groups.remove(&stored.id).unwrap_or_default(),
-            stored,
-        })
-        .collect();
-    Ok((total, views))
 }
 
 fn user_not_found(id: &UserId) -> Error {
