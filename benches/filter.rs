@@ -90,8 +90,11 @@ fn reject_hostile_input(c: &mut Criterion) {
 /// (e-mail and member conditions run their index lookup against it, as in production).
 fn compile_filters_to_sql(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("bench.db").display()))
-        .expect("database url");
+    let url = DatabaseUrl::parse(&format!(
+        "sqlite://{}",
+        dir.path().join("bench.db").display()
+    ))
+    .expect("database url");
     let store = Store::open(&url, 1).expect("open store");
     migrate::run_pending(&store).expect("migrate");
     let org = store
@@ -123,7 +126,9 @@ fn compile_filters_to_sql(c: &mut Criterion) {
     c.bench_function("compile_sql/groups/display_name_eq", |b| {
         b.iter(|| {
             store
-                .run_blocking(|conn| Ok(filter_sql::groups_filter(conn, &org, &group_filter)?.exact))
+                .run_blocking(
+                    |conn| Ok(filter_sql::groups_filter(conn, &org, &group_filter)?.exact),
+                )
                 .expect("compile")
         })
     });

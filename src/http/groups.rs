@@ -32,8 +32,12 @@ pub async fn create_group(
     let view = store
         .write(move |conn| groups::create_group(conn, &auth.org_id, &prepared, store::now()))
         .await?;
-    let body = projection.apply(&GROUP_RESOURCE_TYPE, render_group(view, &base));
-    Ok(resource_response(StatusCode::CREATED, &body))
+    Ok(resource_response(
+        StatusCode::CREATED,
+        &GROUP_RESOURCE_TYPE,
+        render_group(view, &base),
+        &projection,
+    ))
 }
 
 pub async fn get_group(
@@ -56,8 +60,12 @@ pub async fn get_group(
     {
         return Ok(not_modified(view.stored.version));
     }
-    let body = projection.apply(&GROUP_RESOURCE_TYPE, render_group(view, &base));
-    Ok(resource_response(StatusCode::OK, &body))
+    Ok(resource_response(
+        StatusCode::OK,
+        &GROUP_RESOURCE_TYPE,
+        render_group(view, &base),
+        &projection,
+    ))
 }
 
 pub async fn replace_group(
@@ -85,8 +93,12 @@ pub async fn replace_group(
             )
         })
         .await?;
-    let body = projection.apply(&GROUP_RESOURCE_TYPE, render_group(view, &base));
-    Ok(resource_response(StatusCode::OK, &body))
+    Ok(resource_response(
+        StatusCode::OK,
+        &GROUP_RESOURCE_TYPE,
+        render_group(view, &base),
+        &projection,
+    ))
 }
 
 pub async fn delete_group(

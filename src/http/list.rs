@@ -15,7 +15,7 @@ use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
 use crate::scim::query::{ListRequest, Paging, QueryParams};
 use crate::scim::schema::ResourceTypeDef;
-use crate::store::search::{Cursor, Search, Sort, Window};
+use crate::store::search::{Cursor, Search, Sort, Window, canonical_ids};
 
 /// Most candidates a filter that no index answers may examine before it is `tooMany`.
 pub const MAX_FILTER_SCAN: i64 = 50_000;
@@ -98,7 +98,7 @@ pub fn plan(params: &QueryParams, rt: &ResourceTypeDef, limits: &Limits) -> Resu
         .into());
     }
     let search = Search {
-        filter: request.filter.clone(),
+        filter: request.filter.clone().map(canonical_ids),
         sort: request
             .sort
             .map(|(target, descending)| Sort { target, descending }),

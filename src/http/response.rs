@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::extract::ScimBase;
 use crate::error::scim_error_json;
+use crate::scim::projection::Projection;
 use crate::scim::resource::{self, Meta, RenderExtras};
 use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
 use crate::store::groups::GroupView;
@@ -28,13 +29,21 @@ pub fn scim_json(body: serde_json::Value) -> HttpResponse {
 }
 
 /// A single resource with its `ETag` (RFC 7644 §3.14); a 201 also carries `Location`
-/// (RFC 7644 §3.3).
-pub fn resource_response(status: StatusCode, body: &Value) -> HttpResponse {
+/// (RFC 7644 §3.3). Both come from the full rendering, so a projection that leaves `meta`
+/// out of the body does not take the headers with it.
+pub fn resource_response(
+    status: StatusCode,
+    rt: &ResourceTypeDef,
+    rendered: Value,
+    projection: &Projection,
+) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.content_type(SCIM_CONTENT_TYPE);
     let meta = |key: &str| {
-        body.pointer(&format!("/meta/{key}"))
+        rendered
+            .pointer(&format!("/meta/{key}"))
             .and_then(Value::as_str)
+            .map(str::to_owned)
     };
     if let Some(version) = meta("version") {
         response.insert_header((header::ETAG, version));
@@ -44,7 +53,7 @@ pub fn resource_response(status: StatusCode, body: &Value) -> HttpResponse {
     {
         response.insert_header((header::LOCATION, location));
     }
-    response.body(body.to_string())
+    response.body(projection.apply(rt, rendered).to_string())
 }
 
 /// 304 for a GET whose `If-None-Match` names the current version.

@@ -42,8 +42,12 @@ pub async fn create_user(
             )
         })
         .await?;
-    let body = projection.apply(&USER_RESOURCE_TYPE, render_user(view, &base));
-    Ok(resource_response(StatusCode::CREATED, &body))
+    Ok(resource_response(
+        StatusCode::CREATED,
+        &USER_RESOURCE_TYPE,
+        render_user(view, &base),
+        &projection,
+    ))
 }
 
 pub async fn get_user(
@@ -66,8 +70,12 @@ pub async fn get_user(
     {
         return Ok(not_modified(view.stored.version));
     }
-    let body = projection.apply(&USER_RESOURCE_TYPE, render_user(view, &base));
-    Ok(resource_response(StatusCode::OK, &body))
+    Ok(resource_response(
+        StatusCode::OK,
+        &USER_RESOURCE_TYPE,
+        render_user(view, &base),
+        &projection,
+    ))
 }
 
 pub async fn replace_user(
@@ -99,8 +107,12 @@ pub async fn replace_user(
             )
         })
         .await?;
-    let body = projection.apply(&USER_RESOURCE_TYPE, render_user(view, &base));
-    Ok(resource_response(StatusCode::OK, &body))
+    Ok(resource_response(
+        StatusCode::OK,
+        &USER_RESOURCE_TYPE,
+        render_user(view, &base),
+        &projection,
+    ))
 }
 
 pub async fn delete_user(

@@ -106,9 +106,11 @@ pub fn location(base_url: &str, rt: &ResourceTypeDef, id: &str) -> String {
     format!("{}{}/{}", base_url.trim_end_matches('/'), rt.endpoint, id)
 }
 
-/// A timestamp as RFC 3339 in UTC with `Z` and millisecond precision.
+/// A timestamp as RFC 3339 in UTC with `Z`, at the microsecond precision it is stored with,
+/// so a client that filters on `meta.lastModified gt "<what it was shown>"` does not get the
+/// same resource back.
 pub fn format_date_time(at: &DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// Data stored outside the resource JSON that `render` adds back.

@@ -21,7 +21,7 @@ use super::users::UserView;
 use super::{DbConn, OrgId, members};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
-use crate::scim::filter::{ResolvedFilter, ResolvedTarget, matches};
+use crate::scim::filter::{ResolvedFilter, ResolvedTarget, ResolvedValue, matches};
 use crate::scim::resource::{self, Meta, RenderExtras};
 use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
 
@@ -665,13 +665,11 @@ fn mentions(filter: &ResolvedFilter, attribute: &str) -> bool {
 fn finish_in_memory<V>(mut matched: Vec<(V, Value)>, search: &Search) -> Result<Found<V>> {
     if let Some(sort) = &search.sort {
         matched.sort_by(|(_, a), (_, b)| {
-            let ordering =
-                compare_sort_values(sort_value(a, &sort.target), sort_value(b, &sort.target));
-            if sort.descending {
-                ordering.reverse()
-            } else {
-                ordering
-            }
+            compare_sort_values(
+                sort_value(a, &sort.target),
+                sort_value(b, &sort.target),
+                sort.descending,
+            )
         });
     }
     let total = i64::try_from(matched.len()).unwrap_or(i64::MAX);
@@ -720,11 +718,12 @@ fn sort_value<'a>(document: &'a Value, target: &ResolvedTarget) -> Option<&'a Va
     .filter(|value| !value.is_null())
 }
 
-fn compare_sort_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    match (a, b) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Greater,
-        (Some(_), None) => Ordering::Less,
+/// Orders two sort values; absent ones come last whichever the direction.
+fn compare_sort_values(a: Option<&Value>, b: Option<&Value>, descending: bool) -> Ordering {
+    let ordering = match (a, b) {
+        (None, None) => return Ordering::Equal,
+        (None, Some(_)) => return Ordering::Greater,
+        (Some(_), None) => return Ordering::Less,
         (Some(Value::String(a)), Some(Value::String(b))) => a.to_lowercase().cmp(&b.to_lowercase()),
         (Some(Value::Number(a)), Some(Value::Number(b))) => a
             .as_f64()
@@ -732,5 +731,50 @@ fn compare_sort_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
             .unwrap_or(Ordering::Equal),
         (Some(Value::Bool(a)), Some(Value::Bool(b))) => a.cmp(b),
         (Some(a), Some(b)) => a.to_string().cmp(&b.to_string()),
+    };
+    if descending {
+        ordering.reverse()
+    } else {
+        ordering
     }
+}
+
+/// Rewrites comparisons with resource ids (`id`, `members.value`, `groups.value`,
+/// `manager.value`) to the lowercase form ids are stored in. IdPs send UUIDs in either case
+/// (Entra's examples are uppercase), and `id` is caseExact, so without this an uppercase id
+/// would match in SQL but not in the in-memory check.
+pub fn canonical_ids(filter: ResolvedFilter) -> ResolvedFilter {
+    match filter {
+        ResolvedFilter::And(a, b) => {
+            ResolvedFilter::And(Box::new(canonical_ids(*a)), Box::new(canonical_ids(*b)))
+        }
+        ResolvedFilter::Or(a, b) => {
+            ResolvedFilter::Or(Box::new(canonical_ids(*a)), Box::new(canonical_ids(*b)))
+        }
+        ResolvedFilter::Not(inner) => ResolvedFilter::Not(Box::new(canonical_ids(*inner))),
+        ResolvedFilter::ValuePath { target, filter } => ResolvedFilter::ValuePath {
+            target,
+            filter: Box::new(canonical_ids(*filter)),
+        },
+        ResolvedFilter::Compare {
+            target,
+            op,
+            value: ResolvedValue::String(text),
+        } if names_an_id(&target) => {
+            let text = uuid::Uuid::parse_str(&text).map_or(text, |id| id.to_string());
+            ResolvedFilter::Compare {
+                target,
+                op,
+                value: ResolvedValue::String(text),
+            }
+        }
+        other => other,
+    }
+}
+
+fn names_an_id(target: &ResolvedTarget) -> bool {
+    matches!(
+        (target.attribute, target.sub_attribute),
+        ("id", None) | ("members" | "groups" | "manager", Some("value"))
+    )
 }

@@ -366,3 +366,48 @@ pub fn engineering(members: &[&str]) -> Value {
     body["externalId"] = json!("ga1-ext");
     body
 }
+
+pub const SEARCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// Percent-encodes `text` for a query string: everything but RFC 3986 unreserved characters,
+/// so a space becomes `%20`.
+pub fn encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+impl TestApp {
+    /// `GET {endpoint}?filter=…` (percent-encoded), asserting a well-formed ListResponse.
+    pub async fn list_filtered(&self, endpoint: &str, filter: &str) -> Value {
+        self.list(&format!("{endpoint}?filter={}", encode(filter)))
+            .await
+    }
+
+    /// `GET {endpoint}?filter=…` without asserting success, for error cases.
+    pub async fn filter_reply(&self, endpoint: &str, filter: &str) -> Reply {
+        self.get_reply(&format!("{endpoint}?filter={}", encode(filter)))
+            .await
+    }
+}
+
+/// `field` (e.g. `userName`, `displayName`) of each of a list response's resources, in order.
+pub fn field_in(list: &Value, field: &str) -> Vec<String> {
+    list["Resources"]
+        .as_array()
+        .expect("Resources")
+        .iter()
+        .map(|resource| {
+            resource[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {field}: {resource}"))
+                .to_owned()
+        })
+        .collect()
+}
