@@ -58,6 +58,7 @@ impl Application {
         let limits = web::Data::new(config.limits);
         let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
         let json_config = extract::json_config(&config.limits);
+        let config_limits = config.limits;
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
@@ -70,7 +71,7 @@ impl Application {
                 .app_data(json_config.clone())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
-                .configure(http::routes)
+                .configure(|cfg| http::routes(cfg, &config_limits))
         })
         .listen(listener)?;
         if let Some(workers) = config.workers {

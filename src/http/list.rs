@@ -8,14 +8,19 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::response::scim_json;
+use super::extract::ScimBase;
+use super::response::{render_group, render_user, scim_json};
+use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
 use crate::scim::discovery::list_response;
 use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
 use crate::scim::query::{ListRequest, Paging, QueryParams};
-use crate::scim::schema::ResourceTypeDef;
-use crate::store::search::{Cursor, Search, Sort, Window, canonical_ids};
+use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
+use crate::store::groups::GroupView;
+use crate::store::search::{self, Cursor, Found, Search, Sort, Window, canonical_ids};
+use crate::store::users::UserView;
+use crate::store::{DbConn, OrgId, Store};
 
 /// Most candidates a filter that no index answers may examine before it is `tooMany`.
 pub const MAX_FILTER_SCAN: i64 = 50_000;
@@ -126,6 +131,64 @@ pub fn list_page(
         map.insert("nextCursor".to_owned(), Value::String(cursor));
     }
     scim_json(body)
+}
+
+/// What listing needs to know about a resource type: how to search it and render it.
+pub struct Listing<V: 'static> {
+    pub rt: &'static ResourceTypeDef,
+    /// Runs the search; the flag says whether the projection needs the computed attribute
+    /// (a user's `groups`, a group's `members`).
+    pub search: fn(&mut DbConn, &OrgId, &Search, bool) -> Result<Found<V>>,
+    pub needs_computed: fn(&Projection) -> bool,
+    pub render: fn(V, &ScimBase) -> Value,
+}
+
+/// Users, for `GET /Users` and `POST /Users/.search`.
+pub const USERS: Listing<UserView> = Listing {
+    rt: &USER_RESOURCE_TYPE,
+    search: search::search_users,
+    needs_computed: Projection::needs_groups,
+    render: render_user,
+};
+
+/// Groups, for `GET /Groups` and `POST /Groups/.search`.
+pub const GROUPS: Listing<GroupView> = Listing {
+    rt: &GROUP_RESOURCE_TYPE,
+    search: search::search_groups,
+    needs_computed: Projection::needs_members,
+    render: render_group,
+};
+
+/// Answers a list or search request for one resource type.
+pub async fn respond<V: Send + 'static>(
+    listing: &'static Listing<V>,
+    auth: AuthContext,
+    store: &Store,
+    limits: &Limits,
+    base: ScimBase,
+    params: &QueryParams,
+) -> Result<HttpResponse> {
+    auth.require(Scope::ScimRead)?;
+    let Plan { request, search } = plan(params, listing.rt, limits)?;
+    let with_computed = (listing.needs_computed)(&request.projection);
+    let found = store
+        .read(move |conn| (listing.search)(conn, &auth.org_id, &search, with_computed))
+        .await?;
+    let resources = found
+        .items
+        .into_iter()
+        .map(|view| {
+            request
+                .projection
+                .apply(listing.rt, (listing.render)(view, &base))
+        })
+        .collect();
+    Ok(list_page(
+        resources,
+        found.total,
+        &request.paging,
+        found.next_cursor,
+    ))
 }
 
 /// Reads the SearchRequest of a `.search` POST.

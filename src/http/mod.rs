@@ -1,10 +1,12 @@
 //! HTTP: every URL the server answers, in one place.
 
+pub mod bulk;
 pub mod discovery;
 pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod list;
+pub mod patch;
 pub mod response;
 pub mod search;
 pub mod users;
@@ -12,10 +14,15 @@ pub mod users;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::Error;
+use crate::scim::limits::Limits;
 
 /// Registers every route. Each resource answers methods it does not serve with 405 before any
 /// body is read.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
+    let bulk_json_config = extract::json_config(&Limits {
+        max_payload_bytes: limits.bulk_max_payload_bytes,
+        ..*limits
+    });
     cfg.service(
         web::resource("/healthz")
             .route(web::get().to(health::healthz))
@@ -43,7 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/Users/{id}")
                     .route(web::get().to(users::get_user))
                     .route(web::put().to(users::replace_user))
-                    .route(web::patch().to(patch_not_implemented))
+                    .route(web::patch().to(users::patch_user))
                     .route(web::delete().to(users::delete_user))
                     .default_service(web::to(method_not_allowed)),
             )
@@ -62,8 +69,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/Groups/{id}")
                     .route(web::get().to(groups::get_group))
                     .route(web::put().to(groups::replace_group))
-                    .route(web::patch().to(patch_not_implemented))
+                    .route(web::patch().to(groups::patch_group))
                     .route(web::delete().to(groups::delete_group))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/Bulk")
+                    .app_data(bulk_json_config)
+                    .route(web::post().to(bulk::bulk))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
@@ -111,11 +124,4 @@ async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, Error>
         request.method(),
         request.path()
     )))
-}
-
-// ServiceProviderConfig advertises `patch.supported: false` until PATCH is implemented.
-async fn patch_not_implemented() -> Result<HttpResponse, Error> {
-    Err(Error::NotImplemented(
-        "PATCH is not supported by this server yet; use PUT".to_owned(),
-    ))
 }

@@ -56,6 +56,13 @@ pub fn resource_response(
     response.body(projection.apply(rt, rendered).to_string())
 }
 
+/// 204 for a change whose answer has no body, still naming the new version.
+pub fn no_content_with_etag(version: i64) -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::ETAG, crate::scim::etag::etag_for_version(version)))
+        .finish()
+}
+
 /// 304 for a GET whose `If-None-Match` names the current version.
 pub fn not_modified(version: i64) -> HttpResponse {
     HttpResponse::NotModified()

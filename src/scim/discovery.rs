@@ -22,8 +22,8 @@ pub struct Features {
 impl Features {
     /// What this build of scimd implements.
     pub const IMPLEMENTED: Features = Features {
-        patch: false,
-        bulk: false,
+        patch: true,
+        bulk: true,
         filter: true,
         sort: true,
         etag: true,

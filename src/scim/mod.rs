@@ -2,12 +2,14 @@
 //!
 //! Nothing here knows about HTTP or SQL; callers pass `now`, ids and base URLs in.
 
+pub mod bulk;
 pub mod discovery;
 pub mod error;
 pub mod etag;
 pub mod filter;
 pub mod limits;
 pub mod normalize;
+pub mod patch;
 pub mod projection;
 pub mod query;
 pub mod resource;

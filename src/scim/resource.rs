@@ -376,7 +376,9 @@ fn is_active(attribute: &AttributeDef) -> bool {
 }
 
 /// RFC 7643 §4.2 `members`: each needs a string `value`; `$ref` is ignored (the server knows it).
-fn extract_members(raw: Option<&Value>) -> Result<Option<Vec<MemberRef>>, ProtocolError> {
+pub(crate) fn extract_members(
+    raw: Option<&Value>,
+) -> Result<Option<Vec<MemberRef>>, ProtocolError> {
     let items: Vec<&Value> = match raw {
         None => return Ok(None),
         Some(Value::Null) => Vec::new(),

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::members;
-use super::resources::{StoredResource, check_if_match};
+use super::resources::{Edit, StoredResource, check_if_match};
 use super::schema::{group_members, groups};
 use super::{DbConn, GroupId, OrgId};
 use crate::error::{Error, Result};
@@ -214,4 +214,65 @@ pub fn remove_group(
 
 fn group_not_found(id: &GroupId) -> Error {
     Error::not_found(format_args!("group {id}"))
+}
+
+/// Patches a group (PATCH /Groups/{id}, RFC 7644 §3.5.2) in one transaction: `edit` works out
+/// the change from the stored resource; membership changes touch only the rows they name. The
+/// version changes only when something did. Members are loaded for the answer only when
+/// `with_members`.
+pub fn patch_group(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    if_match: Option<&Precondition>,
+    edit: impl FnOnce(&StoredResource) -> Result<Edit>,
+    with_members: bool,
+    now: NaiveDateTime,
+) -> Result<GroupView> {
+    let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
+    check_if_match(if_match, existing.version)?;
+    let edit = edit(&existing)?;
+    let members_changed = members::apply_member_changes(conn, org, id, &edit.member_changes)?;
+    let stored = match &edit.prepared {
+        Some(prepared) => {
+            update_group(conn, org, id, existing.version, prepared, now)?.ok_or(Error::Conflict)?
+        }
+        None if members_changed => {
+            bump_version(conn, org, id, existing.version, now)?.ok_or(Error::Conflict)?
+        }
+        None => existing,
+    };
+    if with_members {
+        view_of(conn, org, stored)
+    } else {
+        Ok(GroupView {
+            stored,
+            members: None,
+        })
+    }
+}
+
+/// A new version for a change that lives outside the group row (its members).
+fn bump_version(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    expected_version: i64,
+    now: NaiveDateTime,
+) -> Result<Option<StoredResource>> {
+    let updated = diesel::update(
+        groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq(id.as_str()))
+            .filter(groups::version.eq(expected_version)),
+    )
+    .set((
+        groups::version.eq(expected_version + 1),
+        groups::last_modified.eq(now),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find_group(conn, org, id)
 }

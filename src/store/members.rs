@@ -10,6 +10,8 @@ use super::schema::{group_members, groups, users};
 use super::{DbConn, GroupId, OrgId, UserId};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
+use crate::scim::filter::matches_element;
+use crate::scim::patch::MemberChange;
 use crate::scim::resource::{GroupRef, MemberRef, MemberType};
 
 /// A member whose existence in the organization has been checked.
@@ -136,13 +138,14 @@ pub fn remove_members(conn: &mut DbConn, group: &GroupId, ids: &[String]) -> Res
     Ok(removed)
 }
 
-/// Makes the member list exactly `members`, writing only the difference.
+/// Makes the member list exactly `members`, writing only the difference; answers how many
+/// rows changed.
 pub fn set_members(
     conn: &mut DbConn,
     org: &OrgId,
     group: &GroupId,
     members: &[Member],
-) -> Result<()> {
+) -> Result<usize> {
     let current: HashSet<String> = group_members::table
         .filter(group_members::group_id.eq(group.as_str()))
         .select(group_members::member_id)
@@ -155,14 +158,13 @@ pub fn set_members(
         .filter(|id| !wanted.contains(id.as_str()))
         .cloned()
         .collect();
-    remove_members(conn, group, &stale)?;
+    let removed = remove_members(conn, group, &stale)?;
     let fresh: Vec<Member> = members
         .iter()
         .filter(|m| !current.contains(&m.id))
         .cloned()
         .collect();
-    add_members(conn, org, group, &fresh)?;
-    Ok(())
+    Ok(removed + add_members(conn, org, group, &fresh)?)
 }
 
 /// The members of each group, with display names, in a fixed number of queries per
@@ -333,4 +335,64 @@ fn group_displays(
         displays.extend(rows);
     }
     Ok(displays)
+}
+
+/// Applies a PATCH's membership changes in request order (RFC 7644 §3.5.2), touching only the
+/// rows they name except for a filter that needs the member list to evaluate. Answers whether
+/// any row changed.
+pub fn apply_member_changes(
+    conn: &mut DbConn,
+    org: &OrgId,
+    group: &GroupId,
+    changes: &[MemberChange],
+) -> Result<bool> {
+    let mut changed = false;
+    for change in changes {
+        let touched = match change {
+            MemberChange::Add(refs) => {
+                let resolved = resolve_members(conn, org, group, refs)?;
+                add_members(conn, org, group, &resolved)?
+            }
+            MemberChange::Remove(ids) => {
+                let ids: Vec<String> = ids
+                    .iter()
+                    .filter_map(|id| UserId::parse(id).map(|id| id.as_str().to_owned()))
+                    .collect();
+                remove_members(conn, group, &ids)?
+            }
+            MemberChange::RemoveAll => diesel::delete(
+                group_members::table.filter(group_members::group_id.eq(group.as_str())),
+            )
+            .execute(conn)?,
+            MemberChange::ReplaceAll(refs) => {
+                let resolved = resolve_members(conn, org, group, refs)?;
+                set_members(conn, org, group, &resolved)?
+            }
+            MemberChange::RemoveMatching(filter) => {
+                let current = members_of_groups(conn, org, &[group.as_str().to_owned()])?;
+                let doomed: Vec<String> = current
+                    .into_values()
+                    .flatten()
+                    .filter(|member| matches_element(filter, &member_element(member)))
+                    .map(|member| member.value)
+                    .collect();
+                remove_members(conn, group, &doomed)?
+            }
+        };
+        changed |= touched > 0;
+    }
+    Ok(changed)
+}
+
+/// A member as a PATCH value filter sees it.
+fn member_element(member: &MemberRef) -> serde_json::Value {
+    let mut element = serde_json::Map::new();
+    element.insert("value".into(), member.value.clone().into());
+    if let Some(display) = &member.display {
+        element.insert("display".into(), display.clone().into());
+    }
+    if let Some(kind) = member.member_type {
+        element.insert("type".into(), kind.as_str().into());
+    }
+    serde_json::Value::Object(element)
 }

@@ -5,6 +5,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::scim::etag::{Precondition, etag_for_version};
+use crate::scim::patch::MemberChange;
+use crate::scim::resource::Prepared;
 
 /// A stored User or Group: the resource JSON (without `id`, `meta`, memberships and password)
 /// plus the server-owned metadata.
@@ -51,4 +53,16 @@ pub fn check_if_match(if_match: Option<&Precondition>, version: i64) -> Result<(
         }
         _ => Ok(()),
     }
+}
+
+/// What a PATCH does to a stored resource, worked out by the caller from the stored state
+/// (engine, validation and password hashing stay out of the store).
+#[derive(Debug, Default)]
+pub struct Edit {
+    /// The validated new attributes, when any changed.
+    pub prepared: Option<Prepared>,
+    /// Membership changes, in request order (Groups only).
+    pub member_changes: Vec<MemberChange>,
+    /// A new password's hash (Users only).
+    pub password_hash: Option<String>,
 }

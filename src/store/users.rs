@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::members;
-use super::resources::{StoredResource, check_if_match};
+use super::resources::{Edit, StoredResource, check_if_match};
 use super::schema::{group_members, user_emails, users};
 use super::{DbConn, OrgId, UserId};
 use crate::error::{Error, Result};
@@ -248,4 +248,41 @@ pub fn remove_user(
 
 fn user_not_found(id: &UserId) -> Error {
     Error::not_found(format_args!("user {id}"))
+}
+
+/// Patches a user (PATCH /Users/{id}, RFC 7644 §3.5.2) in one transaction: `edit` works out
+/// the change from the stored resource, and the version changes only when something did.
+pub fn patch_user(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &UserId,
+    if_match: Option<&Precondition>,
+    edit: impl FnOnce(&StoredResource) -> Result<Edit>,
+    with_groups: bool,
+    now: NaiveDateTime,
+) -> Result<UserView> {
+    let existing = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
+    check_if_match(if_match, existing.version)?;
+    let edit = edit(&existing)?;
+    let stored = match &edit.prepared {
+        Some(prepared) => update_user(
+            conn,
+            org,
+            id,
+            existing.version,
+            prepared,
+            edit.password_hash.as_deref(),
+            now,
+        )?
+        .ok_or(Error::Conflict)?,
+        None => existing,
+    };
+    if with_groups {
+        view_of(conn, org, stored)
+    } else {
+        Ok(UserView {
+            stored,
+            groups: Vec::new(),
+        })
+    }
 }

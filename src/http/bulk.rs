@@ -1,0 +1,256 @@
+//! `POST /Bulk` (RFC 7644 §3.7): each operation runs exactly what its own endpoint runs, in
+//! request order except where a `bulkId` reference needs a later POST first.
+
+use std::collections::{BTreeSet, HashMap};
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+use super::extract::ScimBase;
+use super::response::{render_group, render_user, scim_json};
+use super::{groups, users};
+use crate::auth::{AuthContext, Scope};
+use crate::error::{Error, Result};
+use crate::scim::BULK_RESPONSE_URN;
+use crate::scim::bulk::{
+    BulkError, BulkMethod, BulkOperation, BulkRequest, BulkTarget, substitute, substitute_text,
+};
+use crate::scim::error::{ProtocolError, ScimType};
+use crate::scim::etag::Precondition;
+use crate::scim::limits::Limits;
+use crate::store::Store;
+
+/// What one operation produced, for the BulkResponse.
+struct Done {
+    status: u16,
+    location: Option<String>,
+    version: Option<String>,
+    id: Option<String>,
+}
+
+pub async fn bulk(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    limits: web::Data<Limits>,
+    base: ScimBase,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    let request = BulkRequest::parse(&body, &limits).map_err(|error| match error {
+        BulkError::TooManyOperations { .. } => Error::PayloadTooLarge(error.to_string()),
+        BulkError::Invalid(error) => Error::Protocol(error),
+    })?;
+    let count = request.operations.len();
+    let mut results: Vec<Option<Value>> = vec![None; count];
+    let mut created: HashMap<String, String> = HashMap::new();
+    let mut failed_bulk_ids: BTreeSet<String> = BTreeSet::new();
+    let mut pending: Vec<usize> = (0..count).collect();
+    let mut errors = 0;
+    while errors < request.fail_on_errors.unwrap_or(usize::MAX) {
+        let runnable = pending.iter().position(|index| {
+            request.operations.get(*index).is_some_and(|op| {
+                op.references()
+                    .iter()
+                    .all(|id| created.contains_key(id) || failed_bulk_ids.contains(id))
+            })
+        });
+        let Some(position) = runnable else { break };
+        let index = pending.remove(position);
+        let Some(operation) = request.operations.get(index) else {
+            break;
+        };
+        let outcome = match operation
+            .references()
+            .iter()
+            .find(|id| failed_bulk_ids.contains(*id))
+        {
+            Some(id) => Err(ProtocolError::invalid_value(format!(
+                "bulkId '{id}' refers to an operation that failed"
+            ))
+            .into()),
+            None => run(&auth, &store, *limits.get_ref(), &base, operation, &created).await,
+        };
+        let entry = match outcome {
+            Ok(done) => {
+                if let (Some(bulk_id), Some(id)) = (&operation.bulk_id, &done.id) {
+                    created.insert(bulk_id.clone(), id.clone());
+                }
+                success_entry(operation, done)
+            }
+            Err(error) => {
+                errors += 1;
+                if let Some(bulk_id) = &operation.bulk_id {
+                    failed_bulk_ids.insert(bulk_id.clone());
+                }
+                error_entry(operation, &error)
+            }
+        };
+        if let Some(slot) = results.get_mut(index) {
+            *slot = Some(entry);
+        }
+    }
+    // What is still pending refers to bulkIds nothing in the request creates, or to each other.
+    if errors < request.fail_on_errors.unwrap_or(usize::MAX) {
+        for index in pending {
+            if let (Some(operation), Some(slot)) =
+                (request.operations.get(index), results.get_mut(index))
+            {
+                let error = Error::Protocol(ProtocolError::new(
+                    ScimType::InvalidValue,
+                    "this operation refers to a bulkId that no operation of the request creates, or to a circular chain of them",
+                ));
+                *slot = Some(error_entry(operation, &error));
+            }
+        }
+    }
+    let operations: Vec<Value> = results.into_iter().flatten().collect();
+    Ok(scim_json(
+        json!({"schemas": [BULK_RESPONSE_URN], "Operations": operations}),
+    ))
+}
+
+async fn run(
+    auth: &AuthContext,
+    store: &Store,
+    limits: Limits,
+    base: &ScimBase,
+    operation: &BulkOperation,
+    created: &HashMap<String, String>,
+) -> Result<Done> {
+    let scope = match operation.method {
+        BulkMethod::Delete => Scope::ScimDelete,
+        _ => Scope::ScimWrite,
+    };
+    auth.require(scope)?;
+    let path = substitute_text(&operation.path, created);
+    let data = operation
+        .data
+        .as_ref()
+        .map(|data| substitute(data, created))
+        .unwrap_or(Value::Null);
+    let if_match = operation
+        .version
+        .as_deref()
+        .map(Precondition::parse)
+        .transpose()?;
+    let org = auth.org_id.clone();
+    let target = operation.target(&path)?;
+    let rendered = match (operation.method, target) {
+        (BulkMethod::Post, BulkTarget::Collection(rt)) if rt.name == "User" => {
+            Some(render_user(users::create(store, org, data).await?, base))
+        }
+        (BulkMethod::Post, BulkTarget::Collection(_)) => {
+            Some(render_group(groups::create(store, org, data).await?, base))
+        }
+        (BulkMethod::Put, BulkTarget::Resource(rt, id)) if rt.name == "User" => Some(render_user(
+            users::replace(store, org, users::user_id(&id)?, if_match, data).await?,
+            base,
+        )),
+        (BulkMethod::Put, BulkTarget::Resource(_, id)) => Some(render_group(
+            groups::replace(store, org, groups::group_id(&id)?, if_match, data).await?,
+            base,
+        )),
+        (BulkMethod::Patch, BulkTarget::Resource(rt, id)) if rt.name == "User" => {
+            let view = users::modify(
+                store,
+                org,
+                users::user_id(&id)?,
+                if_match,
+                data,
+                limits,
+                false,
+            )
+            .await?;
+            Some(render_user(view, base))
+        }
+        (BulkMethod::Patch, BulkTarget::Resource(_, id)) => {
+            let view = groups::modify(
+                store,
+                org,
+                groups::group_id(&id)?,
+                if_match,
+                data,
+                limits,
+                false,
+            )
+            .await?;
+            Some(render_group(view, base))
+        }
+        (BulkMethod::Delete, BulkTarget::Resource(rt, id)) if rt.name == "User" => {
+            users::remove(store, org, users::user_id(&id)?, if_match).await?;
+            None
+        }
+        (BulkMethod::Delete, BulkTarget::Resource(_, id)) => {
+            groups::remove(store, org, groups::group_id(&id)?, if_match).await?;
+            None
+        }
+        (method, _) => {
+            return Err(ProtocolError::invalid_value(format!(
+                "{} cannot be sent to '{path}'; it needs a resource path such as /Users/{{id}}",
+                method.as_str()
+            ))
+            .into());
+        }
+    };
+    let field = |rendered: &Value, pointer: &str| {
+        rendered
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Ok(match rendered {
+        Some(rendered) => Done {
+            status: if operation.method == BulkMethod::Post {
+                201
+            } else {
+                200
+            },
+            location: field(&rendered, "/meta/location"),
+            version: field(&rendered, "/meta/version"),
+            id: field(&rendered, "/id"),
+        },
+        None => Done {
+            status: 204,
+            location: None,
+            version: None,
+            id: None,
+        },
+    })
+}
+
+fn entry_base(operation: &BulkOperation) -> Map<String, Value> {
+    let mut entry = Map::new();
+    entry.insert("method".into(), operation.method.as_str().into());
+    if let Some(bulk_id) = &operation.bulk_id {
+        entry.insert("bulkId".into(), bulk_id.clone().into());
+    }
+    entry
+}
+
+fn success_entry(operation: &BulkOperation, done: Done) -> Value {
+    let mut entry = entry_base(operation);
+    if let Some(location) = done.location {
+        entry.insert("location".into(), location.into());
+    }
+    if let Some(version) = done.version {
+        entry.insert("version".into(), version.into());
+    }
+    entry.insert("status".into(), done.status.to_string().into());
+    Value::Object(entry)
+}
+
+/// RFC 7644 §3.7.3: a failed operation carries its status and the SCIM error as `response`.
+fn error_entry(operation: &BulkOperation, error: &Error) -> Value {
+    let mut entry = entry_base(operation);
+    if !matches!(error, Error::Internal(_) | Error::Unavailable(_)) {
+        entry.insert("location".into(), operation.path.clone().into());
+    } else {
+        log::error!("bulk operation failed: {error}");
+    }
+    let body = error.to_json();
+    entry.insert(
+        "status".into(),
+        body.get("status").cloned().unwrap_or(Value::Null),
+    );
+    entry.insert("response".into(), body);
+    Value::Object(entry)
+}
