@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::members;
-use super::resources::{Edit, StoredResource, check_if_match};
+use super::resources::{Edit, Locked, StoredResource, check_if_match, lock_row};
 use super::schema::{group_members, groups};
 use super::{DbConn, GroupId, OrgId};
 use crate::error::{Error, Result};
@@ -187,6 +187,7 @@ pub fn replace_group(
     prepare: impl FnOnce(&serde_json::Value) -> Result<Prepared, ProtocolError>,
     now: NaiveDateTime,
 ) -> Result<GroupView> {
+    lock_row(conn, Locked::Group, id.as_str())?;
     let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
     check_if_match(if_match, existing.version)?;
     let prepared = prepare(&existing.resource)?;
@@ -206,6 +207,7 @@ pub fn remove_group(
     id: &GroupId,
     if_match: Option<&Precondition>,
 ) -> Result<()> {
+    lock_row(conn, Locked::Group, id.as_str())?;
     let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
     check_if_match(if_match, existing.version)?;
     delete_group(conn, org, id)?;
@@ -229,6 +231,7 @@ pub fn patch_group(
     with_members: bool,
     now: NaiveDateTime,
 ) -> Result<GroupView> {
+    lock_row(conn, Locked::Group, id.as_str())?;
     let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
     check_if_match(if_match, existing.version)?;
     let edit = edit(&existing)?;

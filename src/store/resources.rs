@@ -66,3 +66,27 @@ pub struct Edit {
     /// A new password's hash (Users only).
     pub password_hash: Option<String>,
 }
+
+/// The tables whose rows a read-modify-write locks.
+#[derive(Debug, Clone, Copy)]
+pub enum Locked {
+    User,
+    Group,
+}
+
+/// Locks one resource row until the transaction ends, so concurrent writers of the same
+/// resource queue instead of losing the optimistic version check (PostgreSQL runs them side
+/// by side; SQLite's IMMEDIATE transactions already serialise every writer).
+pub fn lock_row(conn: &mut super::DbConn, table: Locked, id: &str) -> Result<()> {
+    use diesel::RunQueryDsl;
+    if let super::DbConn::Postgres(pg) = conn {
+        let statement = match table {
+            Locked::User => "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
+            Locked::Group => "SELECT 1 FROM groups WHERE id = $1 FOR UPDATE",
+        };
+        diesel::sql_query(statement)
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(pg)?;
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::members;
-use super::resources::{Edit, StoredResource, check_if_match};
+use super::resources::{Edit, Locked, StoredResource, check_if_match, lock_row};
 use super::schema::{group_members, user_emails, users};
 use super::{DbConn, OrgId, UserId};
 use crate::error::{Error, Result};
@@ -217,6 +217,7 @@ pub fn replace_user(
     password_hash: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<UserView> {
+    lock_row(conn, Locked::User, id.as_str())?;
     let existing = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
     check_if_match(if_match, existing.version)?;
     let prepared = prepare(&existing.resource)?;
@@ -240,6 +241,7 @@ pub fn remove_user(
     id: &UserId,
     if_match: Option<&Precondition>,
 ) -> Result<()> {
+    lock_row(conn, Locked::User, id.as_str())?;
     let existing = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
     check_if_match(if_match, existing.version)?;
     delete_user(conn, org, id)?;
@@ -261,6 +263,7 @@ pub fn patch_user(
     with_groups: bool,
     now: NaiveDateTime,
 ) -> Result<UserView> {
+    lock_row(conn, Locked::User, id.as_str())?;
     let existing = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
     check_if_match(if_match, existing.version)?;
     let edit = edit(&existing)?;

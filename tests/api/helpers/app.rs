@@ -110,6 +110,26 @@ impl TestApp {
         }
     }
 
+    /// Starts another scimd on this app's database, as a second instance behind a load balancer
+    /// runs: its own port, pool and workers, the same rows. It answers to this app's token (the
+    /// token lives in the shared database). The returned app's `database` only borrows the URL:
+    /// `TestDatabase` deletes nothing on drop, and this app keeps the SQLite directory, so
+    /// `dump` and `store` belong on this app, not on the second one.
+    pub async fn spawn_second(&self) -> TestApp {
+        let database = TestDatabase {
+            backend: self.database.backend,
+            url: self.database.url.clone(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        let mut second = TestApp::spawn_on(database, |_| {}).await;
+        assert!(
+            second.token.is_empty(),
+            "the database had its first start already"
+        );
+        second.token.clone_from(&self.token);
+        second
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }

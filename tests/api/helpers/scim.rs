@@ -411,3 +411,50 @@ pub fn field_in(list: &Value, field: &str) -> Vec<String> {
         })
         .collect()
 }
+
+pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// A PatchOp body (RFC 7644 §3.5.2) with these operations, given as a JSON array.
+pub fn patch_op(operations: Value) -> Value {
+    json!({"schemas": [PATCH_URN], "Operations": operations})
+}
+
+impl TestApp {
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
+        self.patch_json_with(path, body, &[]).await
+    }
+
+    pub async fn patch_json_with(&self, path: &str, body: &Value, headers: Headers<'_>) -> Reply {
+        self.send(
+            Method::PATCH,
+            path,
+            Some((SCIM_JSON, to_bytes(body))),
+            headers,
+        )
+        .await
+    }
+
+    /// PATCHes a user with these operations, asserting 200 and its `ETag`; answers the user.
+    pub async fn patch_user(&self, path: &str, operations: Value) -> Value {
+        self.patch_json(path, &patch_op(operations))
+            .await
+            .assert_resource(StatusCode::OK, "User")
+            .clone()
+    }
+
+    /// PATCHes a group with these operations, asserting 204 with an empty body and an `ETag`;
+    /// answers the group as a GET shows it afterwards.
+    pub async fn patch_group(&self, path: &str, operations: Value) -> Value {
+        let reply = self.patch_json(path, &patch_op(operations)).await;
+        reply.assert_status(StatusCode::NO_CONTENT);
+        assert_eq!(reply.text, "", "a 204 has no body");
+        let etag = reply.etag();
+        let group = self.fetch(path).await;
+        assert_eq!(
+            etag,
+            version_of(&group),
+            "the 204's ETag is the new version"
+        );
+        group
+    }
+}
