@@ -451,6 +451,13 @@ impl State<'_> {
                 attribute.name
             )));
         }
+        // Every user carries `active` (Okta and Entra read it on every sync), so unassigning
+        // it would either silently keep the old value or invent one: refuse instead.
+        if value.is_none() && is_user_active(target) {
+            return Err(ProtocolError::invalid_value(
+                "'active' cannot be removed; replace it with true or false",
+            ));
+        }
         if attribute.mutability == Mutability::Immutable
             && current.is_some()
             && current != value.as_ref()
@@ -555,4 +562,8 @@ fn matching(elements: &[Value], filter: &ResolvedFilter) -> Vec<usize> {
 
 fn no_match(attribute: &str) -> ProtocolError {
     ProtocolError::no_target(format!("no value of '{attribute}' matches the filter"))
+}
+
+fn is_user_active(target: &Target) -> bool {
+    target.schema.id == crate::scim::USER_URN && target.attribute.name == "active"
 }

@@ -98,6 +98,11 @@ impl Context<'_> {
                 object.insert(urn.trim().to_owned(), value.clone());
                 self.object_operation(kind, &object, out)
             }
+            (Some(urn), None)
+                if kind == OpKind::Remove && self.rt.extension(urn.trim()).is_some() =>
+            {
+                self.remove_extension(urn.trim(), out)
+            }
             (Some(text), value) => {
                 let path = parse_patch_path(text).map_err(|e| e.into_invalid_path())?;
                 self.path_operation(kind, path, value.clone(), out)
@@ -110,6 +115,20 @@ impl Context<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// `remove` with an extension's URN as the path removes the whole extension: one removal
+    /// per attribute it defines (absent ones are no-ops).
+    fn remove_extension(&self, urn: &str, out: &mut Vec<Operation>) -> Result<(), ProtocolError> {
+        let Some(extension) = self.rt.extension(urn) else {
+            return Ok(());
+        };
+        for attribute in extension.schema.attributes {
+            let text = format!("{}:{}", extension.schema.id, attribute.name);
+            let path = parse_patch_path(&text).map_err(|e| e.into_invalid_path())?;
+            self.push(out, OpKind::Remove, Some(path), None);
+        }
+        Ok(())
     }
 
     fn path_operation(

@@ -280,8 +280,10 @@ static MEMBER_SUBS: [AttributeDef; 4] = [
     AttributeDef::reference("$ref", &["User", "Group"], "The URI of the member.")
         .exact()
         .with_mutability(Mutability::Immutable),
+    // The server derives `display` from the member itself, whatever a client sends, so it is
+    // readOnly rather than RFC 7643 §8.7.1's immutable.
     AttributeDef::string("display", "A human-readable name of the member.")
-        .with_mutability(Mutability::Immutable),
+        .with_mutability(Mutability::ReadOnly),
     AttributeDef::string("type", "The type of the member.")
         .with_canonical_values(&["User", "Group"])
         .with_mutability(Mutability::Immutable),

@@ -184,3 +184,31 @@ fn a_path_naming_the_extension_urn_sets_the_extension_attributes() {
             ENTERPRISE: {"department": "Sales", "manager": {"value": "boss"}}}))
     );
 }
+
+#[test]
+fn removing_the_enterprise_extension_by_its_urn_removes_all_of_it() {
+    let with_extension =
+        alice_with(json!({ENTERPRISE: {"employeeNumber": "7", "department": "Sales"}}));
+    let applied = patch_user(
+        &with_extension,
+        json!([{"op": "remove", "path": ENTERPRISE}]),
+    )
+    .unwrap();
+    assert!(
+        applied.resource.get(ENTERPRISE).is_none(),
+        "{}",
+        applied.resource
+    );
+    assert!(applied.changed);
+}
+
+#[test]
+fn active_cannot_be_removed() {
+    let error = patch_user(&alice(), json!([{"op": "remove", "path": "active"}])).unwrap_err();
+    assert_eq!(error.scim_type, ScimType::InvalidValue);
+    assert!(
+        error.detail.contains("'active' cannot be removed"),
+        "{}",
+        error.detail
+    );
+}
