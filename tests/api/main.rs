@@ -10,12 +10,17 @@
 mod helpers;
 
 mod auth;
+mod bulk;
 mod cli;
+mod concurrency;
+mod conformance;
 mod discovery;
 mod groups;
 mod health;
 mod migrations;
 mod paging;
+mod patch_groups;
+mod patch_users;
 mod projection;
 mod protocol;
 mod query;
