@@ -1,10 +1,12 @@
 //! HTTP: every URL the server answers, in one place.
 
+pub mod api;
 pub mod discovery;
 pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod list;
+pub mod middleware;
 pub mod response;
 pub mod search;
 pub mod users;
@@ -98,6 +100,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .default_service(web::to(unknown_endpoint)),
     )
+    .service(api::scope())
     .default_service(web::to(unknown_endpoint));
 }
 
