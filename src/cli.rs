@@ -12,6 +12,8 @@ use crate::config::{self, Config};
 use crate::startup::Application;
 use crate::store::{self, Store, TokenId, migrate, orgs, tokens};
 
+mod admin;
+
 /// scimd: a SCIM 2.0 provisioning server for Okta, Microsoft Entra ID and scripts.
 ///
 /// Identity providers push users and groups to /scim/v2 with an organization's API token.
@@ -48,6 +50,8 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Show the audit log, newest first
+    Audit(admin::AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +64,14 @@ pub struct ServeArgs {
     /// command lines are visible to other users)
     #[arg(long, env = "AUTH_SECRET", hide_env_values = true)]
     pub auth_secret: Option<String>,
+
+    /// The shared secret being rotated out: accepted beside AUTH_SECRET while set
+    #[arg(long, env = "AUTH_SECRET_PREVIOUS", hide_env_values = true)]
+    pub auth_secret_previous: Option<String>,
+
+    /// Requests per minute allowed to each token without a limit of its own [default: no limit]
+    #[arg(long, env = "SCIMD_RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
 
     /// Organization that AUTH_SECRET authenticates as (created if missing)
     #[arg(long, env = "AUTH_SECRET_ORG", default_value = "default")]
@@ -92,6 +104,13 @@ pub enum OrgCommand {
     },
     /// List organizations
     List,
+    /// Make tokens unused for DAYS days stop working (Okta uses 30), or `off`
+    SetInactivity {
+        /// The organization's name
+        name: String,
+        /// Days, or `off`
+        days: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,11 +133,38 @@ pub enum TokenCommand {
         /// Expiry: a date (2027-01-31), an RFC 3339 time, or a number of days (90d) [default: never]
         #[arg(long)]
         expires: Option<String>,
+        /// Only accept the token from these networks (CIDRs or addresses, IPv4 or IPv6),
+        /// repeatable or comma-separated [default: anywhere]
+        #[arg(long = "allow-ip", value_delimiter = ',')]
+        allow_ip: Vec<String>,
+        /// Requests per minute this token may make [default: the server's --rate-limit]
+        #[arg(long)]
+        rate_limit: Option<u32>,
     },
     /// List an organization's tokens, newest first (the secret is never shown again)
     List {
         #[arg(long)]
         org: String,
+        /// Only tokens whose name contains this (ignoring case)
+        #[arg(long)]
+        name: Option<String>,
+        /// created (newest first), name, last-used (most recent first) or expires (soonest first)
+        #[arg(long)]
+        sort: Option<String>,
+    },
+    /// Show one token
+    Show { id: String },
+    /// Disable a token (reversible with `enable`)
+    Disable { id: String },
+    /// Enable a disabled token
+    Enable { id: String },
+    /// Mint a successor with the same name, scopes and restrictions; the old token works
+    /// until the successor is first used, then for the grace period
+    Rotate {
+        id: String,
+        /// Grace period after the successor's first use: 90s, 30m, 1h, 7d (at most 7 days)
+        #[arg(long, default_value = "1h")]
+        grace: String,
     },
     /// Revoke a token immediately and for good
     Revoke {
@@ -151,6 +197,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 trusted_proxies,
                 bind: args.bind,
                 auth_secret: args.auth_secret.map(SecretString::from),
+                auth_secret_previous: args.auth_secret_previous.map(SecretString::from),
+                rate_limit_per_minute: args.rate_limit,
                 auth_secret_org: args.auth_secret_org,
                 pool_size: args.pool_size,
                 workers: args.workers,
@@ -175,6 +223,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => {
             let store = open_migrated(&database_url)?;
             run_token(&store, command)
+        }
+        Command::Audit(args) => {
+            let store = open_migrated(&database_url)?;
+            admin::run_audit(&store, &args)
         }
     }
 }
@@ -224,6 +276,7 @@ fn run_org(store: &Store, command: OrgCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        OrgCommand::SetInactivity { name, days } => admin::set_inactivity(store, &name, &days)?,
     }
     Ok(())
 }
@@ -236,6 +289,8 @@ fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
             description,
             scopes,
             expires,
+            allow_ip,
+            rate_limit,
         } => {
             let now = store::now();
             let scopes = if scopes.is_empty() {
@@ -255,8 +310,17 @@ fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
                 expires_at,
                 created_by: "cli".to_owned(),
             };
-            let issued =
-                store.write_blocking(|conn| auth::issue_token(conn, &org.id, &request, now))?;
+            let restrictions = admin::restrictions(&allow_ip, rate_limit)?;
+            let issued = store.write_blocking(|conn| {
+                auth::issue::issue_restricted_token(
+                    conn,
+                    &org.id,
+                    &request,
+                    &restrictions,
+                    None,
+                    now,
+                )
+            })?;
             println!("{}", issued.plain.expose_secret());
             eprintln!(
                 "created token '{}' (id {}, {}…) for organization '{}' with scopes '{}', expires {}.\n\
@@ -269,9 +333,12 @@ fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
                 format_time(expires_at),
             );
         }
-        TokenCommand::List { org } => {
+        TokenCommand::List { org, name, sort } => {
             let org = find_org(store, &org)?;
+            let sort = auth::lifecycle::TokenSort::parse(sort.as_deref(), None)
+                .map_err(|error| anyhow!(error))?;
             let list = store.run_blocking(|conn| tokens::list_tokens(conn, &org.id))?;
+            let list = auth::lifecycle::arrange(list, name.as_deref(), sort);
             let now = store::now();
             println!(
                 "{:<36}  {:<24}  {:<14}  {:<8}  {:<20}  {:<20}  {:<20}  SCOPES",
@@ -283,7 +350,7 @@ fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
                     token.id,
                     token.name,
                     format!("{}…", token.display_prefix),
-                    token_status(&token, now),
+                    auth::lifecycle::status(&token, org.inactivity_days, now),
                     format_time(Some(token.created_at)),
                     format_time(token.expires_at),
                     format_time(token.last_used_at),
@@ -291,6 +358,10 @@ fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        TokenCommand::Show { id } => admin::show_token(store, &id)?,
+        TokenCommand::Disable { id } => admin::set_enabled(store, &id, false)?,
+        TokenCommand::Enable { id } => admin::set_enabled(store, &id, true)?,
+        TokenCommand::Rotate { id, grace } => admin::rotate(store, &id, &grace)?,
         TokenCommand::Revoke { id } => {
             let id = TokenId::parse(&id).ok_or_else(|| anyhow!("'{id}' is not a token id"))?;
             let token = store
@@ -316,18 +387,6 @@ fn find_org(store: &Store, name: &str) -> anyhow::Result<orgs::Organization> {
     store
         .run_blocking(|conn| orgs::find_org_by_name(conn, name))?
         .with_context(|| format!("no organization named '{name}' (see `scimd org list`)"))
-}
-
-fn token_status(token: &tokens::TokenRecord, now: NaiveDateTime) -> &'static str {
-    if token.revoked_at.is_some() {
-        "revoked"
-    } else if token.disabled_at.is_some() {
-        "disabled"
-    } else if token.expires_at.is_some_and(|expiry| expiry <= now) {
-        "expired"
-    } else {
-        "active"
-    }
 }
 
 fn format_time(time: Option<NaiveDateTime>) -> String {

@@ -18,6 +18,10 @@ pub struct Config {
     /// `HOST:PORT` to listen on; port 0 picks a free one.
     pub bind: String,
     pub auth_secret: Option<SecretString>,
+    /// `AUTH_SECRET_PREVIOUS`: also accepted while set, for rotating the shared secret.
+    pub auth_secret_previous: Option<SecretString>,
+    /// Requests per minute for each token without a limit of its own; `None`: unlimited.
+    pub rate_limit_per_minute: Option<u32>,
     /// The organization `AUTH_SECRET` authenticates as; created at start-up if missing.
     pub auth_secret_org: String,
     pub pool_size: u32,
@@ -36,6 +40,8 @@ impl Config {
             database_url,
             bind: "127.0.0.1:8080".to_owned(),
             auth_secret: None,
+            auth_secret_previous: None,
+            rate_limit_per_minute: None,
             auth_secret_org: "default".to_owned(),
             pool_size: 10,
             workers: None,

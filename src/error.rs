@@ -38,6 +38,9 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("{0}")]
     NotImplemented(String),
+    /// A rate limit was hit; the client may retry after this many seconds.
+    #[error("too many requests; retry after {retry_after_secs} seconds")]
+    TooManyRequests { retry_after_secs: u64 },
     /// The database cannot be reached or the pool is exhausted; worth retrying.
     #[error("the database is unavailable")]
     Unavailable(#[source] BoxError),
@@ -78,6 +81,7 @@ impl Error {
             Error::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, None),
             Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
             Error::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, None),
+            Error::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, None),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None),
         }
@@ -134,6 +138,9 @@ impl ResponseError for Error {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"scim\""),
             ));
+        }
+        if let Error::TooManyRequests { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         response.body(self.to_json().to_string())
     }
@@ -242,6 +249,18 @@ mod tests {
             "Bearer realm=\"scim\""
         );
         assert_eq!(Error::Unauthorized.to_json()["detail"], UNAUTHORIZED_DETAIL);
+    }
+
+    #[test]
+    fn too_many_requests_is_a_429_with_retry_after() {
+        let error = Error::TooManyRequests {
+            retry_after_secs: 7,
+        };
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "7");
+        assert_eq!(error.to_json()["status"], "429");
+        assert!(error.to_json().get("scimType").is_none());
     }
 
     #[test]

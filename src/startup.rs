@@ -43,7 +43,11 @@ impl Application {
                     );
                 }
                 let org_id = bootstrap::ensure_org(&store, &config.auth_secret_org)?;
-                Some(SharedSecret::new(secret, org_id))
+                let shared = SharedSecret::new(secret, org_id);
+                Some(match &config.auth_secret_previous {
+                    Some(previous) => shared.with_previous(previous),
+                    None => shared,
+                })
             }
             None => None,
         };
@@ -53,7 +57,11 @@ impl Application {
         let address = listener.local_addr()?;
         let base_url = format!("http://{}", display_host(address));
 
-        let authenticator = web::Data::new(Authenticator::new(store.clone(), shared_secret));
+        let authenticator = web::Data::new(
+            Authenticator::new(store.clone(), shared_secret)
+                .with_default_rate_limit(config.rate_limit_per_minute),
+        );
+        let leak_intake = web::Data::new(http::api::credentials::IntakeLimiter::default());
         let app_store = web::Data::new(store.clone());
         let limits = web::Data::new(config.limits);
         let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
@@ -61,6 +69,9 @@ impl Application {
         let config_limits = config.limits;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    http::middleware::token_notices,
+                ))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
                 .wrap(http::response::scim_error_pages())
                 .wrap(access_log())
@@ -68,6 +79,7 @@ impl Application {
                 .app_data(app_store.clone())
                 .app_data(limits.clone())
                 .app_data(trusted_proxies.clone())
+                .app_data(leak_intake.clone())
                 .app_data(json_config.clone())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())

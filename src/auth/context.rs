@@ -1,13 +1,16 @@
 //! The authenticated caller, as an actix extractor.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use chrono::NaiveDateTime;
 
 use super::{Authenticator, Scope, Scopes};
 use crate::error::{Error, Result};
+use crate::http::extract::TrustedProxies;
 use crate::store::{OrgId, TokenId};
 
 /// Who made the request and what it may do. Handlers take it as an argument; a request
@@ -17,6 +20,9 @@ pub struct AuthContext {
     pub org_id: OrgId,
     pub principal: Principal,
     pub scopes: Scopes,
+    /// When the token stops working, if that is within the warning window: answered to the
+    /// client as `Sunset` (RFC 8594).
+    pub sunset: Option<NaiveDateTime>,
 }
 
 /// The credential behind a request.
@@ -59,13 +65,46 @@ impl FromRequest for AuthContext {
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let remote_ip = request.peer_addr().map(|address| address.ip().to_string());
+        let client_ip = client_ip(request);
+        let request = request.clone();
         Box::pin(async move {
             let authenticator = authenticator
                 .ok_or_else(|| Error::internal("the authenticator is not registered"))?;
-            authenticator
-                .authenticate(authorization.as_deref(), remote_ip)
-                .await
+            let context = authenticator
+                .authenticate(authorization.as_deref(), client_ip)
+                .await?;
+            // For middleware that acts on the caller after the handler: expiry warnings and
+            // the audit of SCIM writes.
+            request.extensions_mut().insert(context.clone());
+            Ok(context)
         })
     }
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
+/// `X-Forwarded-For` entry that is not itself a trusted proxy (entries further left are
+/// whatever the client chose to send).
+pub fn client_ip(request: &HttpRequest) -> Option<IpAddr> {
+    let peer = request.peer_addr()?.ip().to_canonical();
+    let Some(trusted) = request
+        .app_data::<web::Data<TrustedProxies>>()
+        .filter(|proxies| proxies.contains(peer))
+    else {
+        return Some(peer);
+    };
+    let forwarded: Vec<IpAddr> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+        .map(|address| address.to_canonical())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|address| !trusted.contains(**address))
+        .or(forwarded.first())
+        .copied()
+        .or(Some(peer))
 }

@@ -5,6 +5,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::Scopes;
+use super::lifecycle::Restrictions;
 use super::token;
 use crate::error::{Error, Result};
 use crate::scim::error::{ProtocolError, ScimType};
@@ -40,6 +41,19 @@ pub fn issue_token(
     request: &TokenRequest,
     now: NaiveDateTime,
 ) -> Result<IssuedToken> {
+    issue_restricted_token(conn, org, request, &Restrictions::default(), None, now)
+}
+
+/// Like [`issue_token`], with an IP allowlist and a rate limit; `rotated_from` names the
+/// token this one replaces.
+pub fn issue_restricted_token(
+    conn: &mut DbConn,
+    org: &OrgId,
+    request: &TokenRequest,
+    restrictions: &Restrictions,
+    rotated_from: Option<&TokenId>,
+    now: NaiveDateTime,
+) -> Result<IssuedToken> {
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
         return Err(invalid(format!(
@@ -52,8 +66,10 @@ pub fn issue_token(
     if request.expires_at.is_some_and(|expiry| expiry <= now) {
         return Err(invalid("the expiry must lie in the future".into()));
     }
+    restrictions.validate()?;
     let generated = token::generate().map_err(Error::internal)?;
     let scopes = request.scopes.to_string();
+    let allowed_cidrs = restrictions.allowed_cidrs_text();
     let id = tokens::insert_token(
         conn,
         &NewToken {
@@ -65,6 +81,9 @@ pub fn issue_token(
             scopes: &scopes,
             created_by: &request.created_by,
             expires_at: request.expires_at,
+            allowed_cidrs: allowed_cidrs.as_deref(),
+            rate_limit_per_minute: restrictions.rate_limit_i32(),
+            rotated_from,
         },
         now,
     )?;
@@ -117,6 +136,6 @@ pub fn revoke_token(
     Ok(revoked)
 }
 
-fn invalid(detail: String) -> Error {
+pub(crate) fn invalid(detail: String) -> Error {
     Error::Protocol(ProtocolError::new(ScimType::InvalidValue, detail))
 }

@@ -2,16 +2,20 @@
 
 pub mod context;
 pub mod issue;
+pub mod lifecycle;
+pub mod limit;
 pub mod password;
 pub mod scope;
 pub mod secret;
 pub mod token;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
+use serde_json::json;
 
 pub use context::{AuthContext, Principal};
 pub use issue::{IssuedToken, TokenRequest, issue_token, revoke_token};
@@ -19,19 +23,68 @@ pub use scope::{Scope, Scopes};
 pub use secret::SharedSecret;
 
 use crate::error::{Error, Result};
+use crate::store::audit::{NewAuditEvent, insert_audit_event};
 use crate::store::tokens::{self, TokenRecord};
-use crate::store::{self, Store, TokenId};
+use crate::store::{self, OrgId, Store, TokenId};
+use lifecycle::Refusal;
+use limit::{Rate, RateLimiter, retry_after_secs};
 use token::WellFormedToken;
 
 /// How often a token's last-used time is written, per token and instance: often enough for
 /// "last used" to be accurate to the minute, rarely enough to add no write per request.
 const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
 
+/// Failed authentications one address may make at once, and regains one of every
+/// [`FAILURE_REFILL`]. Only failures count, so a valid token is never slowed by them.
+const FAILURE_BURST: f64 = 20.0;
+const FAILURE_REFILL: Duration = Duration::from_secs(3);
+/// Addresses and tokens tracked by the in-memory limiters before they are pruned.
+const MAX_TRACKED_KEYS: usize = 100_000;
+
+/// The failed-authentication budget of one address.
+fn failure_rate() -> Rate {
+    Rate {
+        burst: FAILURE_BURST,
+        per_second: 1.0 / FAILURE_REFILL.as_secs_f64(),
+    }
+}
+
 /// Turns an `Authorization` header into an [`AuthContext`].
 pub struct Authenticator {
     store: Store,
     shared_secret: Option<SharedSecret>,
+    /// Requests per minute for tokens without a limit of their own; `None`: unlimited.
+    default_rate_limit: Option<u32>,
     last_used_written: Mutex<HashMap<TokenId, Instant>>,
+    token_limits: RateLimiter<TokenId>,
+    failures: RateLimiter<IpAddr>,
+}
+
+/// A refused credential: the error the client gets and what the audit log records.
+struct Failure {
+    error: Error,
+    event: Option<FailureEvent>,
+}
+
+struct FailureEvent {
+    org_id: Option<OrgId>,
+    event_type: &'static str,
+    reason: &'static str,
+    token_id: Option<TokenId>,
+    prefix: Option<String>,
+}
+
+enum Rejection {
+    /// The credential is bad: counts against the address and may be audited.
+    Credential(Failure),
+    /// Anything else (a rate limit, the database): passed through as is.
+    Other(Error),
+}
+
+impl From<Error> for Rejection {
+    fn from(error: Error) -> Self {
+        Rejection::Other(error)
+    }
 }
 
 impl Authenticator {
@@ -39,20 +92,43 @@ impl Authenticator {
         Authenticator {
             store,
             shared_secret,
+            default_rate_limit: None,
             last_used_written: Mutex::new(HashMap::new()),
+            token_limits: RateLimiter::new(MAX_TRACKED_KEYS),
+            failures: RateLimiter::new(MAX_TRACKED_KEYS),
         }
     }
 
-    /// Authenticates a request. Every failure is the same [`Error::Unauthorized`]; the reason
-    /// goes to the debug log only, under the token's display prefix at most.
+    /// Applies `per_minute` to every token without a rate limit of its own.
+    pub fn with_default_rate_limit(mut self, per_minute: Option<u32>) -> Self {
+        self.default_rate_limit = per_minute.filter(|limit| *limit > 0);
+        self
+    }
+
+    /// Authenticates a request from `client_ip`. Bad credentials are the same
+    /// [`Error::Unauthorized`] whatever the reason (the reason goes to the debug log and the
+    /// audit log, under the token's display prefix at most); a token used from outside its
+    /// allowlist is [`Error::Forbidden`]. Repeated failures from one address answer 429.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
-        remote_ip: Option<String>,
+        client_ip: Option<IpAddr>,
     ) -> Result<AuthContext> {
+        match self.check(authorization, client_ip).await {
+            Ok(context) => Ok(context),
+            Err(Rejection::Other(error)) => Err(error),
+            Err(Rejection::Credential(failure)) => Err(self.on_failure(failure, client_ip)),
+        }
+    }
+
+    async fn check(
+        &self,
+        authorization: Option<&str>,
+        client_ip: Option<IpAddr>,
+    ) -> Result<AuthContext, Rejection> {
         let Some(credential) = authorization.and_then(credential_from_header) else {
             log::debug!("authentication failed: no bearer credential");
-            return Err(Error::Unauthorized);
+            return Err(unauthorized(None));
         };
         if let Some(secret) = &self.shared_secret
             && secret.matches(credential)
@@ -61,33 +137,84 @@ impl Authenticator {
                 org_id: secret.org_id.clone(),
                 principal: Principal::SharedSecret,
                 scopes: Scopes::SCIM,
+                sunset: None,
             });
         }
+        // Malformed credentials are refused here, before any database query.
         let token = WellFormedToken::parse(credential).map_err(|reason| {
             log::debug!("authentication failed: malformed token ({reason})");
-            Error::Unauthorized
+            unauthorized(None)
         })?;
         let digest = token.digest();
-        let record = self
+        let found = self
             .store
-            .read(move |conn| tokens::find_token_by_digest(conn, digest.as_str()))
+            .read(move |conn| tokens::find_token_for_auth(conn, digest.as_str()))
             .await?;
-        let Some(record) = record else {
+        let Some((record, inactivity_days)) = found else {
             log::debug!(
                 "authentication failed: unknown token {}…",
                 token.display_prefix()
             );
-            return Err(Error::Unauthorized);
+            return Err(unauthorized(Some(FailureEvent {
+                org_id: None,
+                event_type: "auth.failed",
+                reason: "unknown",
+                token_id: None,
+                prefix: Some(token.display_prefix()),
+            })));
         };
-        if let Some(reason) = refusal_reason(&record, store::now()) {
+        let now = store::now();
+        if let Some(refusal) = lifecycle::refusal(&record, inactivity_days, now) {
             log::debug!(
-                "authentication failed: token {}… is {reason}",
+                "authentication failed: token {}… is {}",
+                record.display_prefix,
+                refusal.as_str()
+            );
+            let event_type = match refusal {
+                Refusal::Expired => "token.expired_use",
+                Refusal::Superseded => "token.stale_use",
+                _ => "auth.failed",
+            };
+            return Err(unauthorized(Some(event_for(
+                &record,
+                event_type,
+                refusal.as_str(),
+            ))));
+        }
+        if !lifecycle::address_allowed(record.allowed_cidrs.as_deref(), client_ip) {
+            log::debug!(
+                "authentication failed: token {}… used from outside its allowlist",
                 record.display_prefix
             );
-            return Err(Error::Unauthorized);
+            return Err(Rejection::Credential(Failure {
+                error: Error::Forbidden("this token may not be used from this address".to_owned()),
+                event: Some(event_for(&record, "auth.ip_denied", "address not allowed")),
+            }));
         }
-        self.note_use(&record.id, remote_ip);
+        if record.first_used_at.is_none() {
+            // Once per token: starts a rotated predecessor's grace period at once, on every
+            // instance, instead of whenever the throttled last-used write happens.
+            let first = record.clone();
+            self.store
+                .write(move |conn| tokens::record_first_use(conn, &first, now))
+                .await?;
+        }
+        let limit = record
+            .rate_limit_per_minute
+            .and_then(|limit| u32::try_from(limit).ok())
+            .or(self.default_rate_limit);
+        if let Some(limit) = limit
+            && let Err(wait) =
+                self.token_limits
+                    .take(&record.id, Rate::per_minute(limit), Instant::now())
+        {
+            return Err(Rejection::Other(Error::TooManyRequests {
+                retry_after_secs: retry_after_secs(wait),
+            }));
+        }
+        self.note_use(&record.id, client_ip);
         let scopes = Scopes::parse(&record.scopes).map_err(Error::internal)?;
+        let sunset = sunset_of(&record, now);
         Ok(AuthContext {
             org_id: record.org_id,
             principal: Principal::Token {
@@ -95,11 +222,53 @@ impl Authenticator {
                 display_prefix: record.display_prefix,
             },
             scopes,
+            sunset,
         })
     }
 
+    /// Counts a failure against the address: within its budget the failure is audited (in the
+    /// background) and answered as is; beyond it, 429 without touching the database.
+    fn on_failure(&self, failure: Failure, client_ip: Option<IpAddr>) -> Error {
+        let key = client_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        if let Err(wait) = self.failures.take(&key, failure_rate(), Instant::now()) {
+            log::debug!("authentication failures throttled for {key}");
+            return Error::TooManyRequests {
+                retry_after_secs: retry_after_secs(wait),
+            };
+        }
+        if let Some(event) = failure.event {
+            let store = self.store.clone();
+            let remote_addr = client_ip.map(|ip| ip.to_string());
+            actix_web::rt::spawn(async move {
+                let result = store
+                    .write(move |conn| {
+                        insert_audit_event(
+                            conn,
+                            &NewAuditEvent {
+                                org_id: event.org_id.as_ref(),
+                                event_type: event.event_type,
+                                actor: None,
+                                target: event.token_id.as_ref().map(TokenId::as_str),
+                                remote_addr: remote_addr.as_deref(),
+                                details: json!({
+                                    "reason": event.reason,
+                                    "prefix": event.prefix,
+                                }),
+                            },
+                            store::now(),
+                        )
+                    })
+                    .await;
+                if let Err(error) = result {
+                    log::warn!("could not record a failed authentication: {error}");
+                }
+            });
+        }
+        failure.error
+    }
+
     /// Writes last-used time and address in the background, at most once a minute per token.
-    fn note_use(&self, id: &TokenId, remote_ip: Option<String>) {
+    fn note_use(&self, id: &TokenId, client_ip: Option<IpAddr>) {
         let now = Instant::now();
         {
             let Ok(mut written) = self.last_used_written.lock() else {
@@ -108,12 +277,16 @@ impl Authenticator {
             match written.get(id) {
                 Some(last) if now.duration_since(*last) < LAST_USED_RESOLUTION => return,
                 _ => {
+                    if written.len() >= MAX_TRACKED_KEYS {
+                        written.retain(|_, last| now.duration_since(*last) < LAST_USED_RESOLUTION);
+                    }
                     written.insert(id.clone(), now);
                 }
             }
         }
         let store = self.store.clone();
         let id = id.clone();
+        let remote_ip = client_ip.map(|ip| ip.to_string());
         actix_web::rt::spawn(async move {
             let result = store
                 .write(move |conn| {
@@ -127,17 +300,27 @@ impl Authenticator {
     }
 }
 
-/// Why a stored token may not be used now, if it may not.
-fn refusal_reason(record: &TokenRecord, now: NaiveDateTime) -> Option<&'static str> {
-    if record.revoked_at.is_some() {
-        Some("revoked")
-    } else if record.disabled_at.is_some() {
-        Some("disabled")
-    } else if record.expires_at.is_some_and(|expiry| expiry <= now) {
-        Some("expired")
-    } else {
-        None
+fn unauthorized(event: Option<FailureEvent>) -> Rejection {
+    Rejection::Credential(Failure {
+        error: Error::Unauthorized,
+        event,
+    })
+}
+
+fn event_for(record: &TokenRecord, event_type: &'static str, reason: &'static str) -> FailureEvent {
+    FailureEvent {
+        org_id: Some(record.org_id.clone()),
+        event_type,
+        reason,
+        token_id: Some(record.id.clone()),
+        prefix: Some(record.display_prefix.clone()),
     }
+}
+
+/// When a token stops working, if within the warning window: the `Sunset` date.
+pub fn sunset_of(record: &TokenRecord, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    lifecycle::end_of_life(record)
+        .filter(|end| *end - now <= TimeDelta::days(lifecycle::EXPIRY_WARNING_DAYS))
 }
 
 /// Reads the credential from `Authorization: Bearer <token>` (scheme case-insensitive) or from

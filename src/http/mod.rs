@@ -1,11 +1,13 @@
 //! HTTP: every URL the server answers, in one place.
 
+pub mod api;
 pub mod bulk;
 pub mod discovery;
 pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod list;
+pub mod middleware;
 pub mod patch;
 pub mod response;
 pub mod search;
@@ -111,6 +113,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
             )
             .default_service(web::to(unknown_endpoint)),
     )
+    .service(api::scope())
     .default_service(web::to(unknown_endpoint));
 }
 

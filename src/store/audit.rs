@@ -59,3 +59,55 @@ pub fn list_audit_events(conn: &mut DbConn, org: &OrgId, limit: i64) -> Result<V
         .limit(limit)
         .load::<AuditEvent>(conn)?)
 }
+
+/// Which events to list: all conditions must hold. Newest first; `before` continues a page.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// `None` lists events of every organization and server-wide ones (operator CLI only).
+    pub org: Option<OrgId>,
+    pub event_types: Vec<String>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    /// Events about the token or made by it.
+    pub token: Option<String>,
+    /// The `(occurred_at, id)` of the last event of the previous page.
+    pub before: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// Events matching `query`, newest first, at most `query.limit`.
+pub fn search_audit_events(conn: &mut DbConn, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
+    let mut select = audit_events::table.into_boxed();
+    if let Some(org) = &query.org {
+        select = select.filter(audit_events::org_id.eq(org.as_str().to_owned()));
+    }
+    if !query.event_types.is_empty() {
+        select = select.filter(audit_events::event_type.eq_any(query.event_types.clone()));
+    }
+    if let Some(since) = query.since {
+        select = select.filter(audit_events::occurred_at.ge(since));
+    }
+    if let Some(until) = query.until {
+        select = select.filter(audit_events::occurred_at.lt(until));
+    }
+    if let Some(token) = &query.token {
+        select = select.filter(
+            audit_events::target
+                .eq(token.clone())
+                .or(audit_events::actor.eq(format!("token:{token}"))),
+        );
+    }
+    if let Some((at, id)) = &query.before {
+        select = select.filter(
+            audit_events::occurred_at
+                .lt(*at)
+                .or(audit_events::occurred_at
+                    .eq(*at)
+                    .and(audit_events::id.lt(id.clone()))),
+        );
+    }
+    Ok(select
+        .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+        .limit(query.limit)
+        .load::<AuditEvent>(conn)?)
+}

@@ -14,6 +14,8 @@ pub struct Organization {
     pub id: OrgId,
     pub name: String,
     pub created_at: NaiveDateTime,
+    /// Tokens unused for this many days stop working; `None` means no such policy.
+    pub inactivity_days: Option<i32>,
 }
 
 #[derive(Queryable)]
@@ -21,6 +23,7 @@ struct OrganizationRow {
     id: String,
     name: String,
     created_at: NaiveDateTime,
+    inactivity_days: Option<i32>,
 }
 
 impl From<OrganizationRow> for Organization {
@@ -29,6 +32,7 @@ impl From<OrganizationRow> for Organization {
             id: OrgId::from_db(row.id),
             name: row.name,
             created_at: row.created_at,
+            inactivity_days: row.inactivity_days,
         }
     }
 }
@@ -48,6 +52,7 @@ pub fn insert_org(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> Result<O
         id,
         name: name.to_owned(),
         created_at: now,
+        inactivity_days: None,
     })
 }
 
@@ -58,6 +63,7 @@ pub fn find_org_by_name(conn: &mut DbConn, name: &str) -> Result<Option<Organiza
             organizations::id,
             organizations::name,
             organizations::created_at,
+            organizations::inactivity_days,
         ))
         .first::<OrganizationRow>(conn)
         .optional()?
@@ -71,6 +77,7 @@ pub fn find_org(conn: &mut DbConn, id: &OrgId) -> Result<Option<Organization>> {
             organizations::id,
             organizations::name,
             organizations::created_at,
+            organizations::inactivity_days,
         ))
         .first::<OrganizationRow>(conn)
         .optional()?
@@ -84,11 +91,20 @@ pub fn list_orgs(conn: &mut DbConn) -> Result<Vec<Organization>> {
             organizations::id,
             organizations::name,
             organizations::created_at,
+            organizations::inactivity_days,
         ))
         .load::<OrganizationRow>(conn)?
         .into_iter()
         .map(Organization::from)
         .collect())
+}
+
+/// Sets or clears the organization's inactivity policy.
+pub fn set_inactivity_days(conn: &mut DbConn, id: &OrgId, days: Option<i32>) -> Result<()> {
+    diesel::update(organizations::table.find(id.as_str()))
+        .set(organizations::inactivity_days.eq(days))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn count_orgs(conn: &mut DbConn) -> Result<i64> {

@@ -6,6 +6,7 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created_at -> Timestamp,
+        inactivity_days -> Nullable<Integer>,
     }
 }
 
@@ -25,6 +26,13 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         last_used_ip -> Nullable<Text>,
+        allowed_cidrs -> Nullable<Text>,
+        rate_limit_per_minute -> Nullable<Integer>,
+        first_used_at -> Nullable<Timestamp>,
+        rotated_from -> Nullable<Text>,
+        superseded_by -> Nullable<Text>,
+        rotation_grace_seconds -> Nullable<BigInt>,
+        grace_until -> Nullable<Timestamp>,
     }
 }
 

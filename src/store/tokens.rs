@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::api_tokens;
+use super::schema::{api_tokens, organizations};
 use super::{DbConn, OrgId, TokenId};
 use crate::error::Result;
 
@@ -23,74 +23,148 @@ pub struct TokenRecord {
     pub revoked_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub last_used_ip: Option<String>,
+    /// Space-separated CIDRs the token may be used from; `None` means anywhere.
+    pub allowed_cidrs: Option<String>,
+    pub rate_limit_per_minute: Option<i32>,
+    pub first_used_at: Option<NaiveDateTime>,
+    /// The token this one was rotated from.
+    pub rotated_from: Option<TokenId>,
+    /// The token minted to replace this one.
+    pub superseded_by: Option<TokenId>,
+    pub rotation_grace_seconds: Option<i64>,
+    /// When a superseded token stops working: set at its successor's first use.
+    pub grace_until: Option<NaiveDateTime>,
 }
 
 type TokenColumns = (
-    api_tokens::id,
-    api_tokens::org_id,
-    api_tokens::name,
-    api_tokens::description,
-    api_tokens::display_prefix,
-    api_tokens::scopes,
-    api_tokens::created_at,
-    api_tokens::created_by,
-    api_tokens::expires_at,
-    api_tokens::disabled_at,
-    api_tokens::revoked_at,
-    api_tokens::last_used_at,
-    api_tokens::last_used_ip,
+    (
+        api_tokens::id,
+        api_tokens::org_id,
+        api_tokens::name,
+        api_tokens::description,
+        api_tokens::display_prefix,
+        api_tokens::scopes,
+        api_tokens::created_at,
+        api_tokens::created_by,
+        api_tokens::expires_at,
+        api_tokens::disabled_at,
+        api_tokens::revoked_at,
+        api_tokens::last_used_at,
+        api_tokens::last_used_ip,
+    ),
+    (
+        api_tokens::allowed_cidrs,
+        api_tokens::rate_limit_per_minute,
+        api_tokens::first_used_at,
+        api_tokens::rotated_from,
+        api_tokens::superseded_by,
+        api_tokens::rotation_grace_seconds,
+        api_tokens::grace_until,
+    ),
 );
 
 const TOKEN_COLUMNS: TokenColumns = (
-    api_tokens::id,
-    api_tokens::org_id,
-    api_tokens::name,
-    api_tokens::description,
-    api_tokens::display_prefix,
-    api_tokens::scopes,
-    api_tokens::created_at,
-    api_tokens::created_by,
-    api_tokens::expires_at,
-    api_tokens::disabled_at,
-    api_tokens::revoked_at,
-    api_tokens::last_used_at,
-    api_tokens::last_used_ip,
+    (
+        api_tokens::id,
+        api_tokens::org_id,
+        api_tokens::name,
+        api_tokens::description,
+        api_tokens::display_prefix,
+        api_tokens::scopes,
+        api_tokens::created_at,
+        api_tokens::created_by,
+        api_tokens::expires_at,
+        api_tokens::disabled_at,
+        api_tokens::revoked_at,
+        api_tokens::last_used_at,
+        api_tokens::last_used_ip,
+    ),
+    (
+        api_tokens::allowed_cidrs,
+        api_tokens::rate_limit_per_minute,
+        api_tokens::first_used_at,
+        api_tokens::rotated_from,
+        api_tokens::superseded_by,
+        api_tokens::rotation_grace_seconds,
+        api_tokens::grace_until,
+    ),
 );
 
-#[derive(Queryable)]
-struct TokenRow {
-    id: String,
-    org_id: String,
-    name: String,
-    description: Option<String>,
-    display_prefix: String,
-    scopes: String,
-    created_at: NaiveDateTime,
-    created_by: String,
-    expires_at: Option<NaiveDateTime>,
-    disabled_at: Option<NaiveDateTime>,
-    revoked_at: Option<NaiveDateTime>,
-    last_used_at: Option<NaiveDateTime>,
-    last_used_ip: Option<String>,
-}
+type TokenRow = (
+    (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        NaiveDateTime,
+        String,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<String>,
+    ),
+    (
+        Option<String>,
+        Option<i32>,
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<NaiveDateTime>,
+    ),
+);
 
-impl From<TokenRow> for TokenRecord {
-    fn from(row: TokenRow) -> Self {
-        TokenRecord {
-            id: TokenId::from_db(row.id),
-            org_id: OrgId::from_db(row.org_id),
-            name: row.name,
-            description: row.description,
-            display_prefix: row.display_prefix,
-            scopes: row.scopes,
-            created_at: row.created_at,
-            created_by: row.created_by,
-            expires_at: row.expires_at,
-            disabled_at: row.disabled_at,
-            revoked_at: row.revoked_at,
-            last_used_at: row.last_used_at,
-            last_used_ip: row.last_used_ip,
-        }
+fn record(row: TokenRow) -> TokenRecord {
+    let (
+        (
+            id,
+            org_id,
+            name,
+            description,
+            display_prefix,
+            scopes,
+            created_at,
+            created_by,
+            expires_at,
+            disabled_at,
+            revoked_at,
+            last_used_at,
+            last_used_ip,
+        ),
+        (
+            allowed_cidrs,
+            rate_limit_per_minute,
+            first_used_at,
+            rotated_from,
+            superseded_by,
+            rotation_grace_seconds,
+            grace_until,
+        ),
+    ) = row;
+    TokenRecord {
+        id: TokenId::from_db(id),
+        org_id: OrgId::from_db(org_id),
+        name,
+        description,
+        display_prefix,
+        scopes,
+        created_at,
+        created_by,
+        expires_at,
+        disabled_at,
+        revoked_at,
+        last_used_at,
+        last_used_ip,
+        allowed_cidrs,
+        rate_limit_per_minute,
+        first_used_at,
+        rotated_from: rotated_from.map(TokenId::from_db),
+        superseded_by: superseded_by.map(TokenId::from_db),
+        rotation_grace_seconds,
+        grace_until,
     }
 }
 
@@ -105,6 +179,9 @@ pub struct NewToken<'a> {
     pub scopes: &'a str,
     pub created_by: &'a str,
     pub expires_at: Option<NaiveDateTime>,
+    pub allowed_cidrs: Option<&'a str>,
+    pub rate_limit_per_minute: Option<i32>,
+    pub rotated_from: Option<&'a TokenId>,
 }
 
 pub fn insert_token(
@@ -125,6 +202,9 @@ pub fn insert_token(
             api_tokens::created_at.eq(now),
             api_tokens::created_by.eq(token.created_by),
             api_tokens::expires_at.eq(token.expires_at),
+            api_tokens::allowed_cidrs.eq(token.allowed_cidrs),
+            api_tokens::rate_limit_per_minute.eq(token.rate_limit_per_minute),
+            api_tokens::rotated_from.eq(token.rotated_from.map(TokenId::as_str)),
         ))
         .execute(conn)?;
     Ok(id)
@@ -137,7 +217,7 @@ pub fn find_token_by_digest(conn: &mut DbConn, digest: &str) -> Result<Option<To
         .select(TOKEN_COLUMNS)
         .first::<TokenRow>(conn)
         .optional()?
-        .map(TokenRecord::from))
+        .map(record))
 }
 
 /// Finds a token by id in any organization: for the operator's CLI only.
@@ -147,7 +227,7 @@ pub fn find_token_any_org(conn: &mut DbConn, id: &TokenId) -> Result<Option<Toke
         .select(TOKEN_COLUMNS)
         .first::<TokenRow>(conn)
         .optional()?
-        .map(TokenRecord::from))
+        .map(record))
 }
 
 /// The organization's tokens, newest first.
@@ -158,8 +238,153 @@ pub fn list_tokens(conn: &mut DbConn, org: &OrgId) -> Result<Vec<TokenRecord>> {
         .select(TOKEN_COLUMNS)
         .load::<TokenRow>(conn)?
         .into_iter()
-        .map(TokenRecord::from)
+        .map(record)
         .collect())
+}
+
+/// The per-request lookup with the organization's inactivity policy: one probe of the unique
+/// digest index joined to the organization's primary key.
+pub fn find_token_for_auth(
+    conn: &mut DbConn,
+    digest: &str,
+) -> Result<Option<(TokenRecord, Option<i32>)>> {
+    Ok(api_tokens::table
+        .inner_join(organizations::table)
+        .filter(api_tokens::token_digest.eq(digest))
+        .select((TOKEN_COLUMNS, organizations::inactivity_days))
+        .first::<(TokenRow, Option<i32>)>(conn)
+        .optional()?
+        .map(|(row, days)| (record(row), days)))
+}
+
+/// One token of the organization.
+pub fn find_token(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<Option<TokenRecord>> {
+    Ok(api_tokens::table
+        .filter(api_tokens::id.eq(id.as_str()))
+        .filter(api_tokens::org_id.eq(org.as_str()))
+        .select(TOKEN_COLUMNS)
+        .first::<TokenRow>(conn)
+        .optional()?
+        .map(record))
+}
+
+/// Sets or clears `disabled_at` on a token that is not revoked; answers whether it changed.
+pub fn set_token_disabled(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &TokenId,
+    disabled_at: Option<NaiveDateTime>,
+) -> Result<bool> {
+    let scoped = api_tokens::table
+        .filter(api_tokens::id.eq(id.as_str()))
+        .filter(api_tokens::org_id.eq(org.as_str()))
+        .filter(api_tokens::revoked_at.is_null());
+    let changed = match disabled_at {
+        Some(at) => diesel::update(scoped.filter(api_tokens::disabled_at.is_null()))
+            .set(api_tokens::disabled_at.eq(at))
+            .execute(conn)?,
+        None => diesel::update(scoped.filter(api_tokens::disabled_at.is_not_null()))
+            .set(api_tokens::disabled_at.eq(None::<NaiveDateTime>))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}
+
+/// Changes to a token's editable properties; `None` leaves a property alone.
+#[derive(Debug, Clone, Default)]
+pub struct TokenChanges {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub allowed_cidrs: Option<Option<String>>,
+    pub rate_limit_per_minute: Option<Option<i32>>,
+}
+
+/// Applies `changes` to a token of the organization.
+pub fn update_token(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &TokenId,
+    changes: &TokenChanges,
+) -> Result<()> {
+    let target = || {
+        api_tokens::table
+            .filter(api_tokens::id.eq(id.as_str()))
+            .filter(api_tokens::org_id.eq(org.as_str()))
+    };
+    if let Some(name) = &changes.name {
+        diesel::update(target())
+            .set(api_tokens::name.eq(name))
+            .execute(conn)?;
+    }
+    if let Some(description) = &changes.description {
+        diesel::update(target())
+            .set(api_tokens::description.eq(description))
+            .execute(conn)?;
+    }
+    if let Some(cidrs) = &changes.allowed_cidrs {
+        diesel::update(target())
+            .set(api_tokens::allowed_cidrs.eq(cidrs))
+            .execute(conn)?;
+    }
+    if let Some(limit) = changes.rate_limit_per_minute {
+        diesel::update(target())
+            .set(api_tokens::rate_limit_per_minute.eq(limit))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Marks `id` as replaced by `successor`, to die `grace_seconds` after the successor's first use.
+pub fn mark_superseded(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &TokenId,
+    successor: &TokenId,
+    grace_seconds: i64,
+) -> Result<()> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(id.as_str()))
+            .filter(api_tokens::org_id.eq(org.as_str())),
+    )
+    .set((
+        api_tokens::superseded_by.eq(successor.as_str()),
+        api_tokens::rotation_grace_seconds.eq(grace_seconds),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records a token's first use and, when it replaced a predecessor, starts the predecessor's
+/// grace period. Conditional updates, so instances racing on the first use agree.
+pub fn record_first_use(conn: &mut DbConn, token: &TokenRecord, now: NaiveDateTime) -> Result<()> {
+    let first = diesel::update(
+        api_tokens::table
+            .find(token.id.as_str())
+            .filter(api_tokens::first_used_at.is_null()),
+    )
+    .set(api_tokens::first_used_at.eq(now))
+    .execute(conn)?;
+    let Some(predecessor) = token.rotated_from.as_ref().filter(|_| first == 1) else {
+        return Ok(());
+    };
+    let grace = api_tokens::table
+        .find(predecessor.as_str())
+        .filter(api_tokens::superseded_by.eq(token.id.as_str()))
+        .select(api_tokens::rotation_grace_seconds)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten();
+    if let Some(grace) = grace {
+        diesel::update(
+            api_tokens::table
+                .find(predecessor.as_str())
+                .filter(api_tokens::grace_until.is_null()),
+        )
+        .set(api_tokens::grace_until.eq(now + chrono::TimeDelta::seconds(grace)))
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Marks a token revoked; answers whether it was live until now (revoking twice is harmless).

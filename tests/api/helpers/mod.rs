@@ -1,5 +1,6 @@
 //! The test harness: real databases, the real application over real HTTP.
 
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod postgres;

@@ -1,0 +1,101 @@
+//! `POST /api/v1/credentials/revoke`: anyone who finds a leaked token (a secret scanner, a
+//! colleague) can report it, and it is revoked at once. No authentication: holding the token
+//! is the proof. The answer is the same whether or not a token existed.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::context::client_ip;
+use crate::auth::lifecycle::revoke_leaked_tokens as revoke_in_store;
+use crate::auth::limit::{Rate, RateLimiter, retry_after_secs};
+use crate::auth::token::WellFormedToken;
+use crate::error::{Error, Result};
+use crate::scim::error::ProtocolError;
+use crate::store::{self, Store};
+
+/// Tokens one report may carry.
+pub const MAX_TOKENS_PER_REPORT: usize = 100;
+/// Reports one address may send per minute.
+pub const REPORTS_PER_MINUTE: u32 = 10;
+
+/// Rate limit of leak reports, per client address and instance.
+pub struct IntakeLimiter(RateLimiter<IpAddr>);
+
+impl Default for IntakeLimiter {
+    fn default() -> Self {
+        IntakeLimiter(RateLimiter::new(100_000))
+    }
+}
+
+/// `{"tokens": ["wxt_…", …]}`, or GitHub secret scanning's `[{"token": "wxt_…", …}, …]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum LeakReport {
+    Tokens { tokens: Vec<String> },
+    GitHub(Vec<GitHubMatch>),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GitHubMatch {
+    token: String,
+}
+
+impl LeakReport {
+    fn into_tokens(self) -> Vec<String> {
+        match self {
+            LeakReport::Tokens { tokens } => tokens,
+            LeakReport::GitHub(matches) => matches.into_iter().map(|m| m.token).collect(),
+        }
+    }
+}
+
+pub async fn revoke_leaked_tokens(
+    request: HttpRequest,
+    store: web::Data<Store>,
+    limiter: web::Data<IntakeLimiter>,
+    body: web::Json<LeakReport>,
+) -> Result<HttpResponse> {
+    let address = client_ip(&request);
+    if let Some(key) = address
+        && let Err(wait) =
+            limiter
+                .0
+                .take(&key, Rate::per_minute(REPORTS_PER_MINUTE), Instant::now())
+    {
+        return Err(Error::TooManyRequests {
+            retry_after_secs: retry_after_secs(wait),
+        });
+    }
+    let tokens = body.into_inner().into_tokens();
+    if tokens.len() > MAX_TOKENS_PER_REPORT {
+        return Err(ProtocolError::invalid_value(format!(
+            "a report holds at most {MAX_TOKENS_PER_REPORT} tokens"
+        ))
+        .into());
+    }
+    let received = tokens.len();
+    // Malformed strings cannot be tokens: skipped without a query.
+    let digests: Vec<_> = tokens
+        .iter()
+        .filter_map(|text| WellFormedToken::parse(text.trim()).ok())
+        .map(|token| token.digest())
+        .collect();
+    let remote_addr = address.map(|ip| ip.to_string());
+    if !digests.is_empty() {
+        let revoked = store
+            .write(move |conn| {
+                revoke_in_store(conn, &digests, remote_addr.as_deref(), store::now())
+            })
+            .await?;
+        if revoked > 0 {
+            log::warn!("revoked {revoked} token(s) reported as leaked");
+        }
+    }
+    Ok(HttpResponse::Accepted().json(serde_json::json!({
+        "status": "accepted",
+        "received": received,
+    })))
+}

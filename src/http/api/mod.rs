@@ -1,0 +1,121 @@
+//! The management API under `/api/v1`: plain JSON (not SCIM) for tokens and the audit log,
+//! authenticated with a `tokens:manage` token. Errors are SCIM error bodies like everywhere.
+
+pub mod audit;
+pub mod credentials;
+pub mod tokens;
+
+use actix_web::http::Method;
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, Scope, web};
+use chrono::NaiveDateTime;
+
+/// Where the management API lives.
+pub const PREFIX: &str = "/api/v1";
+
+/// The OpenAPI document of this API, served at `/api/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// One method on one path (relative to [`PREFIX`]) and the route that serves it.
+pub struct Endpoint {
+    pub path: &'static str,
+    pub method: Method,
+    route: Route,
+}
+
+fn endpoint<F, Args>(path: &'static str, method: Method, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    Endpoint {
+        path,
+        route: web::method(method.clone()).to(handler),
+        method,
+    }
+}
+
+/// Every endpoint of the API: the one list the router and the OpenAPI test both read.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint("/tokens", Method::GET, tokens::list_tokens),
+        endpoint("/tokens", Method::POST, tokens::create_token),
+        endpoint("/tokens/{id}", Method::GET, tokens::get_token),
+        endpoint("/tokens/{id}", Method::PATCH, tokens::update_token),
+        endpoint("/tokens/{id}", Method::DELETE, tokens::revoke_token),
+        endpoint("/tokens/{id}/rotate", Method::POST, tokens::rotate_token),
+        endpoint("/audit", Method::GET, audit::list_audit_events),
+        endpoint(
+            "/credentials/revoke",
+            Method::POST,
+            credentials::revoke_leaked_tokens,
+        ),
+        endpoint("/openapi.json", Method::GET, openapi),
+    ]
+}
+
+/// The `/api/v1` scope: one resource per path, 405 for other methods, 404 elsewhere.
+pub fn scope() -> Scope {
+    let mut paths: Vec<(&'static str, Vec<Route>)> = Vec::new();
+    for endpoint in endpoints() {
+        match paths.iter_mut().find(|(path, _)| *path == endpoint.path) {
+            Some((_, routes)) => routes.push(endpoint.route),
+            None => paths.push((endpoint.path, vec![endpoint.route])),
+        }
+    }
+    paths
+        .into_iter()
+        .fold(web::scope(PREFIX), |scope, (path, routes)| {
+            let resource = routes
+                .into_iter()
+                .fold(web::resource(path), |resource, route| resource.route(route))
+                .default_service(web::to(super::method_not_allowed));
+            scope.service(resource)
+        })
+        .default_service(web::to(super::unknown_endpoint))
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
+}
+
+/// A 200 with a JSON body.
+pub fn json_response(body: &impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}
+
+/// Times as clients read them: RFC 3339 in UTC.
+pub fn rfc3339(time: NaiveDateTime) -> String {
+    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_lists_exactly_the_routed_endpoints() {
+        let document: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        let documented: BTreeSet<(String, String)> = document["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|key| !key.starts_with("parameters"))
+                    .map(move |method| (path.clone(), method.to_uppercase()))
+            })
+            .collect();
+        let routed: BTreeSet<(String, String)> = endpoints()
+            .iter()
+            .map(|e| (format!("{PREFIX}{}", e.path), e.method.to_string()))
+            .collect();
+        assert_eq!(documented, routed);
+    }
+}

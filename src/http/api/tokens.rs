@@ -1,0 +1,339 @@
+//! `/api/v1/tokens`: create, list, show, edit, revoke and rotate API tokens.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDateTime;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{PREFIX, json_response, rfc3339};
+use crate::auth::lifecycle::{self, Restrictions, TokenSort};
+use crate::auth::{self, AuthContext, IssuedToken, Scope, Scopes, TokenRequest};
+use crate::error::{Error, Result};
+use crate::scim::error::ProtocolError;
+use crate::store::tokens::{TokenChanges, TokenRecord};
+use crate::store::{self, Store, TokenId};
+
+/// A token as the API shows it: never the secret, only its display prefix.
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    pub id: TokenId,
+    pub name: String,
+    pub description: Option<String>,
+    /// `wxt_` and the first 8 characters, then `…`.
+    pub prefix: String,
+    pub status: &'static str,
+    pub scopes: Vec<&'static str>,
+    pub created_at: String,
+    pub created_by: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_used_ip: Option<String>,
+    pub allowed_cidrs: Vec<String>,
+    pub rate_limit_per_minute: Option<i32>,
+    pub rotated_from: Option<TokenId>,
+    pub superseded_by: Option<TokenId>,
+    pub grace_until: Option<String>,
+}
+
+impl TokenView {
+    pub fn new(record: TokenRecord, inactivity_days: Option<i32>, now: NaiveDateTime) -> Self {
+        TokenView {
+            status: lifecycle::status(&record, inactivity_days, now),
+            scopes: Scopes::parse(&record.scopes)
+                .unwrap_or_default()
+                .iter()
+                .map(Scope::as_str)
+                .collect(),
+            allowed_cidrs: lifecycle::stored_cidrs(record.allowed_cidrs.as_deref())
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            prefix: format!("{}…", record.display_prefix),
+            id: record.id,
+            name: record.name,
+            description: record.description,
+            created_at: rfc3339(record.created_at),
+            created_by: record.created_by,
+            expires_at: record.expires_at.map(rfc3339),
+            last_used_at: record.last_used_at.map(rfc3339),
+            last_used_ip: record.last_used_ip,
+            rate_limit_per_minute: record.rate_limit_per_minute,
+            rotated_from: record.rotated_from,
+            superseded_by: record.superseded_by,
+            grace_until: record.grace_until.map(rfc3339),
+        }
+    }
+}
+
+/// The answer to a create or rotate: the only time the secret is shown.
+#[derive(Serialize)]
+struct Minted<'a> {
+    token: &'a str,
+    #[serde(flatten)]
+    view: TokenView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predecessor: Option<TokenView>,
+}
+
+fn minted(issued: &IssuedToken, view: TokenView, predecessor: Option<TokenView>) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("{PREFIX}/tokens/{}", issued.id)))
+        .json(Minted {
+            token: issued.plain.expose_secret(),
+            view,
+            predecessor,
+        })
+}
+
+fn token_id(text: &str) -> Result<TokenId> {
+    TokenId::parse(text).ok_or_else(|| Error::not_found(format_args!("token {text}")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Only tokens whose name contains this, ignoring case.
+    name: Option<String>,
+    /// `created` (default), `name`, `last_used` or `expires`.
+    sort: Option<String>,
+    /// `desc` (default for `created` and `last_used`) or `asc`.
+    order: Option<String>,
+}
+
+pub async fn list_tokens(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    auth.require(Scope::TokensManage)?;
+    let sort = TokenSort::parse(params.sort.as_deref(), params.order.as_deref())
+        .map_err(ProtocolError::invalid_value)?;
+    let name = params.name.clone();
+    let (records, days) = store
+        .read(move |conn| lifecycle::list_tokens(conn, &auth.org_id))
+        .await?;
+    let now = store::now();
+    let tokens: Vec<TokenView> = lifecycle::arrange(records, name.as_deref(), sort)
+        .into_iter()
+        .map(|record| TokenView::new(record, days, now))
+        .collect();
+    Ok(json_response(&serde_json::json!({ "tokens": tokens })))
+}
+
+pub async fn get_token(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    auth.require(Scope::TokensManage)?;
+    let id = token_id(&id)?;
+    let (record, days) = store
+        .read(move |conn| lifecycle::load_token_with_policy(conn, &auth.org_id, &id))
+        .await?;
+    Ok(json_response(&TokenView::new(record, days, store::now())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    name: String,
+    description: Option<String>,
+    /// Default: `scim:read`, `scim:write`, `scim:delete`.
+    scopes: Option<Vec<String>>,
+    /// A date (`2027-01-31`) or an RFC 3339 time.
+    expires_at: Option<String>,
+    expires_in_days: Option<i64>,
+    #[serde(default)]
+    allowed_cidrs: Vec<String>,
+    rate_limit_per_minute: Option<u32>,
+}
+
+pub async fn create_token(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    body: web::Json<CreateToken>,
+) -> Result<HttpResponse> {
+    auth.require(Scope::TokensManage)?;
+    let body = body.into_inner();
+    let now = store::now();
+    let scopes = match &body.scopes {
+        Some(list) => Scopes::parse(&list.join(" ")).map_err(ProtocolError::invalid_value)?,
+        None => Scopes::SCIM,
+    };
+    lifecycle::check_grantable(auth.scopes, scopes)?;
+    let request = TokenRequest {
+        name: body.name,
+        description: body.description,
+        scopes,
+        expires_at: lifecycle::expiry(body.expires_at.as_deref(), body.expires_in_days, now)
+            .map_err(ProtocolError::invalid_value)?,
+        created_by: auth.actor(),
+    };
+    let restrictions = Restrictions {
+        allowed_cidrs: parse_cidrs(&body.allowed_cidrs)?,
+        rate_limit_per_minute: body.rate_limit_per_minute,
+    };
+    let (issued, record, days) = store
+        .write(move |conn| {
+            let issued = auth::issue::issue_restricted_token(
+                conn,
+                &auth.org_id,
+                &request,
+                &restrictions,
+                None,
+                now,
+            )?;
+            let (record, days) = lifecycle::load_token_with_policy(conn, &auth.org_id, &issued.id)?;
+            Ok((issued, record, days))
+        })
+        .await?;
+    Ok(minted(&issued, TokenView::new(record, days, now), None))
+}
+
+fn parse_cidrs(texts: &[String]) -> Result<Vec<ipnet::IpNet>> {
+    texts
+        .iter()
+        .map(|text| lifecycle::parse_cidr(text).map_err(|e| ProtocolError::invalid_value(e).into()))
+        .collect()
+}
+
+/// `Some(None)` for an explicit `null`, `None` for an absent field.
+fn explicit<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateToken {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "explicit")]
+    description: Option<Option<String>>,
+    /// `active`, `disabled` or `revoked` (for good).
+    status: Option<String>,
+    #[serde(default, deserialize_with = "explicit")]
+    allowed_cidrs: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "explicit")]
+    rate_limit_per_minute: Option<Option<u32>>,
+}
+
+pub async fn update_token(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    id: web::Path<String>,
+    body: web::Json<UpdateToken>,
+) -> Result<HttpResponse> {
+    auth.require(Scope::TokensManage)?;
+    let id = token_id(&id)?;
+    let body = body.into_inner();
+    let allowed_cidrs = match &body.allowed_cidrs {
+        Some(Some(list)) => Some(parse_cidrs(list)?),
+        Some(None) => Some(Vec::new()),
+        None => None,
+    };
+    let restrictions = Restrictions {
+        allowed_cidrs: allowed_cidrs.clone().unwrap_or_default(),
+        rate_limit_per_minute: body.rate_limit_per_minute.flatten(),
+    };
+    restrictions.validate()?;
+    let changes = TokenChanges {
+        name: body.name,
+        description: body.description,
+        allowed_cidrs: allowed_cidrs.map(|_| restrictions.allowed_cidrs_text()),
+        rate_limit_per_minute: body
+            .rate_limit_per_minute
+            .map(|_| restrictions.rate_limit_i32()),
+    };
+    let status = body.status;
+    if status
+        .as_deref()
+        .is_some_and(|s| !matches!(s, "active" | "disabled" | "revoked"))
+    {
+        return Err(ProtocolError::invalid_value(
+            "status is 'active', 'disabled' or 'revoked'".to_owned(),
+        )
+        .into());
+    }
+    let now = store::now();
+    let (record, days) = store
+        .write(move |conn| {
+            let org = &auth.org_id;
+            let actor = auth.actor();
+            lifecycle::update_token(conn, org, &id, &changes, &actor, now)?;
+            match status.as_deref() {
+                Some("revoked") => {
+                    auth::revoke_token(conn, org, &id, &actor, now)?;
+                }
+                Some(status) => {
+                    lifecycle::set_token_enabled(conn, org, &id, status == "active", &actor, now)?;
+                }
+                None => {}
+            }
+            lifecycle::load_token_with_policy(conn, org, &id)
+        })
+        .await?;
+    Ok(json_response(&TokenView::new(record, days, now)))
+}
+
+/// `DELETE`: revokes for good, at once, on every instance. Revoking twice is harmless.
+pub async fn revoke_token(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    auth.require(Scope::TokensManage)?;
+    let id = token_id(&id)?;
+    store
+        .write(move |conn| {
+            lifecycle::load_token(conn, &auth.org_id, &id)?;
+            auth::revoke_token(conn, &auth.org_id, &id, &auth.actor(), store::now())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateToken {
+    grace_period_seconds: Option<i64>,
+}
+
+/// `POST …/rotate`: mints the successor; the body (optional) may set the grace period.
+pub async fn rotate_token(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    auth.require(Scope::TokensManage)?;
+    let id = token_id(&id)?;
+    let request: RotateToken = if body.iter().all(u8::is_ascii_whitespace) {
+        RotateToken::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|error| {
+            ProtocolError::invalid_syntax(format!("the body is not valid JSON: {error}"))
+        })?
+    };
+    let grace = request
+        .grace_period_seconds
+        .unwrap_or(lifecycle::DEFAULT_GRACE_SECONDS);
+    let now = store::now();
+    let (issued, successor, predecessor, days) = store
+        .write(move |conn| {
+            let org = &auth.org_id;
+            let (issued, _) = lifecycle::rotate_token(conn, org, &id, grace, &auth.actor(), now)?;
+            let (successor, days) = lifecycle::load_token_with_policy(conn, org, &issued.id)?;
+            let predecessor = lifecycle::load_token(conn, org, &id)?;
+            Ok((issued, successor, predecessor, days))
+        })
+        .await?;
+    Ok(minted(
+        &issued,
+        TokenView::new(successor, days, now),
+        Some(TokenView::new(predecessor, days, now)),
+    ))
+}

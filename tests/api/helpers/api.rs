@@ -1,0 +1,173 @@
+//! The management API and token arrangements, for the token lifecycle tests.
+
+use diesel::RunQueryDsl;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use super::app::{TestApp, TestDatabase};
+use super::cli::{scimd, stdout};
+
+/// Status, headers and JSON body (`Null` when empty) of an answer.
+#[derive(Debug)]
+pub struct ApiReply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl ApiReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, expected: StatusCode) -> &Value {
+        assert_eq!(self.status, expected, "body: {}", self.text);
+        &self.body
+    }
+}
+
+impl TestApp {
+    /// A request with `Authorization: Bearer {token}` (none when `token` is empty) and an
+    /// optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> ApiReply {
+        let mut request = self.client.request(method, self.url(path));
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        };
+        ApiReply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn api_get(&self, path: &str, token: &str) -> ApiReply {
+        self.call(Method::GET, path, token, None, &[]).await
+    }
+
+    pub async fn api_post(&self, path: &str, token: &str, body: &Value) -> ApiReply {
+        self.call(Method::POST, path, token, Some(body), &[]).await
+    }
+
+    /// Status of `GET /scim/v2/ServiceProviderConfig` with `token`.
+    pub async fn probe(&self, token: &str) -> StatusCode {
+        self.api_get("/scim/v2/ServiceProviderConfig", token)
+            .await
+            .status
+    }
+
+    /// Another scimd on the same database (its first start is long done), sharing the token.
+    pub async fn spawn_beside(&self) -> TestApp {
+        let mut other = TestApp::spawn_on(self.database.same_database(), |_| {}).await;
+        other.token = self.token.clone();
+        other
+    }
+}
+
+impl TestDatabase {
+    /// Another handle on this database, for a second instance. SQLite handles keep their
+    /// own temp dir, so only the first one may `dump`.
+    pub fn same_database(&self) -> TestDatabase {
+        TestDatabase {
+            backend: self.backend,
+            url: self.url.clone(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// Runs one SQL statement, for arranging timestamps the way time would.
+    pub fn execute(&self, sql: &str) {
+        let sql = sql.to_owned();
+        self.store()
+            .run_blocking(move |conn| {
+                diesel::sql_query(sql).execute(conn)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
+/// `scimd token create --org ORG --name NAME EXTRA…`, answering the plain token.
+pub fn cli_token(database: &TestDatabase, org: &str, name: &str, extra: &[&str]) -> String {
+    let mut args = vec!["token", "create", "--org", org, "--name", name];
+    args.extend_from_slice(extra);
+    let output = scimd(&database.url, &args);
+    assert!(output.status.success(), "{output:?}");
+    stdout(&output).trim().to_owned()
+}
+
+/// A token of org `default` with every scope, for the management API.
+pub fn admin_token(database: &TestDatabase) -> String {
+    cli_token(
+        database,
+        "default",
+        "admin",
+        &["--scope", "scim:read scim:write scim:delete tokens:manage"],
+    )
+}
+
+/// The token id behind a plain token, from the management API's list.
+pub async fn id_of_token(app: &TestApp, admin: &str, plain: &str) -> String {
+    let list = app.api_get("/api/v1/tokens", admin).await;
+    let prefix = format!("{}…", &plain[..12]);
+    list.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["prefix"] == prefix.as_str())
+        .unwrap_or_else(|| panic!("{prefix} not listed: {}", list.text))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Audit events of org `default` of one type, newest first.
+pub async fn audit_events(app: &TestApp, admin: &str, event_type: &str) -> Vec<Value> {
+    let reply = app
+        .api_get(&format!("/api/v1/audit?type={event_type}"), admin)
+        .await;
+    reply.assert_status(StatusCode::OK);
+    reply.body["events"].as_array().unwrap().clone()
+}
+
+/// Waits (bounded) for background audit writes of failed authentications.
+pub async fn eventually_audited(app: &TestApp, admin: &str, event_type: &str) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let events = audit_events(app, admin, event_type).await;
+        if !events.is_empty() {
+            return events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {event_type} event recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
