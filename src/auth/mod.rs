@@ -148,7 +148,7 @@ impl Authenticator {
         let digest = token.digest();
         let found = self
             .store
-            .read(move |conn| tokens::find_token_for_auth(conn, digest.as_str()))
+            .read_quick(move |conn| tokens::find_token_for_auth(conn, digest.as_str()))
             .await?;
         let Some((record, inactivity_days)) = found else {
             log::debug!(

@@ -176,9 +176,11 @@ pub fn members_of_groups(
 ) -> Result<HashMap<String, Vec<MemberRef>>> {
     let mut rows: Vec<(String, String, String)> = Vec::new();
     for chunk in group_ids.chunks(IN_LIST_CHUNK) {
+        // By group id alone, so the primary key (group_id, member_id) serves the lookup: with
+        // org_id in the condition SQLite's planner walked the organisation's (org_id,
+        // member_id) index instead. The ids come from the organisation's own group rows.
         rows.extend(
             group_members::table
-                .filter(group_members::org_id.eq(org.as_str()))
                 .filter(group_members::group_id.eq_any(chunk))
                 .order((group_members::group_id, group_members::member_id))
                 .select((

@@ -92,6 +92,23 @@ impl Store {
         actix_web::web::block(move || store.write_blocking(f)).await?
     }
 
+    /// Runs a short read on the calling (async) thread when that is cheaper than the hop to the
+    /// blocking pool: on SQLite, a local index probe with a connection that is free right
+    /// now. Otherwise (PostgreSQL's network round trip, or a busy pool) it is [`Store::read`].
+    /// Meant for the one query every request makes, the token lookup.
+    pub async fn read_quick<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == BackendKind::Sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return f(&mut conn);
+        }
+        self.read(f).await
+    }
+
     /// Like [`Store::write`], but runs `f` again in a fresh transaction when it fails with
     /// [`Error::Conflict`]: an optimistic update lost a race (PostgreSQL lets two transactions
     /// read the same version; SQLite's IMMEDIATE transactions never conflict).

@@ -248,13 +248,15 @@ pub fn find_token_for_auth(
     conn: &mut DbConn,
     digest: &str,
 ) -> Result<Option<(TokenRecord, Option<i32>)>> {
-    Ok(api_tokens::table
-        .inner_join(organizations::table)
-        .filter(api_tokens::token_digest.eq(digest))
-        .select((TOKEN_COLUMNS, organizations::inactivity_days))
-        .first::<(TokenRow, Option<i32>)>(conn)
-        .optional()?
-        .map(|(row, days)| (record(row), days)))
+    let found = crate::on_backend!(conn, |inner| {
+        api_tokens::table
+            .inner_join(organizations::table)
+            .filter(api_tokens::token_digest.eq(digest))
+            .select((TOKEN_COLUMNS, organizations::inactivity_days))
+            .first::<(TokenRow, Option<i32>)>(inner)
+            .optional()
+    })?;
+    Ok(found.map(|(row, days)| (record(row), days)))
 }
 
 /// One token of the organization.

@@ -40,8 +40,8 @@ CREATE TABLE users (
     last_modified TIMESTAMP NOT NULL
 );
 CREATE UNIQUE INDEX users_org_user_name_key ON users (org_id, user_name_lower);
-CREATE INDEX users_org_external_id_idx ON users (org_id, external_id);
-CREATE INDEX users_org_display_name_idx ON users (org_id, display_name_lower);
+CREATE INDEX users_org_external_id_idx ON users (org_id, external_id, created_at, id);
+CREATE INDEX users_org_display_name_idx ON users (org_id, display_name_lower, created_at, id);
 CREATE INDEX users_org_created_idx ON users (org_id, created_at, id);
 CREATE INDEX users_org_last_modified_idx ON users (org_id, last_modified, id);
 
@@ -67,7 +67,7 @@ CREATE TABLE groups (
     last_modified TIMESTAMP NOT NULL
 );
 CREATE UNIQUE INDEX groups_org_display_name_key ON groups (org_id, display_name_lower);
-CREATE INDEX groups_org_external_id_idx ON groups (org_id, external_id);
+CREATE INDEX groups_org_external_id_idx ON groups (org_id, external_id, created_at, id);
 CREATE INDEX groups_org_created_idx ON groups (org_id, created_at, id);
 CREATE INDEX groups_org_last_modified_idx ON groups (org_id, last_modified, id);
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Cursor, Window};
+use super::Window;
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::ResolvedTarget;
@@ -129,12 +129,16 @@ macro_rules! page_query {
             Window::Index { offset, limit } => query.offset(*offset).limit(*limit).load($conn)?,
             Window::Cursor { after, limit } => {
                 if let Some(after) = after {
+                    // `created_at >= c AND (created_at > c OR id > i)`: the same rows as
+                    // `(created_at, id) > (c, i)`, in a form whose first term is a range on the
+                    // (org_id, created_at, id) index, so deep pages start where they should
+                    // instead of walking from the first row.
                     query = query.filter(
-                        $table::created_at
-                            .gt(after.created_at)
-                            .or($table::created_at
-                                .eq(after.created_at)
-                                .and($table::id.gt(after.id.clone()))),
+                        $table::created_at.ge(after.created_at).and(
+                            $table::created_at
+                                .gt(after.created_at)
+                                .or($table::id.gt(after.id.clone())),
+                        ),
                     );
                 }
                 query.limit(limit + 1).load($conn)?
@@ -142,14 +146,14 @@ macro_rules! page_query {
         };
         let mut stored: Vec<StoredResource> =
             rows.into_iter().map(to_stored).collect::<Result<_>>()?;
-        let next_cursor = match $window {
+        let more = match $window {
             Window::Cursor { .. } if i64::try_from(stored.len()).unwrap_or(i64::MAX) > limit => {
                 stored.truncate(usize::try_from(limit).unwrap_or(0));
-                stored.last().map(|last| Cursor::of(last).encode())
+                true
             }
-            _ => None,
+            _ => false,
         };
-        Ok((stored, next_cursor))
+        Ok((stored, more))
     }};
 }
 
@@ -246,7 +250,7 @@ pub(super) fn page_users(
     predicate: Option<Predicate<users::table>>,
     order: Option<(SortColumn, bool)>,
     window: &Window,
-) -> Result<(Vec<StoredResource>, Option<String>)> {
+) -> Result<(Vec<StoredResource>, bool)> {
     page_query!(
         conn,
         org,
@@ -265,7 +269,7 @@ pub(super) fn page_groups(
     predicate: Option<Predicate<groups::table>>,
     order: Option<(SortColumn, bool)>,
     window: &Window,
-) -> Result<(Vec<StoredResource>, Option<String>)> {
+) -> Result<(Vec<StoredResource>, bool)> {
     page_query!(
         conn,
         org,
