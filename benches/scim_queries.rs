@@ -1125,20 +1125,60 @@ struct PgPlan {
     plan: String,
 }
 
+/// Turns each `'…'` literal of `sql` into a bound parameter, as diesel sends values, so the
+/// plan is the one the server's prepared statements get (SQLite plans literals better).
+/// `'…'::timestamp` stays a timestamp on PostgreSQL.
+fn parameterize(sql: &str, backend: BackendKind) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(sql.len());
+    let mut values = Vec::new();
+    let mut rest = sql;
+    while let Some(start) = rest.find('\'') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after.find('\'').expect("closed literal");
+        values.push(after[..end].to_owned());
+        rest = &after[end + 1..];
+        let timestamp = rest.starts_with("::timestamp");
+        if timestamp {
+            rest = &rest["::timestamp".len()..];
+        }
+        match (backend, timestamp) {
+            (BackendKind::Sqlite, _) => out.push('?'),
+            (BackendKind::Postgres, false) => out.push_str(&format!("${}", values.len())),
+            (BackendKind::Postgres, true) => out.push_str(&format!("${}::timestamp", values.len())),
+        }
+    }
+    out.push_str(rest);
+    (out, values)
+}
+
 fn plan(conn: &mut DbConn, sql: &str) -> Vec<String> {
+    let (sql, values) = parameterize(sql, conn.backend());
     match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .load::<SqlitePlan>(c)
-            .unwrap_or_else(|e| panic!("{e}\n in: {sql}"))
-            .into_iter()
-            .map(|row| row.detail)
-            .collect(),
-        DbConn::Postgres(c) => diesel::sql_query(format!("EXPLAIN {sql}"))
-            .load::<PgPlan>(c)
-            .unwrap_or_else(|e| panic!("{e}\n in: {sql}"))
-            .into_iter()
-            .map(|row| row.plan.trim().to_owned())
-            .collect(),
+        DbConn::Sqlite(c) => {
+            let mut query = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).into_boxed();
+            for value in values {
+                query = query.bind::<Text, _>(value);
+            }
+            query
+                .load::<SqlitePlan>(c)
+                .unwrap_or_else(|e| panic!("{e}\n in: {sql}"))
+                .into_iter()
+                .map(|row| row.detail)
+                .collect()
+        }
+        DbConn::Postgres(c) => {
+            let mut query = diesel::sql_query(format!("EXPLAIN {sql}")).into_boxed();
+            for value in values {
+                query = query.bind::<Text, _>(value);
+            }
+            query
+                .load::<PgPlan>(c)
+                .unwrap_or_else(|e| panic!("{e}\n in: {sql}"))
+                .into_iter()
+                .map(|row| row.plan.trim().to_owned())
+                .collect()
+        }
     }
 }
 
@@ -1184,7 +1224,14 @@ fn explain(conn: &mut DbConn, org: &str, settings: &Settings) {
     let big = user_group_id(1);
     let columns = "id, resource, version, created_at, last_modified";
     let offset = (settings.target_page() - 1) * PAGE_SIZE;
-    let boundary = Dialect(conn.backend()).timestamp(&offset.to_string());
+    let boundary = format!(
+        "'{}'::timestamp",
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 1)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|start| start + chrono::TimeDelta::seconds(offset))
+            .expect("a valid time")
+            .format("%Y-%m-%d %H:%M:%S")
+    );
     let queries: Vec<(&str, String)> = vec![
         (
             "1 userName eq: count",
@@ -1255,10 +1302,18 @@ fn explain(conn: &mut DbConn, org: &str, settings: &Settings) {
             ),
         ),
         (
-            "6 cursor page: keyset",
+            "6 cursor page: keyset, as the store writes it",
             format!(
                 "SELECT {columns} FROM users WHERE org_id = '{org}' \
                  AND (created_at > {boundary} OR (created_at = {boundary} AND id > '{id}')) \
+                 ORDER BY created_at, id LIMIT 101"
+            ),
+        ),
+        (
+            "6 cursor page: keyset with a leading `created_at >= ?` (for comparison)",
+            format!(
+                "SELECT {columns} FROM users WHERE org_id = '{org}' AND created_at >= {boundary} \
+                 AND (created_at > {boundary} OR id > '{id}') \
                  ORDER BY created_at, id LIMIT 101"
             ),
         ),
@@ -1274,7 +1329,7 @@ fn explain(conn: &mut DbConn, org: &str, settings: &Settings) {
             format!("SELECT {columns} FROM users WHERE org_id = '{org}' AND id = '{id}' LIMIT 1"),
         ),
     ];
-    println!("\n| Query (equivalent of the store's SQL) | Index used | Plan |");
+    println!("\n| Query (the store's SQL, values bound as parameters) | Index used | Plan |");
     println!("|---|---|---|");
     for (label, sql) in queries {
         let lines = plan(conn, &sql);
