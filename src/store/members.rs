@@ -48,18 +48,16 @@ pub fn resolve_members(
     }
     let mut found: HashMap<String, MemberType> = HashMap::with_capacity(wanted.len());
     for chunk in wanted.chunks(IN_LIST_CHUNK) {
-        let user_ids: Vec<String> = users::table
-            .filter(users::org_id.eq(org.as_str()))
+        let user_ids: Vec<(String, String)> = users::table
             .filter(users::id.eq_any(chunk))
-            .select(users::id)
+            .select((users::id, users::org_id))
             .load(conn)?;
-        found.extend(user_ids.into_iter().map(|id| (id, MemberType::User)));
-        let group_ids: Vec<String> = groups::table
-            .filter(groups::org_id.eq(org.as_str()))
+        found.extend(in_org(user_ids, org).map(|id| (id, MemberType::User)));
+        let group_ids: Vec<(String, String)> = groups::table
             .filter(groups::id.eq_any(chunk))
-            .select(groups::id)
+            .select((groups::id, groups::org_id))
             .load(conn)?;
-        found.extend(group_ids.into_iter().map(|id| (id, MemberType::Group)));
+        found.extend(in_org(group_ids, org).map(|id| (id, MemberType::Group)));
     }
     unknown.extend(wanted.iter().filter(|id| !found.contains_key(*id)).cloned());
     if !unknown.is_empty() {
@@ -89,6 +87,20 @@ pub fn resolve_members(
             })
         })
         .collect())
+}
+
+/// The ids of `rows` (id, org) that belong to `org`.
+///
+/// Lookups by a list of ids filter on the primary key alone and check the organisation here:
+/// with `org_id` in the condition, SQLite's planner (which keeps no statistics) took the
+/// organisation's indexes for the narrower choice and walked every row of a large tenant.
+pub(crate) fn in_org(
+    rows: Vec<(String, String)>,
+    org: &OrgId,
+) -> impl Iterator<Item = String> + '_ {
+    rows.into_iter()
+        .filter(move |(_, owner)| owner == org.as_str())
+        .map(|(id, _)| id)
 }
 
 /// Adds members that are not members yet; answers how many rows were written.
@@ -309,14 +321,19 @@ fn user_displays(
 ) -> Result<HashMap<String, String>> {
     let mut displays = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IN_LIST_CHUNK) {
-        let rows: Vec<(String, String, Option<String>)> = users::table
-            .filter(users::org_id.eq(org.as_str()))
+        let rows: Vec<(String, String, String, Option<String>)> = users::table
             .filter(users::id.eq_any(chunk))
-            .select((users::id, users::user_name, users::display_name))
+            .select((
+                users::id,
+                users::org_id,
+                users::user_name,
+                users::display_name,
+            ))
             .load(conn)?;
         displays.extend(
             rows.into_iter()
-                .map(|(id, user_name, display_name)| (id, display_name.unwrap_or(user_name))),
+                .filter(|row| row.1 == org.as_str())
+                .map(|(id, _, user_name, display_name)| (id, display_name.unwrap_or(user_name))),
         );
     }
     Ok(displays)
@@ -329,12 +346,15 @@ fn group_displays(
 ) -> Result<HashMap<String, String>> {
     let mut displays = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IN_LIST_CHUNK) {
-        let rows: Vec<(String, String)> = groups::table
-            .filter(groups::org_id.eq(org.as_str()))
+        let rows: Vec<(String, String, String)> = groups::table
             .filter(groups::id.eq_any(chunk))
-            .select((groups::id, groups::display_name))
+            .select((groups::id, groups::org_id, groups::display_name))
             .load(conn)?;
-        displays.extend(rows);
+        displays.extend(
+            rows.into_iter()
+                .filter(|row| row.1 == org.as_str())
+                .map(|(id, _, display)| (id, display)),
+        );
     }
     Ok(displays)
 }

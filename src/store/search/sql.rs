@@ -330,15 +330,12 @@ pub(super) fn load_users(
     org: &OrgId,
     ids: &[String],
 ) -> Result<Vec<StoredResource>> {
-    users::table
-        .filter(users::org_id.eq(org.as_str()))
+    // By primary key alone, the organisation checked after loading (see `members::in_org`).
+    let rows: Vec<(String, UserRow)> = users::table
         .filter(users::id.eq_any(ids))
-        .order((users::created_at.asc(), users::id.asc()))
-        .select(USER_COLUMNS)
-        .load::<UserRow>(conn)?
-        .into_iter()
-        .map(to_stored)
-        .collect()
+        .select((users::org_id, USER_COLUMNS))
+        .load(conn)?;
+    in_creation_order(rows, org)
 }
 
 pub(super) fn load_groups(
@@ -346,13 +343,19 @@ pub(super) fn load_groups(
     org: &OrgId,
     ids: &[String],
 ) -> Result<Vec<StoredResource>> {
-    groups::table
-        .filter(groups::org_id.eq(org.as_str()))
+    let rows: Vec<(String, UserRow)> = groups::table
         .filter(groups::id.eq_any(ids))
-        .order((groups::created_at.asc(), groups::id.asc()))
-        .select(GROUP_COLUMNS)
-        .load::<UserRow>(conn)?
+        .select((groups::org_id, GROUP_COLUMNS))
+        .load(conn)?;
+    in_creation_order(rows, org)
+}
+
+fn in_creation_order(rows: Vec<(String, UserRow)>, org: &OrgId) -> Result<Vec<StoredResource>> {
+    let mut stored: Vec<StoredResource> = rows
         .into_iter()
-        .map(to_stored)
-        .collect()
+        .filter(|(owner, _)| owner == org.as_str())
+        .map(|(_, row)| to_stored(row))
+        .collect::<Result<_>>()?;
+    stored.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(stored)
 }
