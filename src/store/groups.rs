@@ -187,9 +187,7 @@ pub fn replace_group(
     prepare: impl FnOnce(&serde_json::Value) -> Result<Prepared, ProtocolError>,
     now: NaiveDateTime,
 ) -> Result<GroupView> {
-    lock_row(conn, Locked::Group, id.as_str())?;
-    let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
-    check_if_match(if_match, existing.version)?;
+    let existing = locked_for_write(conn, org, id, if_match)?;
     let prepared = prepare(&existing.resource)?;
     if let Some(wanted) = &prepared.members {
         let resolved = members::resolve_members(conn, org, id, wanted)?;
@@ -207,11 +205,23 @@ pub fn remove_group(
     id: &GroupId,
     if_match: Option<&Precondition>,
 ) -> Result<()> {
+    locked_for_write(conn, org, id, if_match)?;
+    delete_group(conn, org, id)?;
+    Ok(())
+}
+
+/// The group a read-modify-write is about to change: its row locked for the transaction
+/// (see [`lock_row`]) and `If-Match` checked against the version read under that lock.
+fn locked_for_write(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    if_match: Option<&Precondition>,
+) -> Result<StoredResource> {
     lock_row(conn, Locked::Group, id.as_str())?;
     let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
     check_if_match(if_match, existing.version)?;
-    delete_group(conn, org, id)?;
-    Ok(())
+    Ok(existing)
 }
 
 fn group_not_found(id: &GroupId) -> Error {
@@ -231,9 +241,7 @@ pub fn patch_group(
     with_members: bool,
     now: NaiveDateTime,
 ) -> Result<GroupView> {
-    lock_row(conn, Locked::Group, id.as_str())?;
-    let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
-    check_if_match(if_match, existing.version)?;
+    let existing = locked_for_write(conn, org, id, if_match)?;
     let edit = edit(&existing)?;
     let members_changed = members::apply_member_changes(conn, org, id, &edit.member_changes)?;
     let stored = match &edit.prepared {

@@ -217,9 +217,7 @@ pub fn replace_user(
     password_hash: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<UserView> {
-    lock_row(conn, Locked::User, id.as_str())?;
-    let existing = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
-    check_if_match(if_match, existing.version)?;
+    let existing = locked_for_write(conn, org, id, if_match)?;
     let prepared = prepare(&existing.resource)?;
     let stored = update_user(
         conn,
@@ -241,11 +239,23 @@ pub fn remove_user(
     id: &UserId,
     if_match: Option<&Precondition>,
 ) -> Result<()> {
+    locked_for_write(conn, org, id, if_match)?;
+    delete_user(conn, org, id)?;
+    Ok(())
+}
+
+/// The user a read-modify-write is about to change: its row locked for the transaction
+/// (see [`lock_row`]) and `If-Match` checked against the version read under that lock.
+fn locked_for_write(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &UserId,
+    if_match: Option<&Precondition>,
+) -> Result<StoredResource> {
     lock_row(conn, Locked::User, id.as_str())?;
     let existing = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
     check_if_match(if_match, existing.version)?;
-    delete_user(conn, org, id)?;
-    Ok(())
+    Ok(existing)
 }
 
 fn user_not_found(id: &UserId) -> Error {
@@ -263,9 +273,7 @@ pub fn patch_user(
     with_groups: bool,
     now: NaiveDateTime,
 ) -> Result<UserView> {
-    lock_row(conn, Locked::User, id.as_str())?;
-    let existing = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
-    check_if_match(if_match, existing.version)?;
+    let existing = locked_for_write(conn, org, id, if_match)?;
     let edit = edit(&existing)?;
     let stored = match &edit.prepared {
         Some(prepared) => update_user(
