@@ -203,18 +203,15 @@ fn run<S: Source>(
         let order = sort_column
             .flatten()
             .map(|column| (column, descending(search)));
-        let total = match &search.window {
-            Window::Cursor {
-                after: Some(cursor),
-                ..
-            } => cursor.total,
-            _ => {
-                // Compiled twice: a boxed predicate is consumed by the query it goes into.
+        let (stored, more) = S::page(conn, org, compiled.predicate, order, &search.window)?;
+        let total = match known_total(&search.window, stored.len(), more) {
+            Some(total) => total,
+            None => {
+                // Compiled again: a boxed predicate is consumed by the query it goes into.
                 let again = S::compile(conn, org, search)?.predicate;
                 S::count(conn, org, again)?
             }
         };
-        let (stored, more) = S::page(conn, org, compiled.predicate, order, &search.window)?;
         let next_cursor = more
             .then(|| stored.last().map(|last| Cursor::of(last, total).encode()))
             .flatten();
@@ -385,6 +382,24 @@ impl Source for Groups {
     }
     fn forget_computed(view: &mut GroupView) {
         view.members = None;
+    }
+}
+
+/// The total a page already implies, so no count is needed: a cursor carries it, and a page
+/// that ends before its limit (the usual answer to an IdP's `userName eq` lookup) shows where
+/// the results end. `None` when only counting can tell.
+fn known_total(window: &Window, returned: usize, more: bool) -> Option<i64> {
+    let returned = i64::try_from(returned).ok()?;
+    match window {
+        Window::Cursor {
+            after: Some(cursor),
+            ..
+        } => Some(cursor.total),
+        Window::Cursor { after: None, .. } if !more => Some(returned),
+        Window::Index { offset, limit } if returned < *limit && (*offset == 0 || returned > 0) => {
+            Some(offset + returned)
+        }
+        _ => None,
     }
 }
 
@@ -576,4 +591,59 @@ fn names_an_id(target: &ResolvedTarget) -> bool {
         (target.attribute, target.sub_attribute),
         ("id", None) | ("members" | "groups" | "manager", Some("value"))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(offset: i64, limit: i64) -> Window {
+        Window::Index { offset, limit }
+    }
+
+    #[test]
+    fn a_short_page_implies_the_total_and_anything_else_needs_a_count() {
+        assert_eq!(
+            known_total(&index(0, 100), 1, false),
+            Some(1),
+            "userName eq lookup"
+        );
+        assert_eq!(known_total(&index(0, 100), 0, false), Some(0), "no match");
+        assert_eq!(
+            known_total(&index(200, 100), 7, false),
+            Some(207),
+            "last page"
+        );
+        assert_eq!(
+            known_total(&index(200, 100), 0, false),
+            None,
+            "past the end"
+        );
+        assert_eq!(known_total(&index(0, 100), 100, false), None, "a full page");
+        assert_eq!(
+            known_total(&index(0, 0), 0, false),
+            None,
+            "count=0 still reports the total"
+        );
+        let first = Window::Cursor {
+            after: None,
+            limit: 2,
+        };
+        assert_eq!(known_total(&first, 2, true), None);
+        assert_eq!(known_total(&first, 1, false), Some(1));
+        let later = Window::Cursor {
+            after: Cursor::decode(
+                &Cursor {
+                    created_at: NaiveDateTime::default(),
+                    id: "x".into(),
+                    total: 42,
+                }
+                .encode(),
+            )
+            .ok()
+            .flatten(),
+            limit: 2,
+        };
+        assert_eq!(known_total(&later, 2, true), Some(42));
+    }
 }
