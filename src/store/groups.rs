@@ -69,7 +69,7 @@ pub fn find_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<Option
         .filter(groups::org_id.eq(org.as_str()))
         .filter(groups::id.eq(id.as_str()))
         .select(GROUP_COLUMNS)
-        .first::<GroupRow>(conn)
+        .get_result::<GroupRow>(conn)
         .optional()?
         .map(to_stored)
         .transpose()

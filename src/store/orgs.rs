@@ -65,7 +65,7 @@ pub fn find_org_by_name(conn: &mut DbConn, name: &str) -> Result<Option<Organiza
             organizations::created_at,
             organizations::inactivity_days,
         ))
-        .first::<OrganizationRow>(conn)
+        .get_result::<OrganizationRow>(conn)
         .optional()?
         .map(Organization::from))
 }
@@ -79,7 +79,7 @@ pub fn find_org(conn: &mut DbConn, id: &OrgId) -> Result<Option<Organization>> {
             organizations::created_at,
             organizations::inactivity_days,
         ))
-        .first::<OrganizationRow>(conn)
+        .get_result::<OrganizationRow>(conn)
         .optional()?
         .map(Organization::from))
 }

@@ -12,7 +12,7 @@ pub fn claim_once(conn: &mut DbConn, key: &str, value: &str) -> Result<bool> {
     let existing = server_state::table
         .find(key)
         .select(server_state::value)
-        .first::<String>(conn)
+        .get_result::<String>(conn)
         .optional()?;
     if existing.is_some() {
         return Ok(false);

@@ -215,7 +215,7 @@ pub fn find_token_by_digest(conn: &mut DbConn, digest: &str) -> Result<Option<To
     Ok(api_tokens::table
         .filter(api_tokens::token_digest.eq(digest))
         .select(TOKEN_COLUMNS)
-        .first::<TokenRow>(conn)
+        .get_result::<TokenRow>(conn)
         .optional()?
         .map(record))
 }
@@ -225,7 +225,7 @@ pub fn find_token_any_org(conn: &mut DbConn, id: &TokenId) -> Result<Option<Toke
     Ok(api_tokens::table
         .find(id.as_str())
         .select(TOKEN_COLUMNS)
-        .first::<TokenRow>(conn)
+        .get_result::<TokenRow>(conn)
         .optional()?
         .map(record))
 }
@@ -253,7 +253,7 @@ pub fn find_token_for_auth(
             .inner_join(organizations::table)
             .filter(api_tokens::token_digest.eq(digest))
             .select((TOKEN_COLUMNS, organizations::inactivity_days))
-            .first::<(TokenRow, Option<i32>)>(inner)
+            .get_result::<(TokenRow, Option<i32>)>(inner)
             .optional()
     })?;
     Ok(found.map(|(row, days)| (record(row), days)))
@@ -265,7 +265,7 @@ pub fn find_token(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<Option
         .filter(api_tokens::id.eq(id.as_str()))
         .filter(api_tokens::org_id.eq(org.as_str()))
         .select(TOKEN_COLUMNS)
-        .first::<TokenRow>(conn)
+        .get_result::<TokenRow>(conn)
         .optional()?
         .map(record))
 }
@@ -374,7 +374,7 @@ pub fn record_first_use(conn: &mut DbConn, token: &TokenRecord, now: NaiveDateTi
         .find(predecessor.as_str())
         .filter(api_tokens::superseded_by.eq(token.id.as_str()))
         .select(api_tokens::rotation_grace_seconds)
-        .first::<Option<i64>>(conn)
+        .get_result::<Option<i64>>(conn)
         .optional()?
         .flatten();
     if let Some(grace) = grace {

@@ -76,7 +76,7 @@ pub fn find_user(conn: &mut DbConn, org: &OrgId, id: &UserId) -> Result<Option<S
         .filter(users::org_id.eq(org.as_str()))
         .filter(users::id.eq(id.as_str()))
         .select(USER_COLUMNS)
-        .first::<UserRow>(conn)
+        .get_result::<UserRow>(conn)
         .optional()?
         .map(to_stored)
         .transpose()
