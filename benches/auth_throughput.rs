@@ -100,6 +100,16 @@ fn main() {
             .unwrap();
         let url = format!("{base}/scim/v2/Users/{}", created["id"].as_str().unwrap());
         run(&client, &url, &token, 1, clients).await;
+        // For profiling one side alone (`perf record` around the bench).
+        match std::env::var("BENCH_ONLY").as_deref() {
+            Ok("token") => {
+                return println!("{:.0}", run(&client, &url, &token, seconds, clients).await);
+            }
+            Ok("secret") => {
+                return println!("{:.0}", run(&client, &url, SECRET, seconds, clients).await);
+            }
+            _ => {}
+        }
         let (mut with_token, mut with_secret) = (0.0, 0.0);
         for _ in 0..ROUNDS {
             with_secret += run(&client, &url, SECRET, seconds, clients).await;

@@ -130,27 +130,28 @@ impl Authenticator {
             log::debug!("authentication failed: no bearer credential");
             return Err(unauthorized(None));
         };
-        if let Some(secret) = &self.shared_secret
-            && secret.matches(credential)
-        {
-            return Ok(AuthContext {
-                org_id: secret.org_id.clone(),
-                principal: Principal::SharedSecret,
-                scopes: Scopes::SCIM,
-                sunset: None,
-            });
-        }
-        // Malformed credentials are refused here, before any database query.
-        let token = WellFormedToken::parse(credential).map_err(|reason| {
-            log::debug!("authentication failed: malformed token ({reason})");
-            unauthorized(None)
-        })?;
+        // A well-formed token goes straight to its lookup, so token traffic does not pay for
+        // hashing the shared secret too; anything else is refused here, before any database
+        // query, unless it is the shared secret.
+        let token = match WellFormedToken::parse(credential) {
+            Ok(token) => token,
+            Err(reason) => {
+                return self.shared_secret_context(credential).ok_or_else(|| {
+                    log::debug!("authentication failed: malformed token ({reason})");
+                    unauthorized(None)
+                });
+            }
+        };
         let digest = token.digest();
         let found = self
             .store
             .read_quick(move |conn| tokens::find_token_for_auth(conn, digest.as_str()))
             .await?;
         let Some((record, inactivity_days)) = found else {
+            // An AUTH_SECRET may happen to have a token's shape.
+            if let Some(context) = self.shared_secret_context(credential) {
+                return Ok(context);
+            }
             log::debug!(
                 "authentication failed: unknown token {}…",
                 token.display_prefix()
@@ -223,6 +224,16 @@ impl Authenticator {
             },
             scopes,
             sunset,
+        })
+    }
+
+    fn shared_secret_context(&self, credential: &str) -> Option<AuthContext> {
+        let secret = self.shared_secret.as_ref()?;
+        secret.matches(credential).then(|| AuthContext {
+            org_id: secret.org_id.clone(),
+            principal: Principal::SharedSecret,
+            scopes: Scopes::SCIM,
+            sunset: None,
         })
     }
 

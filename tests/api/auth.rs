@@ -1,5 +1,6 @@
 use diesel::RunQueryDsl;
 use reqwest::StatusCode;
+use secrecy::ExposeSecret;
 
 use crate::helpers::app::assert_scim_error;
 use crate::helpers::cli::{scimd, stdout};
@@ -124,6 +125,23 @@ on_both_backends! {
         assert!(orgs.contains("onprem"), "{orgs}");
         // Token authentication keeps working beside the shared secret.
         assert_eq!(app.get(PROBE).await.0, StatusCode::OK);
+    }
+}
+
+on_both_backends! {
+    async fn an_auth_secret_shaped_like_a_token_still_authenticates(backend: Backend) {
+        // Well-formed tokens skip the shared-secret comparison until their lookup finds
+        // nothing; a secret that happens to have a token's shape must still work.
+        let generated = scimd::auth::token::generate().unwrap();
+        let secret = generated.plain.expose_secret().to_owned();
+        let app = TestApp::spawn_on(TestDatabase::new(backend), |config| {
+            config.auth_secret = Some(secrecy::SecretString::from(secret.clone()));
+        })
+        .await;
+        let (status, _) = app.get_with(PROBE, Some(&format!("Bearer {secret}"))).await;
+        assert_eq!(status, StatusCode::OK);
+        let other = scimd::auth::token::generate().unwrap();
+        assert_unauthorized(&app, Some(&format!("Bearer {}", other.plain.expose_secret()))).await;
     }
 }
 
