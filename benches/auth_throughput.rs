@@ -1,9 +1,12 @@
 //! Issue 7 performance target: `GET /scim/v2/Users/{id}` with an API token reaches at least
 //! 90% of the throughput with `AUTH_SECRET`. Starts the real server on loopback (SQLite in a
-//! temp dir), then runs each credential for `BENCH_SECONDS` (default 5) with
-//! `BENCH_CONCURRENCY` (default 16) clients, alternating rounds so drift hits both alike.
+//! temp dir, or PostgreSQL: see `support/database.rs`), then runs each credential for
+//! `BENCH_SECONDS` (default 5) with `BENCH_CONCURRENCY` (default 16) clients, alternating
+//! rounds so drift hits both alike. `BENCH_ONLY=token` or `secret` runs one side alone, for
+//! a profiler.
 //!
 //! `cargo bench --bench auth_throughput`
+//! `BENCH_BACKEND=postgres cargo bench --bench auth_throughput`
 // A benchmark reports by failing loudly, like the tests.
 #![allow(
     clippy::unwrap_used,
@@ -21,6 +24,9 @@ use scimd::startup::Application;
 use scimd::store::DatabaseUrl;
 use secrecy::ExposeSecret;
 use serde_json::json;
+
+#[path = "support/database.rs"]
+mod database;
 
 const SECRET: &str = "bench-shared-secret-0123456789abcdefghij";
 const ROUNDS: usize = 3;
@@ -63,8 +69,8 @@ fn main() {
     let seconds = env_number("BENCH_SECONDS", 5);
     let clients = env_number("BENCH_CONCURRENCY", 16);
     let dir = tempfile::tempdir().unwrap();
-    let url =
-        DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("b.db").display())).unwrap();
+    let (url, _cluster) = database::database(&dir.path().join("b.db"));
+    let url = DatabaseUrl::parse(&url).unwrap();
     let mut config = Config::new(url);
     config.bind = "127.0.0.1:0".to_owned();
     config.auth_secret = Some(SECRET.into());
@@ -100,7 +106,6 @@ fn main() {
             .unwrap();
         let url = format!("{base}/scim/v2/Users/{}", created["id"].as_str().unwrap());
         run(&client, &url, &token, 1, clients).await;
-        // For profiling one side alone (`perf record` around the bench).
         match std::env::var("BENCH_ONLY").as_deref() {
             Ok("token") => {
                 return println!("{:.0}", run(&client, &url, &token, seconds, clients).await);

@@ -11,9 +11,8 @@
     clippy::indexing_slicing
 )]
 
-#[allow(dead_code)]
-#[path = "../tests/api/helpers/postgres.rs"]
-mod postgres;
+#[path = "support/database.rs"]
+mod database;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -1396,7 +1395,7 @@ fn explain(conn: &mut DbConn, org: &str, settings: &Settings) {
         ),
         (
             "7 GET /Users/{id}",
-            format!("SELECT {columns} FROM users WHERE org_id = '{org}' AND id = '{id}' LIMIT 1"),
+            format!("SELECT {columns} FROM users WHERE org_id = '{org}' AND id = '{id}'"),
         ),
     ];
     println!("\n| Query (the store's SQL, values bound as parameters) | Index used | Plan |");
@@ -1413,31 +1412,13 @@ fn explain(conn: &mut DbConn, org: &str, settings: &Settings) {
 
 // ---------------------------------------------------------------------------------------------
 
-/// The database to use, and the PostgreSQL cluster that must live as long as it.
-fn database() -> (String, Option<postgres::PgCluster>) {
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        return (url, None);
-    }
-    match std::env::var("BENCH_BACKEND").as_deref() {
-        Ok("postgres" | "postgresql") => {
-            let cluster = postgres::PgCluster::start().unwrap_or_else(|e| panic!("{e}"));
-            (cluster.create_database(), Some(cluster))
-        }
-        Ok("sqlite") | Err(_) => {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-            std::fs::create_dir_all(&dir).expect("create target/bench");
-            let path = dir.join("scimd-bench.db");
-            (format!("sqlite://{}", path.display()), None)
-        }
-        Ok(other) => panic!("BENCH_BACKEND={other}: use sqlite or postgres"),
-    }
-}
-
 fn main() {
     // `cargo bench` passes `--bench` (and filters); this benchmark takes its settings from
     // the environment only.
     let settings = Settings::from_env();
-    let (url, _cluster) = database();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir).expect("create target/bench");
+    let (url, _cluster) = database::database(&dir.join("scimd-bench.db"));
     let database_url = DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{e}"));
     println!(
         "# scimd query benchmark\n\n{database_url}: {} users, {} groups, \"big\" with {} members\n",

@@ -11,7 +11,7 @@ pub mod token;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta};
@@ -24,11 +24,12 @@ pub use secret::SharedSecret;
 
 use crate::error::{Error, Result};
 use crate::store::audit::{NewAuditEvent, insert_audit_event};
+use crate::store::data_version::VersionedCache;
 use crate::store::tokens::{self, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
 use lifecycle::Refusal;
 use limit::{Rate, RateLimiter, retry_after_secs};
-use token::WellFormedToken;
+use token::{TokenDigest, WellFormedToken};
 
 /// How often a token's last-used time is written, per token and instance: often enough for
 /// "last used" to be accurate to the minute, rarely enough to add no write per request.
@@ -40,6 +41,8 @@ const FAILURE_BURST: f64 = 20.0;
 const FAILURE_REFILL: Duration = Duration::from_secs(3);
 /// Addresses and tokens tracked by the in-memory limiters before they are pruned.
 const MAX_TRACKED_KEYS: usize = 100_000;
+/// Token records kept between requests before the cache starts over.
+const MAX_CACHED_TOKENS: usize = 10_000;
 
 /// The failed-authentication budget of one address.
 fn failure_rate() -> Rate {
@@ -49,6 +52,9 @@ fn failure_rate() -> Rate {
     }
 }
 
+/// A token's record and its organization's inactivity policy, as the lookup answers them.
+type FoundToken = (TokenRecord, Option<i32>);
+
 /// Turns an `Authorization` header into an [`AuthContext`].
 pub struct Authenticator {
     store: Store,
@@ -56,6 +62,11 @@ pub struct Authenticator {
     /// Requests per minute for tokens without a limit of their own; `None`: unlimited.
     default_rate_limit: Option<u32>,
     last_used_written: Mutex<HashMap<TokenId, Instant>>,
+    /// Found tokens by digest (never the token itself; made-up tokens are not kept, so they
+    /// cannot fill it). Valid while the database is unchanged: a revocation is a commit, so
+    /// the next request looks its token up again. Empty where the database's version cannot
+    /// be read without a query (PostgreSQL).
+    found_tokens: VersionedCache<TokenDigest, FoundToken>,
     token_limits: RateLimiter<TokenId>,
     failures: RateLimiter<IpAddr>,
 }
@@ -94,6 +105,7 @@ impl Authenticator {
             shared_secret,
             default_rate_limit: None,
             last_used_written: Mutex::new(HashMap::new()),
+            found_tokens: VersionedCache::new(MAX_CACHED_TOKENS),
             token_limits: RateLimiter::new(MAX_TRACKED_KEYS),
             failures: RateLimiter::new(MAX_TRACKED_KEYS),
         }
@@ -142,12 +154,7 @@ impl Authenticator {
                 });
             }
         };
-        let digest = token.digest();
-        let found = self
-            .store
-            .read_quick(move |conn| tokens::find_token_for_auth(conn, digest.as_str()))
-            .await?;
-        let Some((record, inactivity_days)) = found else {
+        let Some(found) = self.find(token.digest()).await? else {
             // An AUTH_SECRET may happen to have a token's shape.
             if let Some(context) = self.shared_secret_context(credential) {
                 return Ok(context);
@@ -164,8 +171,9 @@ impl Authenticator {
                 prefix: Some(token.display_prefix()),
             })));
         };
+        let (record, inactivity_days) = &*found;
         let now = store::now();
-        if let Some(refusal) = lifecycle::refusal(&record, inactivity_days, now) {
+        if let Some(refusal) = lifecycle::refusal(record, *inactivity_days, now) {
             log::debug!(
                 "authentication failed: token {}… is {}",
                 record.display_prefix,
@@ -177,7 +185,7 @@ impl Authenticator {
                 _ => "auth.failed",
             };
             return Err(unauthorized(Some(event_for(
-                &record,
+                record,
                 event_type,
                 refusal.as_str(),
             ))));
@@ -189,7 +197,7 @@ impl Authenticator {
             );
             return Err(Rejection::Credential(Failure {
                 error: Error::Forbidden("this token may not be used from this address".to_owned()),
-                event: Some(event_for(&record, "auth.ip_denied", "address not allowed")),
+                event: Some(event_for(record, "auth.ip_denied", "address not allowed")),
             }));
         }
         if record.first_used_at.is_none() {
@@ -215,16 +223,36 @@ impl Authenticator {
         }
         self.note_use(&record.id, client_ip);
         let scopes = Scopes::parse(&record.scopes).map_err(Error::internal)?;
-        let sunset = sunset_of(&record, now);
+        let sunset = sunset_of(record, now);
         Ok(AuthContext {
-            org_id: record.org_id,
+            org_id: record.org_id.clone(),
             principal: Principal::Token {
-                id: record.id,
-                display_prefix: record.display_prefix,
+                id: record.id.clone(),
+                display_prefix: record.display_prefix.clone(),
             },
             scopes,
             sunset,
         })
+    }
+
+    /// The token with this digest: from the cache while the database is unchanged since it
+    /// was read, otherwise from one indexed lookup.
+    async fn find(&self, digest: TokenDigest) -> Result<Option<Arc<FoundToken>>> {
+        // Read before the lookup, so that a commit in between makes the entry stale.
+        let version = self.store.data_version();
+        if let Some(found) = version.and_then(|version| self.found_tokens.get(&digest, version)) {
+            return Ok(Some(found));
+        }
+        let key = digest.clone();
+        let found = self
+            .store
+            .read_quick(move |conn| tokens::find_token_for_auth(conn, key.as_str()))
+            .await?
+            .map(Arc::new);
+        if let (Some(version), Some(found)) = (version, &found) {
+            self.found_tokens.insert(digest, version, Arc::clone(found));
+        }
+        Ok(found)
     }
 
     fn shared_secret_context(&self, credential: &str) -> Option<AuthContext> {

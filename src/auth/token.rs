@@ -32,7 +32,7 @@ pub struct GeneratedToken {
 
 /// SHA-256 of a token, hex-encoded: what the database keeps. Its `Debug` shows nothing, so it
 /// cannot end up in a log by accident either.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct TokenDigest(String);
 
 impl TokenDigest {

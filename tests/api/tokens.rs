@@ -235,6 +235,24 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn a_token_revoked_by_the_cli_in_another_process_is_refused_at_once(backend: Backend) {
+        // On SQLite the server keeps found tokens while the database is unchanged; the CLI's
+        // commit, from another process, must end that on the very next request.
+        let app = TestApp::spawn(backend).await;
+        let admin = admin_token(&app.database);
+        let token = cli_token(&app.database, "default", "okta", &[]);
+        let id = id_of_token(&app, &admin, &token).await;
+        for _ in 0..3 {
+            assert_eq!(app.probe(&token).await, StatusCode::OK);
+        }
+        let revoked = scimd(&app.database.url, &["token", "revoke", &id]);
+        assert!(revoked.status.success(), "{revoked:?}");
+        assert_eq!(app.probe(&token).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.probe(&admin).await, StatusCode::OK);
+    }
+}
+
+on_both_backends! {
     async fn responses_to_a_token_expiring_within_14_days_carry_sunset(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let soon = cli_token(&app.database, "default", "soon", &["--expires", "5d"]);
