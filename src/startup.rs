@@ -13,7 +13,8 @@ use crate::bootstrap::{self, FirstStart};
 use crate::config::Config;
 use crate::http;
 use crate::http::extract::{self, TrustedProxies};
-use crate::store::{Store, migrate};
+use crate::store::data_version::DataVersion;
+use crate::store::{BackendKind, Store, migrate};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -57,8 +58,17 @@ impl Application {
         let address = listener.local_addr()?;
         let base_url = format!("http://{}", display_host(address));
 
+        let data_version = DataVersion::open(&config.database_url);
+        if data_version.is_none() && store.backend() == BackendKind::Sqlite {
+            log::warn!(
+                "cannot read SQLite's commit counter beside {}; every request will look its \
+                 token up in the database",
+                config.database_url
+            );
+        }
         let authenticator = web::Data::new(
             Authenticator::new(store.clone(), shared_secret)
+                .with_data_version(data_version)
                 .with_default_rate_limit(config.rate_limit_per_minute),
         );
         let leak_intake = web::Data::new(http::api::credentials::IntakeLimiter::default());

@@ -24,7 +24,7 @@ pub use secret::SharedSecret;
 
 use crate::error::{Error, Result};
 use crate::store::audit::{NewAuditEvent, insert_audit_event};
-use crate::store::data_version::VersionedCache;
+use crate::store::data_version::{DataVersion, VersionedCache};
 use crate::store::tokens::{self, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
 use lifecycle::Refusal;
@@ -62,10 +62,11 @@ pub struct Authenticator {
     /// Requests per minute for tokens without a limit of their own; `None`: unlimited.
     default_rate_limit: Option<u32>,
     last_used_written: Mutex<HashMap<TokenId, Instant>>,
+    /// Where the database's version can be read without a query (SQLite in WAL mode).
+    data_version: Option<DataVersion>,
     /// Found tokens by digest (never the token itself; made-up tokens are not kept, so they
-    /// cannot fill it). Valid while the database is unchanged: a revocation is a commit, so
-    /// the next request looks its token up again. Empty where the database's version cannot
-    /// be read without a query (PostgreSQL).
+    /// cannot fill it), valid while the database is unchanged: a revocation is a commit, so
+    /// the next request looks its token up again. Unused without `data_version`.
     found_tokens: VersionedCache<TokenDigest, FoundToken>,
     token_limits: RateLimiter<TokenId>,
     failures: RateLimiter<IpAddr>,
@@ -105,10 +106,18 @@ impl Authenticator {
             shared_secret,
             default_rate_limit: None,
             last_used_written: Mutex::new(HashMap::new()),
+            data_version: None,
             found_tokens: VersionedCache::new(MAX_CACHED_TOKENS),
             token_limits: RateLimiter::new(MAX_TRACKED_KEYS),
             failures: RateLimiter::new(MAX_TRACKED_KEYS),
         }
+    }
+
+    /// Keeps found tokens between requests for as long as `data_version` shows the database
+    /// unchanged.
+    pub fn with_data_version(mut self, data_version: Option<DataVersion>) -> Self {
+        self.data_version = data_version;
+        self
     }
 
     /// Applies `per_minute` to every token without a rate limit of its own.
@@ -239,7 +248,7 @@ impl Authenticator {
     /// was read, otherwise from one indexed lookup.
     async fn find(&self, digest: TokenDigest) -> Result<Option<Arc<FoundToken>>> {
         // Read before the lookup, so that a commit in between makes the entry stale.
-        let version = self.store.data_version();
+        let version = self.data_version();
         if let Some(found) = version.and_then(|version| self.found_tokens.get(&digest, version)) {
             return Ok(Some(found));
         }
@@ -249,10 +258,17 @@ impl Authenticator {
             .read_quick(move |conn| tokens::find_token_for_auth(conn, key.as_str()))
             .await?
             .map(Arc::new);
-        if let (Some(version), Some(found)) = (version, &found) {
+        // An entry of a version that is already gone would only push out current ones.
+        if let (Some(version), Some(found)) = (version, &found)
+            && self.data_version() == Some(version)
+        {
             self.found_tokens.insert(digest, version, Arc::clone(found));
         }
         Ok(found)
+    }
+
+    fn data_version(&self) -> Option<crate::store::data_version::Version> {
+        self.data_version.as_ref()?.current()
     }
 
     fn shared_secret_context(&self, credential: &str) -> Option<AuthContext> {
@@ -379,6 +395,64 @@ fn credential_from_header(value: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::DatabaseUrl;
+    use secrecy::ExposeSecret;
+
+    #[actix_web::test]
+    async fn a_found_token_is_kept_while_the_database_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("auth.db"));
+        let store = Store::open(&url, 2).unwrap();
+        store::migrate::run_pending(&store).unwrap();
+        let first = crate::bootstrap::first_start(&store).unwrap().unwrap();
+        let plain = first.token.plain.expose_secret().to_owned();
+        let header = format!("Bearer {plain}");
+        let digest = token::digest(&plain);
+        let authenticator =
+            Authenticator::new(store.clone(), None).with_data_version(DataVersion::open(&url));
+        let cached = || {
+            let version = authenticator.data_version().unwrap();
+            authenticator.found_tokens.get(&digest, version).is_some()
+        };
+
+        // The first use writes first_used_at at once and last_used_at in the background: wait
+        // for both, so that no commit lands between the next lookup and the check.
+        authenticator
+            .authenticate(Some(&header), None)
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store
+            .run_blocking(|conn| tokens::find_token_any_org(conn, &first.token.id))
+            .unwrap()
+            .and_then(|record| record.last_used_at)
+            .is_none()
+        {
+            assert!(Instant::now() < deadline, "last use never written");
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        authenticator
+            .authenticate(Some(&header), None)
+            .await
+            .unwrap();
+        assert!(cached(), "kept under the current version");
+        authenticator
+            .authenticate(Some(&header), None)
+            .await
+            .unwrap();
+        assert!(cached());
+
+        let id = first.token.id.clone();
+        store
+            .write_blocking(|conn| {
+                let record = tokens::find_token_any_org(conn, &id)?.unwrap();
+                issue::revoke_token(conn, &record.org_id, &record.id, "test", store::now())
+            })
+            .unwrap();
+        assert!(!cached(), "a commit outdates it");
+        let refused = authenticator.authenticate(Some(&header), None).await;
+        assert!(matches!(refused, Err(Error::Unauthorized)), "{refused:?}");
+    }
 
     #[test]
     fn bearer_scheme_is_case_insensitive_and_bare_tokens_are_accepted() {

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::Hash;
+use std::mem::ManuallyDrop;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -25,6 +26,9 @@ use super::DbConn;
 /// One copy of the wal-index header (`WalIndexHdr`, 48 bytes). The `-shm` file starts with
 /// two copies; a commit writes the second, then the first.
 const HEADER_LEN: usize = 48;
+/// `iChange`, the commit counter: 1 or more once anything was committed; 0 in a header that
+/// was just rebuilt from the WAL (recovery), where two rebuilds of an empty WAL look the same.
+const CHANGE_COUNTER: std::ops::Range<usize> = 8..12;
 /// Offset of `isInit` in the header: zero until a connection initialised the wal-index.
 const IS_INIT_OFFSET: usize = 12;
 
@@ -39,14 +43,19 @@ impl std::fmt::Debug for Version {
     }
 }
 
-/// Reads the data version of one SQLite database.
+/// Reads the data version of one SQLite database. Meant to live as long as the process: the
+/// server opens one.
 pub struct DataVersion {
-    shm: File,
-    /// Held open for the life of the process: SQLite deletes the `-shm` file when the last
-    /// connection to the database closes, and a later one creates a new file. `shm` would then
-    /// keep reading the deleted file's frozen header and report "unchanged" forever. While
-    /// this connection is open (it holds its shared lock in WAL mode), no connection of any
-    /// process is the last one.
+    /// Never closed. POSIX releases every lock a process holds on a file when it closes any
+    /// descriptor of that file, and SQLite's connections in this process hold theirs on the
+    /// `-shm` file: closing this one would let another process truncate and rebuild the
+    /// wal-index under them. One descriptor per server is the price.
+    shm: ManuallyDrop<File>,
+    /// Keeps the `-shm` file this descriptor reads from being deleted. SQLite deletes it when
+    /// the last connection to the database closes (a later one creates a new file, and `shm`
+    /// would keep reading the deleted file's frozen header). In WAL mode a connection holds a
+    /// shared lock on the database for as long as it is open, so while this one is, no
+    /// connection of any process is the last.
     _keeps_shm_alive: Mutex<DbConn>,
 }
 
@@ -54,7 +63,7 @@ impl DataVersion {
     /// Opens the data version of an SQLite database in WAL mode, or `None` (PostgreSQL, or an
     /// SQLite database whose wal-index cannot be read): then callers query every time.
     pub fn open(url: &DatabaseUrl) -> Option<DataVersion> {
-        let path = url.sqlite_path()?;
+        let path = url.sqlite_path().filter(|_| READS_WAL_INDEX)?;
         let mut connection = url.establish().ok()?;
         // The first read opens the WAL and the wal-index, and takes the shared lock.
         let DbConn::Sqlite(sqlite) = &mut connection else {
@@ -63,28 +72,37 @@ impl DataVersion {
         diesel::sql_query("SELECT 1 FROM sqlite_schema LIMIT 1")
             .execute(sqlite)
             .ok()?;
-        let shm = File::open(shm_path(path)).ok()?;
-        let data_version = DataVersion {
+        // Wrapped at once, so that not even a failed first read closes it.
+        let shm = ManuallyDrop::new(File::open(shm_path(path)).ok()?);
+        read_at(&shm, &mut [0u8; 2 * HEADER_LEN])?;
+        Some(DataVersion {
             shm,
             _keeps_shm_alive: Mutex::new(connection),
-        };
-        data_version.current()?;
-        Some(data_version)
+        })
     }
 
-    /// The current version, or `None` if it cannot be told right now (a commit is rewriting
-    /// the header at this instant, or the file cannot be read): then callers query.
+    /// The current version, or `None` if it cannot be told right now: then callers query.
     pub fn current(&self) -> Option<Version> {
         let mut copies = [0u8; 2 * HEADER_LEN];
         read_at(&self.shm, &mut copies)?;
-        let (first, second) = copies.split_at(HEADER_LEN);
-        // SQLite's own readers use the same test: the two copies differ while a commit is
-        // rewriting them.
-        if first != second || first.get(IS_INIT_OFFSET).is_none_or(|init| *init == 0) {
-            return None;
-        }
-        first.try_into().ok().map(Version)
+        version_of(&copies)
     }
+}
+
+/// The version the two header copies show, unless a commit is rewriting them at this instant
+/// (SQLite writes the second copy, then the first, so the two differ meanwhile; a read that
+/// catches a copy half-written sees a mixture that never recurs, at worst a needless query),
+/// the wal-index is not initialised, or it was just rebuilt and nothing committed since.
+fn version_of(copies: &[u8; 2 * HEADER_LEN]) -> Option<Version> {
+    let (first, second) = copies.split_at(HEADER_LEN);
+    let initialised = first.get(IS_INIT_OFFSET).is_some_and(|init| *init != 0);
+    let committed = first
+        .get(CHANGE_COUNTER)
+        .is_some_and(|counter| counter.iter().any(|byte| *byte != 0));
+    if first != second || !initialised || !committed {
+        return None;
+    }
+    first.try_into().ok().map(Version)
 }
 
 /// Values read from the database, kept for exactly as long as the database is unchanged.
@@ -142,13 +160,21 @@ fn shm_path(database: &Path) -> std::path::PathBuf {
     name.into()
 }
 
-#[cfg(unix)]
+/// SQLite writes the wal-index through a shared memory map; `pread` sees those writes where
+/// the page cache is unified. SQLite itself distrusts that on OpenBSD and QNX. Elsewhere the
+/// wal-index is not read, and every check is a query.
+const READS_WAL_INDEX: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "freebsd"
+));
+
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
 fn read_at(file: &File, buffer: &mut [u8]) -> Option<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buffer, 0).ok()
 }
 
-/// Elsewhere the wal-index is not read: every check is a query.
-#[cfg(not(unix))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
 fn read_at(_file: &File, _buffer: &mut [u8]) -> Option<()> {
     None
 }
@@ -192,7 +218,10 @@ mod tests {
             .batch_execute("CREATE TABLE t (x INTEGER)")
             .unwrap();
         let data_version = DataVersion::open(&url).unwrap();
-        let mut previous = data_version.current().unwrap();
+        // The `-shm` file was made anew when the first connection closed: nothing committed
+        // since, so there is no version yet.
+        let mut previous = data_version.current();
+        assert_eq!(previous, None);
         // Every other connection opens, writes and closes, each time. Were the `-shm` file
         // deleted and made anew in between, the handle would keep showing a frozen header and
         // the second round would look unchanged.
@@ -202,8 +231,8 @@ mod tests {
                 .batch_execute(&format!("INSERT INTO t VALUES ({value})"))
                 .unwrap();
             drop(connection);
-            let current = data_version.current().unwrap();
-            assert_ne!(current, previous, "round {value}");
+            let current = data_version.current();
+            assert!(current.is_some() && current != previous, "round {value}");
             previous = current;
         }
     }
@@ -234,9 +263,84 @@ mod tests {
         assert_eq!(cache.get(&"d", now).as_deref(), Some(&4));
     }
 
+    /// Runs SQL in another process, as the CLI or a second server would.
+    fn sqlite3_process(database: &Path, sql: &str) -> String {
+        let output = std::process::Command::new("sqlite3")
+            .arg(database)
+            .arg(sql)
+            .output()
+            .unwrap_or_else(|error| {
+                panic!("cannot run sqlite3 ({error}): install it, e.g. apt-get install sqlite3")
+            });
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+
     #[test]
-    fn postgres_has_no_data_version() {
-        let url = DatabaseUrl::Postgres("postgres://nobody@localhost:1/none".into());
-        assert!(DataVersion::open(&url).is_none());
+    fn dropping_a_data_version_leaves_sqlites_locks_alone() {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            revoked: i32,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite(&dir);
+        let path = url.sqlite_path().unwrap().to_owned();
+        let mut reader = url.establish().unwrap();
+        reader
+            .batch_execute("CREATE TABLE t (revoked INTEGER); INSERT INTO t VALUES (0);")
+            .unwrap();
+        // A read transaction holds its snapshot through a lock on the `-shm` file.
+        reader.batch_execute("BEGIN; SELECT * FROM t;").unwrap();
+        drop(DataVersion::open(&url).unwrap());
+        // Had closing the extra descriptor released this process's locks, another process
+        // could now checkpoint the WAL away under the open snapshot.
+        sqlite3_process(&path, "UPDATE t SET revoked = 1");
+        let checkpoint = sqlite3_process(&path, "PRAGMA wal_checkpoint(TRUNCATE)");
+        assert!(
+            checkpoint.starts_with("1|"),
+            "busy while a reader holds a snapshot: {checkpoint}"
+        );
+        let rows: Vec<Row> = diesel::sql_query("SELECT revoked FROM t")
+            .load(&mut reader)
+            .unwrap();
+        assert_eq!(
+            rows.first().map(|row| row.revoked),
+            Some(0),
+            "the snapshot holds"
+        );
+        reader.batch_execute("COMMIT").unwrap();
+    }
+
+    #[test]
+    fn only_a_settled_initialised_header_with_commits_is_a_version() {
+        let mut header = [0u8; HEADER_LEN];
+        header[0] = 7; // iVersion
+        header[CHANGE_COUNTER.start] = 3;
+        header[IS_INIT_OFFSET] = 1;
+        header[20] = 42; // mxFrame
+        let both = |first: [u8; HEADER_LEN], second: [u8; HEADER_LEN]| {
+            let mut copies = [0u8; 2 * HEADER_LEN];
+            copies[..HEADER_LEN].copy_from_slice(&first);
+            copies[HEADER_LEN..].copy_from_slice(&second);
+            copies
+        };
+        assert_eq!(version_of(&both(header, header)), Some(Version(header)));
+
+        let mut rewritten = header;
+        rewritten[CHANGE_COUNTER.start] = 4;
+        assert_eq!(version_of(&both(header, rewritten)), None, "mid-commit");
+        assert_ne!(
+            version_of(&both(rewritten, rewritten)),
+            Some(Version(header))
+        );
+
+        let mut uninitialised = header;
+        uninitialised[IS_INIT_OFFSET] = 0;
+        assert_eq!(version_of(&both(uninitialised, uninitialised)), None);
+
+        let mut rebuilt = header;
+        rebuilt[CHANGE_COUNTER].fill(0);
+        assert_eq!(version_of(&both(rebuilt, rebuilt)), None);
     }
 }

@@ -31,7 +31,6 @@ use crate::error::{Error, Result};
 pub struct Store {
     pool: conn::Pool,
     backend: BackendKind,
-    data_version: Option<std::sync::Arc<data_version::DataVersion>>,
 }
 
 impl Store {
@@ -47,14 +46,7 @@ impl Store {
         Ok(Store {
             pool,
             backend: url.backend(),
-            data_version: data_version::DataVersion::open(url).map(std::sync::Arc::new),
         })
-    }
-
-    /// The database's current [`data_version::Version`], where it can be read without a
-    /// query (SQLite in WAL mode); `None` means "unknown, query".
-    pub fn data_version(&self) -> Option<data_version::Version> {
-        self.data_version.as_ref()?.current()
     }
 
     pub fn backend(&self) -> BackendKind {
