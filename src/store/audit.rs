@@ -53,10 +53,13 @@ pub fn insert_audit_event(
 
 /// The newest events of an organization first.
 pub fn list_audit_events(conn: &mut DbConn, org: &OrgId, limit: i64) -> Result<Vec<AuditEvent>> {
-    Ok(audit_events::table
-        .filter(audit_events::org_id.eq(org.as_str()))
-        .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
-        .limit(limit)
+    Ok(conn
+        .planned_per_run(
+            audit_events::table
+                .filter(audit_events::org_id.eq(org.as_str()))
+                .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+                .limit(limit),
+        )
         .load::<AuditEvent>(conn)?)
 }
 
@@ -106,8 +109,8 @@ pub fn search_audit_events(conn: &mut DbConn, query: &AuditQuery) -> Result<Vec<
                     .and(audit_events::id.lt(id.clone()))),
         );
     }
-    Ok(select
+    let select = select
         .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
-        .limit(query.limit)
-        .load::<AuditEvent>(conn)?)
+        .limit(query.limit);
+    Ok(conn.planned_per_run(select).load::<AuditEvent>(conn)?)
 }

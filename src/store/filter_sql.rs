@@ -301,13 +301,16 @@ fn users_with_email(
     org: &OrgId,
     predicate: Predicate<user_emails::table>,
 ) -> Result<Option<Predicate<users::table>>> {
-    let ids: Vec<String> = user_emails::table
-        .filter(user_emails::org_id.eq(org.as_str()))
-        .select(user_emails::user_id)
-        .distinct()
-        .into_boxed()
-        .filter(predicate)
-        .limit(MAX_PREFETCHED_IDS + 1)
+    let ids: Vec<String> = conn
+        .planned_per_run(
+            user_emails::table
+                .filter(user_emails::org_id.eq(org.as_str()))
+                .select(user_emails::user_id)
+                .distinct()
+                .into_boxed()
+                .filter(predicate)
+                .limit(MAX_PREFETCHED_IDS + 1),
+        )
         .load(conn)?;
     Ok(prefetched(ids).map(|ids| Box::new(users::id.eq_any(ids).nullable()) as Predicate<_>))
 }
@@ -412,13 +415,16 @@ fn groups_with_member(
     org: &OrgId,
     predicate: Predicate<group_members::table>,
 ) -> Result<Option<Predicate<groups::table>>> {
-    let ids: Vec<String> = group_members::table
-        .filter(group_members::org_id.eq(org.as_str()))
-        .select(group_members::group_id)
-        .distinct()
-        .into_boxed()
-        .filter(predicate)
-        .limit(MAX_PREFETCHED_IDS + 1)
+    let ids: Vec<String> = conn
+        .planned_per_run(
+            group_members::table
+                .filter(group_members::org_id.eq(org.as_str()))
+                .select(group_members::group_id)
+                .distinct()
+                .into_boxed()
+                .filter(predicate)
+                .limit(MAX_PREFETCHED_IDS + 1),
+        )
         .load(conn)?;
     Ok(prefetched(ids).map(|ids| Box::new(groups::id.eq_any(ids).nullable()) as Predicate<_>))
 }

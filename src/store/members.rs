@@ -48,14 +48,20 @@ pub fn resolve_members(
     }
     let mut found: HashMap<String, MemberType> = HashMap::with_capacity(wanted.len());
     for chunk in wanted.chunks(IN_LIST_CHUNK) {
-        let user_ids: Vec<(String, String)> = users::table
-            .filter(users::id.eq_any(chunk))
-            .select((users::id, users::org_id))
+        let user_ids: Vec<(String, String)> = conn
+            .planned_per_run(
+                users::table
+                    .filter(users::id.eq_any(chunk))
+                    .select((users::id, users::org_id)),
+            )
             .load(conn)?;
         found.extend(in_org(user_ids, org).map(|id| (id, MemberType::User)));
-        let group_ids: Vec<(String, String)> = groups::table
-            .filter(groups::id.eq_any(chunk))
-            .select((groups::id, groups::org_id))
+        let group_ids: Vec<(String, String)> = conn
+            .planned_per_run(
+                groups::table
+                    .filter(groups::id.eq_any(chunk))
+                    .select((groups::id, groups::org_id)),
+            )
             .load(conn)?;
         found.extend(in_org(group_ids, org).map(|id| (id, MemberType::Group)));
     }
@@ -113,10 +119,13 @@ pub fn add_members(
     let mut written = 0;
     for chunk in members.chunks(IN_LIST_CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|m| m.id.as_str()).collect();
-        let present: HashSet<String> = group_members::table
-            .filter(group_members::group_id.eq(group.as_str()))
-            .filter(group_members::member_id.eq_any(&ids))
-            .select(group_members::member_id)
+        let present: HashSet<String> = conn
+            .planned_per_run(
+                group_members::table
+                    .filter(group_members::group_id.eq(group.as_str()))
+                    .filter(group_members::member_id.eq_any(&ids))
+                    .select(group_members::member_id),
+            )
             .load::<String>(conn)?
             .into_iter()
             .collect();
@@ -140,12 +149,13 @@ pub fn add_members(
 pub fn remove_members(conn: &mut DbConn, group: &GroupId, ids: &[String]) -> Result<usize> {
     let mut removed = 0;
     for chunk in ids.chunks(IN_LIST_CHUNK) {
-        removed += diesel::delete(
-            group_members::table
-                .filter(group_members::group_id.eq(group.as_str()))
-                .filter(group_members::member_id.eq_any(chunk)),
-        )
-        .execute(conn)?;
+        removed += conn
+            .planned_per_run(diesel::delete(
+                group_members::table
+                    .filter(group_members::group_id.eq(group.as_str()))
+                    .filter(group_members::member_id.eq_any(chunk)),
+            ))
+            .execute(conn)?;
     }
     Ok(removed)
 }
@@ -192,15 +202,17 @@ pub fn members_of_groups(
         // org_id in the condition SQLite's planner walked the organisation's (org_id,
         // member_id) index instead. The ids come from the organisation's own group rows.
         rows.extend(
-            group_members::table
-                .filter(group_members::group_id.eq_any(chunk))
-                .order((group_members::group_id, group_members::member_id))
-                .select((
-                    group_members::group_id,
-                    group_members::member_id,
-                    group_members::member_type,
-                ))
-                .load::<(String, String, String)>(conn)?,
+            conn.planned_per_run(
+                group_members::table
+                    .filter(group_members::group_id.eq_any(chunk))
+                    .order((group_members::group_id, group_members::member_id))
+                    .select((
+                        group_members::group_id,
+                        group_members::member_id,
+                        group_members::member_type,
+                    )),
+            )
+            .load::<(String, String, String)>(conn)?,
         );
     }
     let user_ids: Vec<String> = rows
@@ -238,11 +250,19 @@ pub fn groups_of_users(
 ) -> Result<HashMap<String, Vec<GroupRef>>> {
     let mut direct: HashMap<String, BTreeSet<String>> = HashMap::new();
     for chunk in user_ids.chunks(IN_LIST_CHUNK) {
-        let rows: Vec<(String, String)> = group_members::table
+        let memberships = group_members::table
             .filter(group_members::org_id.eq(org.as_str()))
-            .filter(group_members::member_id.eq_any(chunk))
-            .select((group_members::member_id, group_members::group_id))
-            .load(conn)?;
+            .select((group_members::member_id, group_members::group_id));
+        let rows: Vec<(String, String)> = match chunk {
+            // One user (a GET, or the answer to a write): an equality keeps the statement
+            // prepared on PostgreSQL, where an array parameter is planned on every run.
+            [user] => memberships
+                .filter(group_members::member_id.eq(user))
+                .load(conn)?,
+            _ => conn
+                .planned_per_run(memberships.filter(group_members::member_id.eq_any(chunk)))
+                .load(conn)?,
+        };
         for (user, group) in rows {
             direct.entry(user).or_default().insert(group);
         }
@@ -295,11 +315,14 @@ fn parent_groups(
     while !frontier.is_empty() {
         let mut next = Vec::new();
         for chunk in frontier.chunks(IN_LIST_CHUNK) {
-            let rows: Vec<(String, String)> = group_members::table
-                .filter(group_members::org_id.eq(org.as_str()))
-                .filter(group_members::member_type.eq(MemberType::Group.as_str()))
-                .filter(group_members::member_id.eq_any(chunk))
-                .select((group_members::member_id, group_members::group_id))
+            let rows: Vec<(String, String)> = conn
+                .planned_per_run(
+                    group_members::table
+                        .filter(group_members::org_id.eq(org.as_str()))
+                        .filter(group_members::member_type.eq(MemberType::Group.as_str()))
+                        .filter(group_members::member_id.eq_any(chunk))
+                        .select((group_members::member_id, group_members::group_id)),
+                )
                 .load(conn)?;
             for (child, parent) in rows {
                 if visited.insert(parent.clone()) {
@@ -321,14 +344,13 @@ fn user_displays(
 ) -> Result<HashMap<String, String>> {
     let mut displays = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IN_LIST_CHUNK) {
-        let rows: Vec<(String, String, String, Option<String>)> = users::table
-            .filter(users::id.eq_any(chunk))
-            .select((
+        let rows: Vec<(String, String, String, Option<String>)> = conn
+            .planned_per_run(users::table.filter(users::id.eq_any(chunk)).select((
                 users::id,
                 users::org_id,
                 users::user_name,
                 users::display_name,
-            ))
+            )))
             .load(conn)?;
         displays.extend(
             rows.into_iter()
@@ -346,9 +368,12 @@ fn group_displays(
 ) -> Result<HashMap<String, String>> {
     let mut displays = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IN_LIST_CHUNK) {
-        let rows: Vec<(String, String, String)> = groups::table
-            .filter(groups::id.eq_any(chunk))
-            .select((groups::id, groups::org_id, groups::display_name))
+        let rows: Vec<(String, String, String)> = conn
+            .planned_per_run(groups::table.filter(groups::id.eq_any(chunk)).select((
+                groups::id,
+                groups::org_id,
+                groups::display_name,
+            )))
             .load(conn)?;
         displays.extend(
             rows.into_iter()

@@ -22,6 +22,7 @@ mod migrations;
 mod paging;
 mod patch_groups;
 mod patch_users;
+mod planning;
 mod projection;
 mod protocol;
 mod query;

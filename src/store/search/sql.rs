@@ -92,7 +92,7 @@ pub(super) fn count_users(
     if let Some(predicate) = predicate {
         query = query.filter(predicate);
     }
-    Ok(query.count().get_result(conn)?)
+    Ok(conn.planned_per_run(query.count()).get_result(conn)?)
 }
 
 pub(super) fn count_groups(
@@ -106,7 +106,7 @@ pub(super) fn count_groups(
     if let Some(predicate) = predicate {
         query = query.filter(predicate);
     }
-    Ok(query.count().get_result(conn)?)
+    Ok(conn.planned_per_run(query.count()).get_result(conn)?)
 }
 
 /// Orders, windows and loads one page; with a cursor, fetches one row more to learn whether
@@ -126,7 +126,9 @@ macro_rules! page_query {
             .then_order_by($table::id.asc());
         let limit = $window.limit();
         let rows: Vec<UserRow> = match $window {
-            Window::Index { offset, limit } => query.offset(*offset).limit(*limit).load($conn)?,
+            Window::Index { offset, limit } => $conn
+                .planned_per_run(query.offset(*offset).limit(*limit))
+                .load($conn)?,
             Window::Cursor { after, limit } => {
                 if let Some(after) = after {
                     // `created_at >= c AND (created_at > c OR id > i)`: the same rows as
@@ -141,7 +143,7 @@ macro_rules! page_query {
                         ),
                     );
                 }
-                query.limit(limit + 1).load($conn)?
+                $conn.planned_per_run(query.limit(limit + 1)).load($conn)?
             }
         };
         let mut stored: Vec<StoredResource> =
@@ -294,7 +296,7 @@ macro_rules! candidates {
         if let Some(predicate) = $predicate {
             query = query.filter(predicate);
         }
-        let ids: Vec<String> = query.limit($max_scan + 1).load($conn)?;
+        let ids: Vec<String> = $conn.planned_per_run(query.limit($max_scan + 1)).load($conn)?;
         if i64::try_from(ids.len()).unwrap_or(i64::MAX) > $max_scan {
             return Err(ProtocolError::too_many(format!(
                 "this filter cannot be answered from an index and would examine more than {} resources; \
@@ -331,9 +333,12 @@ pub(super) fn load_users(
     ids: &[String],
 ) -> Result<Vec<StoredResource>> {
     // By primary key alone, the organisation checked after loading (see `members::in_org`).
-    let rows: Vec<(String, UserRow)> = users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::org_id, USER_COLUMNS))
+    let rows: Vec<(String, UserRow)> = conn
+        .planned_per_run(
+            users::table
+                .filter(users::id.eq_any(ids))
+                .select((users::org_id, USER_COLUMNS)),
+        )
         .load(conn)?;
     in_creation_order(rows, org)
 }
@@ -343,9 +348,12 @@ pub(super) fn load_groups(
     org: &OrgId,
     ids: &[String],
 ) -> Result<Vec<StoredResource>> {
-    let rows: Vec<(String, UserRow)> = groups::table
-        .filter(groups::id.eq_any(ids))
-        .select((groups::org_id, GROUP_COLUMNS))
+    let rows: Vec<(String, UserRow)> = conn
+        .planned_per_run(
+            groups::table
+                .filter(groups::id.eq_any(ids))
+                .select((groups::org_id, GROUP_COLUMNS)),
+        )
         .load(conn)?;
     in_creation_order(rows, org)
 }
