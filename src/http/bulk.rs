@@ -7,8 +7,10 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use super::extract::ScimBase;
-use super::response::{render_group, render_user, scim_json};
-use super::{groups, users};
+use super::groups::Groups;
+use super::resource::Kind;
+use super::response::scim_json;
+use super::users::Users;
 use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
 use crate::scim::BULK_RESPONSE_URN;
@@ -18,7 +20,7 @@ use crate::scim::bulk::{
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
-use crate::store::Store;
+use crate::store::{OrgId, Store};
 
 /// What one operation produced, for the BulkResponse.
 struct Done {
@@ -132,64 +134,23 @@ async fn run(
         .as_deref()
         .map(Precondition::parse)
         .transpose()?;
-    let org = auth.org_id.clone();
     let target = operation.target(&path)?;
-    let rendered = match (operation.method, target) {
-        (BulkMethod::Post, BulkTarget::Collection(rt)) if rt.name == "User" => {
-            Some(render_user(users::create(store, org, data).await?, base))
-        }
-        (BulkMethod::Post, BulkTarget::Collection(_)) => {
-            Some(render_group(groups::create(store, org, data).await?, base))
-        }
-        (BulkMethod::Put, BulkTarget::Resource(rt, id)) if rt.name == "User" => Some(render_user(
-            users::replace(store, org, users::user_id(&id)?, if_match, data).await?,
-            base,
-        )),
-        (BulkMethod::Put, BulkTarget::Resource(_, id)) => Some(render_group(
-            groups::replace(store, org, groups::group_id(&id)?, if_match, data).await?,
-            base,
-        )),
-        (BulkMethod::Patch, BulkTarget::Resource(rt, id)) if rt.name == "User" => {
-            let view = users::modify(
-                store,
-                org,
-                users::user_id(&id)?,
-                if_match,
-                data,
-                limits,
-                false,
-            )
-            .await?;
-            Some(render_user(view, base))
-        }
-        (BulkMethod::Patch, BulkTarget::Resource(_, id)) => {
-            let view = groups::modify(
-                store,
-                org,
-                groups::group_id(&id)?,
-                if_match,
-                data,
-                limits,
-                false,
-            )
-            .await?;
-            Some(render_group(view, base))
-        }
-        (BulkMethod::Delete, BulkTarget::Resource(rt, id)) if rt.name == "User" => {
-            users::remove(store, org, users::user_id(&id)?, if_match).await?;
-            None
-        }
-        (BulkMethod::Delete, BulkTarget::Resource(_, id)) => {
-            groups::remove(store, org, groups::group_id(&id)?, if_match).await?;
-            None
-        }
-        (method, _) => {
-            return Err(ProtocolError::invalid_value(format!(
-                "{} cannot be sent to '{path}'; it needs a resource path such as /Users/{{id}}",
-                method.as_str()
-            ))
-            .into());
-        }
+    let (resource_type, id) = match target {
+        BulkTarget::Collection(rt) => (rt, None),
+        BulkTarget::Resource(rt, id) => (rt, Some(id)),
+    };
+    let request = KindRequest {
+        method: operation.method,
+        path: &path,
+        id,
+        if_match,
+        data,
+        limits,
+    };
+    let rendered = if resource_type.name == Users::RESOURCE_TYPE.name {
+        run_on::<Users>(store, auth.org_id.clone(), base, request).await?
+    } else {
+        run_on::<Groups>(store, auth.org_id.clone(), base, request).await?
     };
     let field = |rendered: &Value, pointer: &str| {
         rendered
@@ -215,6 +176,55 @@ async fn run(
             id: None,
         },
     })
+}
+
+/// One operation's method and target within a resource type.
+struct KindRequest<'a> {
+    method: BulkMethod,
+    path: &'a str,
+    id: Option<String>,
+    if_match: Option<Precondition>,
+    data: Value,
+    limits: Limits,
+}
+
+/// Runs one operation on a resource of kind `K`; answers the rendered resource, none for DELETE.
+async fn run_on<K: Kind>(
+    store: &Store,
+    org: OrgId,
+    base: &ScimBase,
+    request: KindRequest<'_>,
+) -> Result<Option<Value>> {
+    let KindRequest {
+        method,
+        path,
+        id,
+        if_match,
+        data,
+        limits,
+    } = request;
+    let view = match (method, id) {
+        (BulkMethod::Post, None) => K::create(store, org, data).await?,
+        (BulkMethod::Put, Some(id)) => {
+            K::replace(store, org, K::parse_id(&id)?, if_match, data).await?
+        }
+        (BulkMethod::Patch, Some(id)) => {
+            let id = K::parse_id(&id)?;
+            K::modify(store, org, id, if_match, data, limits, false).await?
+        }
+        (BulkMethod::Delete, Some(id)) => {
+            K::remove(store, org, K::parse_id(&id)?, if_match).await?;
+            return Ok(None);
+        }
+        (method, _) => {
+            return Err(ProtocolError::invalid_value(format!(
+                "{} cannot be sent to '{path}'; it needs a resource path such as /Users/{{id}}",
+                method.as_str()
+            ))
+            .into());
+        }
+    };
+    Ok(Some(K::render(view, base)))
 }
 
 fn entry_base(operation: &BulkOperation) -> Map<String, Value> {

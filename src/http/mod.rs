@@ -9,6 +9,7 @@ pub mod health;
 pub mod list;
 pub mod middleware;
 pub mod patch;
+pub mod resource;
 pub mod response;
 pub mod search;
 pub mod users;
@@ -17,6 +18,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::Error;
 use crate::scim::limits::Limits;
+use groups::Groups;
+use users::Users;
 
 /// Registers every route. Each resource answers methods it does not serve with 405 before any
 /// body is read.
@@ -40,7 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
             .service(
                 web::resource("/Users")
                     .route(web::get().to(users::list_users))
-                    .route(web::post().to(users::create_user))
+                    .route(web::post().to(resource::create::<Users>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
@@ -50,16 +53,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
             )
             .service(
                 web::resource("/Users/{id}")
-                    .route(web::get().to(users::get_user))
-                    .route(web::put().to(users::replace_user))
-                    .route(web::patch().to(users::patch_user))
-                    .route(web::delete().to(users::delete_user))
+                    .route(web::get().to(resource::get::<Users>))
+                    .route(web::put().to(resource::replace::<Users>))
+                    .route(web::patch().to(resource::patch::<Users>))
+                    .route(web::delete().to(resource::delete::<Users>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
                 web::resource("/Groups")
                     .route(web::get().to(groups::list_groups))
-                    .route(web::post().to(groups::create_group))
+                    .route(web::post().to(resource::create::<Groups>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
@@ -69,10 +72,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
             )
             .service(
                 web::resource("/Groups/{id}")
-                    .route(web::get().to(groups::get_group))
-                    .route(web::put().to(groups::replace_group))
-                    .route(web::patch().to(groups::patch_group))
-                    .route(web::delete().to(groups::delete_group))
+                    .route(web::get().to(resource::get::<Groups>))
+                    .route(web::put().to(resource::replace::<Groups>))
+                    .route(web::patch().to(resource::patch::<Groups>))
+                    .route(web::delete().to(resource::delete::<Groups>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
