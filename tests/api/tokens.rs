@@ -235,6 +235,63 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn no_request_that_starts_after_a_revocation_is_served(backend: Backend) {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, OnceLock};
+        use std::time::{Duration, Instant};
+
+        let app = TestApp::spawn(backend).await;
+        let admin = admin_token(&app.database);
+        let token = cli_token(&app.database, "default", "okta", &[]);
+        let id = id_of_token(&app, &admin, &token).await;
+        let revoked_at: Arc<OnceLock<Instant>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        // Clients keep the token busy (and cached, where it can be) while it is revoked.
+        let clients: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, token) = (app.url("/scim/v2/ServiceProviderConfig"), token.clone());
+                let (revoked_at, stop) = (Arc::clone(&revoked_at), Arc::clone(&stop));
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    let (mut before, mut after) = (Vec::new(), Vec::new());
+                    while !stop.load(Ordering::Relaxed) {
+                        let started = Instant::now();
+                        let status = client.get(&url).bearer_auth(&token).send().await.unwrap().status();
+                        match revoked_at.get() {
+                            Some(at) if started > *at => after.push(status),
+                            _ => before.push(status),
+                        }
+                    }
+                    (before, after)
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), &admin, None, &[])
+            .await
+            .assert_status(StatusCode::NO_CONTENT);
+        revoked_at.set(Instant::now()).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.store(true, Ordering::Relaxed);
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for client in clients {
+            let (b, a) = client.await.unwrap();
+            before.extend(b);
+            after.extend(a);
+        }
+        assert!(before.contains(&StatusCode::OK), "the token worked before: {before:?}");
+        // Refused, then throttled as repeated failures from one address.
+        assert!(after.first() == Some(&StatusCode::UNAUTHORIZED), "{after:?}");
+        assert!(
+            after
+                .iter()
+                .all(|status| [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(status)),
+            "served after its revocation: {after:?}"
+        );
+    }
+}
+
+on_both_backends! {
     async fn a_token_revoked_by_the_cli_in_another_process_is_refused_at_once(backend: Backend) {
         // On SQLite the server keeps found tokens while the database is unchanged; the CLI's
         // commit, from another process, must end that on the very next request.
