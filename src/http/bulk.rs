@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::extract::ScimBase;
 use super::groups::Groups;
-use super::resource::Kind;
+use super::resource::{Kind, Writer};
 use super::response::scim_json;
 use super::users::Users;
 use crate::auth::{AuthContext, Scope};
@@ -20,7 +20,7 @@ use crate::scim::bulk::{
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
-use crate::store::{OrgId, Store};
+use crate::store::Store;
 
 /// What one operation produced, for the BulkResponse.
 struct Done {
@@ -148,9 +148,9 @@ async fn run(
         limits,
     };
     let rendered = if resource_type.name == Users::RESOURCE_TYPE.name {
-        run_on::<Users>(store, auth.org_id.clone(), base, request).await?
+        run_on::<Users>(store, Writer::of(auth), base, request).await?
     } else {
-        run_on::<Groups>(store, auth.org_id.clone(), base, request).await?
+        run_on::<Groups>(store, Writer::of(auth), base, request).await?
     };
     let field = |rendered: &Value, pointer: &str| {
         rendered
@@ -191,7 +191,7 @@ struct KindRequest<'a> {
 /// Runs one operation on a resource of kind `K`; answers the rendered resource, none for DELETE.
 async fn run_on<K: Kind>(
     store: &Store,
-    org: OrgId,
+    writer: Writer,
     base: &ScimBase,
     request: KindRequest<'_>,
 ) -> Result<Option<Value>> {
@@ -204,16 +204,16 @@ async fn run_on<K: Kind>(
         limits,
     } = request;
     let view = match (method, id) {
-        (BulkMethod::Post, None) => K::create(store, org, data).await?,
+        (BulkMethod::Post, None) => K::create(store, writer, data).await?,
         (BulkMethod::Put, Some(id)) => {
-            K::replace(store, org, K::parse_id(&id)?, if_match, data).await?
+            K::replace(store, writer, K::parse_id(&id)?, if_match, data).await?
         }
         (BulkMethod::Patch, Some(id)) => {
             let id = K::parse_id(&id)?;
-            K::modify(store, org, id, if_match, data, limits, false).await?
+            K::modify(store, writer, id, if_match, data, limits, false).await?
         }
         (BulkMethod::Delete, Some(id)) => {
-            K::remove(store, org, K::parse_id(&id)?, if_match).await?;
+            K::remove(store, writer, K::parse_id(&id)?, if_match).await?;
             return Ok(None);
         }
         (method, _) => {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::extract::ScimBase;
 use super::list::{GROUPS, ListQuery, respond, search_params};
 use super::patch::edit;
-use super::resource::Kind;
+use super::resource::{Kind, Writer};
 use super::response::render_group;
 use crate::auth::AuthContext;
 use crate::error::{Error, Result};
@@ -51,37 +51,43 @@ impl Kind for Groups {
         groups::get_group(conn, org, id, with_members)
     }
 
-    async fn create(store: &Store, org: OrgId, body: Value) -> Result<GroupView> {
+    async fn create(store: &Store, writer: Writer, body: Value) -> Result<GroupView> {
         let prepared = prepare(&GROUP_RESOURCE_TYPE, &body, None)?;
         store
-            .write(move |conn| groups::create_group(conn, &org, &prepared, store::now()))
+            .write(move |conn| {
+                let view = groups::create_group(conn, &writer.org, &prepared, store::now())?;
+                writer.record(conn, &GROUP_RESOURCE_TYPE, "create", &view.stored.id)?;
+                Ok(view)
+            })
             .await
     }
 
     async fn replace(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: GroupId,
         if_match: Option<Precondition>,
         body: Value,
     ) -> Result<GroupView> {
         store
             .write_retrying(move |conn| {
-                groups::replace_group(
+                let view = groups::replace_group(
                     conn,
-                    &org,
+                    &writer.org,
                     &id,
                     if_match.as_ref(),
                     |existing| prepare(&GROUP_RESOURCE_TYPE, &body, Some(existing)),
                     store::now(),
-                )
+                )?;
+                writer.record(conn, &GROUP_RESOURCE_TYPE, "replace", id.as_str())?;
+                Ok(view)
             })
             .await
     }
 
     async fn modify(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: GroupId,
         if_match: Option<Precondition>,
         body: Value,
@@ -90,27 +96,32 @@ impl Kind for Groups {
     ) -> Result<GroupView> {
         store
             .write_retrying(move |conn| {
-                groups::patch_group(
+                let view = groups::patch_group(
                     conn,
-                    &org,
+                    &writer.org,
                     &id,
                     if_match.as_ref(),
                     |existing| edit(&GROUP_RESOURCE_TYPE, existing, &body, &limits),
                     with_members,
                     store::now(),
-                )
+                )?;
+                writer.record(conn, &GROUP_RESOURCE_TYPE, "patch", id.as_str())?;
+                Ok(view)
             })
             .await
     }
 
     async fn remove(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: GroupId,
         if_match: Option<Precondition>,
     ) -> Result<()> {
         store
-            .write(move |conn| groups::remove_group(conn, &org, &id, if_match.as_ref()))
+            .write(move |conn| {
+                groups::remove_group(conn, &writer.org, &id, if_match.as_ref())?;
+                writer.record(conn, &GROUP_RESOURCE_TYPE, "delete", id.as_str())
+            })
             .await
     }
 }

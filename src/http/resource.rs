@@ -6,7 +6,7 @@ use std::future::Future;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::extract::{IfMatch, IfNoneMatch, ScimBase};
 use super::list::ListQuery;
@@ -17,9 +17,53 @@ use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
 use crate::scim::schema::ResourceTypeDef;
-use crate::store::{DbConn, OrgId, Store};
+use crate::store::audit::{NewAuditEvent, insert_audit_event};
+use crate::store::{self, DbConn, OrgId, Store};
 
-/// A resource type's storage, rendering and write operations.
+/// Who writes: the organization written to, and the actor the audit log names.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    pub org: OrgId,
+    actor: String,
+}
+
+impl Writer {
+    pub fn of(auth: &AuthContext) -> Writer {
+        Writer {
+            org: auth.org_id.clone(),
+            actor: auth.actor(),
+        }
+    }
+
+    /// Records `scim.write` in the write's own transaction, so the log cannot miss a write
+    /// that committed nor name one that rolled back. Bulk operations are recorded one by one.
+    pub fn record(
+        &self,
+        conn: &mut DbConn,
+        resource_type: &ResourceTypeDef,
+        operation: &str,
+        id: &str,
+    ) -> Result<()> {
+        insert_audit_event(
+            conn,
+            &NewAuditEvent {
+                org_id: Some(&self.org),
+                event_type: "scim.write",
+                actor: Some(&self.actor),
+                target: Some(id),
+                remote_addr: None,
+                details: json!({
+                    "resource_type": resource_type.name,
+                    "operation": operation,
+                }),
+            },
+            store::now(),
+        )
+    }
+}
+
+/// A resource type's storage, rendering and write operations. Every write records itself
+/// through [`Writer::record`].
 pub trait Kind: 'static {
     type Id: Send + 'static;
     /// A stored resource with what its rendering needs besides its row.
@@ -44,11 +88,15 @@ pub trait Kind: 'static {
         with_memberships: bool,
     ) -> Result<Self::View>;
     /// POST to the collection.
-    fn create(store: &Store, org: OrgId, body: Value) -> impl Future<Output = Result<Self::View>>;
+    fn create(
+        store: &Store,
+        writer: Writer,
+        body: Value,
+    ) -> impl Future<Output = Result<Self::View>>;
     /// PUT.
     fn replace(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: Self::Id,
         if_match: Option<Precondition>,
         body: Value,
@@ -56,7 +104,7 @@ pub trait Kind: 'static {
     /// PATCH, in the RFC's form and the dialects Okta and Entra send.
     fn modify(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: Self::Id,
         if_match: Option<Precondition>,
         body: Value,
@@ -66,7 +114,7 @@ pub trait Kind: 'static {
     /// DELETE.
     fn remove(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: Self::Id,
         if_match: Option<Precondition>,
     ) -> impl Future<Output = Result<()>>;
@@ -90,7 +138,7 @@ pub async fn create<K: Kind>(
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimWrite)?;
     let projection = query.projection(K::RESOURCE_TYPE)?;
-    let view = K::create(&store, auth.org_id, body.into_inner()).await?;
+    let view = K::create(&store, Writer::of(&auth), body.into_inner()).await?;
     Ok(answer::<K>(StatusCode::CREATED, view, &base, &projection))
 }
 
@@ -129,7 +177,7 @@ pub async fn replace<K: Kind>(
     auth.require(Scope::ScimWrite)?;
     let projection = query.projection(K::RESOURCE_TYPE)?;
     let id = K::parse_id(&id)?;
-    let view = K::replace(&store, auth.org_id, id, if_match.0, body.into_inner()).await?;
+    let view = K::replace(&store, Writer::of(&auth), id, if_match.0, body.into_inner()).await?;
     Ok(answer::<K>(StatusCode::OK, view, &base, &projection))
 }
 
@@ -154,7 +202,7 @@ pub async fn patch<K: Kind>(
     let id = K::parse_id(&id)?;
     let view = K::modify(
         &store,
-        auth.org_id,
+        Writer::of(&auth),
         id,
         if_match.0,
         body.into_inner(),
@@ -175,6 +223,6 @@ pub async fn delete<K: Kind>(
     if_match: IfMatch,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimDelete)?;
-    K::remove(&store, auth.org_id, K::parse_id(&id)?, if_match.0).await?;
+    K::remove(&store, Writer::of(&auth), K::parse_id(&id)?, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

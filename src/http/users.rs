@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::extract::ScimBase;
 use super::list::{ListQuery, USERS, respond, search_params};
 use super::patch::edit;
-use super::resource::Kind;
+use super::resource::{Kind, Writer};
 use super::response::render_user;
 use crate::auth::AuthContext;
 use crate::auth::password::hash_optional;
@@ -50,25 +50,27 @@ impl Kind for Users {
         users::get_user(conn, org, id, with_groups)
     }
 
-    async fn create(store: &Store, org: OrgId, body: Value) -> Result<UserView> {
+    async fn create(store: &Store, writer: Writer, body: Value) -> Result<UserView> {
         let prepared = prepare(&USER_RESOURCE_TYPE, &body, None)?;
         let password_hash = hash_optional(prepared.password.clone()).await?;
         store
             .write(move |conn| {
-                users::create_user(
+                let view = users::create_user(
                     conn,
-                    &org,
+                    &writer.org,
                     &prepared,
                     password_hash.as_deref(),
                     store::now(),
-                )
+                )?;
+                writer.record(conn, &USER_RESOURCE_TYPE, "create", &view.stored.id)?;
+                Ok(view)
             })
             .await
     }
 
     async fn replace(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: UserId,
         if_match: Option<Precondition>,
         body: Value,
@@ -78,22 +80,24 @@ impl Kind for Users {
         let password_hash = hash_optional(password).await?;
         store
             .write_retrying(move |conn| {
-                users::replace_user(
+                let view = users::replace_user(
                     conn,
-                    &org,
+                    &writer.org,
                     &id,
                     if_match.as_ref(),
                     |existing| prepare(&USER_RESOURCE_TYPE, &body, Some(existing)),
                     password_hash.as_deref(),
                     store::now(),
-                )
+                )?;
+                writer.record(conn, &USER_RESOURCE_TYPE, "replace", id.as_str())?;
+                Ok(view)
             })
             .await
     }
 
     async fn modify(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: UserId,
         if_match: Option<Precondition>,
         body: Value,
@@ -102,27 +106,32 @@ impl Kind for Users {
     ) -> Result<UserView> {
         store
             .write_retrying(move |conn| {
-                users::patch_user(
+                let view = users::patch_user(
                     conn,
-                    &org,
+                    &writer.org,
                     &id,
                     if_match.as_ref(),
                     |existing| edit(&USER_RESOURCE_TYPE, existing, &body, &limits),
                     with_groups,
                     store::now(),
-                )
+                )?;
+                writer.record(conn, &USER_RESOURCE_TYPE, "patch", id.as_str())?;
+                Ok(view)
             })
             .await
     }
 
     async fn remove(
         store: &Store,
-        org: OrgId,
+        writer: Writer,
         id: UserId,
         if_match: Option<Precondition>,
     ) -> Result<()> {
         store
-            .write(move |conn| users::remove_user(conn, &org, &id, if_match.as_ref()))
+            .write(move |conn| {
+                users::remove_user(conn, &writer.org, &id, if_match.as_ref())?;
+                writer.record(conn, &USER_RESOURCE_TYPE, "delete", id.as_str())
+            })
             .await
     }
 }

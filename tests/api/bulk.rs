@@ -2,6 +2,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::TestDatabase;
+use crate::helpers::api::{admin_token, audit_events};
 use crate::helpers::app::TestApp;
 use crate::helpers::scim::{alice, bob, id_of, member_values, path_of};
 use crate::on_both_backends;
@@ -53,6 +54,27 @@ on_both_backends! {
         assert_eq!(member_values(&group), vec![id_of(&user).to_owned()]);
         assert_eq!(user["title"], "Guide");
         assert_eq!(operations[2]["version"], user["meta"]["version"]);
+
+        // Each operation is audited on its own, with the resource it wrote.
+        let admin = admin_token(&app.database);
+        let mut writes: Vec<(String, String, String)> = audit_events(&app, &admin, "scim.write")
+            .await
+            .iter()
+            .map(|event| {
+                let text = |pointer: &str| event.pointer(pointer).and_then(Value::as_str).unwrap().to_owned();
+                (text("/details/resource_type"), text("/details/operation"), text("/target"))
+            })
+            .collect();
+        writes.sort();
+        let (group_id, user_id) = (id_of(&group).to_owned(), id_of(&user).to_owned());
+        assert_eq!(
+            writes,
+            [
+                ("Group".to_owned(), "create".to_owned(), group_id),
+                ("User".to_owned(), "create".to_owned(), user_id.clone()),
+                ("User".to_owned(), "patch".to_owned(), user_id),
+            ]
+        );
     }
 }
 
