@@ -101,7 +101,7 @@ impl Kind for Groups {
                     &writer.org,
                     &id,
                     if_match.as_ref(),
-                    |existing| edit(&GROUP_RESOURCE_TYPE, existing, &body, &limits),
+                    |existing| edit(&GROUP_RESOURCE_TYPE, existing, &body, &limits, None),
                     with_members,
                     store::now(),
                 )?;

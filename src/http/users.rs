@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::extract::ScimBase;
 use super::list::{ListQuery, USERS, respond, search_params};
-use super::patch::edit;
+use super::patch::{PrehashedPassword, edit};
 use super::resource::{Kind, Writer};
 use super::response::render_user;
 use crate::auth::AuthContext;
@@ -104,6 +104,7 @@ impl Kind for Users {
         limits: Limits,
         with_groups: bool,
     ) -> Result<UserView> {
+        let prehashed = PrehashedPassword::of(&USER_RESOURCE_TYPE, &body, &limits).await?;
         store
             .write_retrying(move |conn| {
                 let view = users::patch_user(
@@ -111,7 +112,15 @@ impl Kind for Users {
                     &writer.org,
                     &id,
                     if_match.as_ref(),
-                    |existing| edit(&USER_RESOURCE_TYPE, existing, &body, &limits),
+                    |existing| {
+                        edit(
+                            &USER_RESOURCE_TYPE,
+                            existing,
+                            &body,
+                            &limits,
+                            prehashed.as_ref(),
+                        )
+                    },
                     with_groups,
                     store::now(),
                 )?;
