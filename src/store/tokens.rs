@@ -36,135 +36,54 @@ pub struct TokenRecord {
     pub grace_until: Option<NaiveDateTime>,
 }
 
-type TokenColumns = (
-    (
-        api_tokens::id,
-        api_tokens::org_id,
-        api_tokens::name,
-        api_tokens::description,
-        api_tokens::display_prefix,
-        api_tokens::scopes,
-        api_tokens::created_at,
-        api_tokens::created_by,
-        api_tokens::expires_at,
-        api_tokens::disabled_at,
-        api_tokens::revoked_at,
-        api_tokens::last_used_at,
-        api_tokens::last_used_ip,
-    ),
-    (
-        api_tokens::allowed_cidrs,
-        api_tokens::rate_limit_per_minute,
-        api_tokens::first_used_at,
-        api_tokens::rotated_from,
-        api_tokens::superseded_by,
-        api_tokens::rotation_grace_seconds,
-        api_tokens::grace_until,
-    ),
-);
-
-const TOKEN_COLUMNS: TokenColumns = (
-    (
-        api_tokens::id,
-        api_tokens::org_id,
-        api_tokens::name,
-        api_tokens::description,
-        api_tokens::display_prefix,
-        api_tokens::scopes,
-        api_tokens::created_at,
-        api_tokens::created_by,
-        api_tokens::expires_at,
-        api_tokens::disabled_at,
-        api_tokens::revoked_at,
-        api_tokens::last_used_at,
-        api_tokens::last_used_ip,
-    ),
-    (
-        api_tokens::allowed_cidrs,
-        api_tokens::rate_limit_per_minute,
-        api_tokens::first_used_at,
-        api_tokens::rotated_from,
-        api_tokens::superseded_by,
-        api_tokens::rotation_grace_seconds,
-        api_tokens::grace_until,
-    ),
-);
-
-type TokenRow = (
-    (
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        NaiveDateTime,
-        String,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<String>,
-    ),
-    (
-        Option<String>,
-        Option<i32>,
-        Option<NaiveDateTime>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<NaiveDateTime>,
-    ),
-);
+/// A token's row as selected; [`record`] gives it its typed ids.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+struct TokenRow {
+    id: String,
+    org_id: String,
+    name: String,
+    description: Option<String>,
+    display_prefix: String,
+    scopes: String,
+    created_at: NaiveDateTime,
+    created_by: String,
+    expires_at: Option<NaiveDateTime>,
+    disabled_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+    last_used_at: Option<NaiveDateTime>,
+    last_used_ip: Option<String>,
+    allowed_cidrs: Option<String>,
+    rate_limit_per_minute: Option<i32>,
+    first_used_at: Option<NaiveDateTime>,
+    rotated_from: Option<String>,
+    superseded_by: Option<String>,
+    rotation_grace_seconds: Option<i64>,
+    grace_until: Option<NaiveDateTime>,
+}
 
 fn record(row: TokenRow) -> TokenRecord {
-    let (
-        (
-            id,
-            org_id,
-            name,
-            description,
-            display_prefix,
-            scopes,
-            created_at,
-            created_by,
-            expires_at,
-            disabled_at,
-            revoked_at,
-            last_used_at,
-            last_used_ip,
-        ),
-        (
-            allowed_cidrs,
-            rate_limit_per_minute,
-            first_used_at,
-            rotated_from,
-            superseded_by,
-            rotation_grace_seconds,
-            grace_until,
-        ),
-    ) = row;
     TokenRecord {
-        id: TokenId::from_db(id),
-        org_id: OrgId::from_db(org_id),
-        name,
-        description,
-        display_prefix,
-        scopes,
-        created_at,
-        created_by,
-        expires_at,
-        disabled_at,
-        revoked_at,
-        last_used_at,
-        last_used_ip,
-        allowed_cidrs,
-        rate_limit_per_minute,
-        first_used_at,
-        rotated_from: rotated_from.map(TokenId::from_db),
-        superseded_by: superseded_by.map(TokenId::from_db),
-        rotation_grace_seconds,
-        grace_until,
+        id: TokenId::from_db(row.id),
+        org_id: OrgId::from_db(row.org_id),
+        name: row.name,
+        description: row.description,
+        display_prefix: row.display_prefix,
+        scopes: row.scopes,
+        created_at: row.created_at,
+        created_by: row.created_by,
+        expires_at: row.expires_at,
+        disabled_at: row.disabled_at,
+        revoked_at: row.revoked_at,
+        last_used_at: row.last_used_at,
+        last_used_ip: row.last_used_ip,
+        allowed_cidrs: row.allowed_cidrs,
+        rate_limit_per_minute: row.rate_limit_per_minute,
+        first_used_at: row.first_used_at,
+        rotated_from: row.rotated_from.map(TokenId::from_db),
+        superseded_by: row.superseded_by.map(TokenId::from_db),
+        rotation_grace_seconds: row.rotation_grace_seconds,
+        grace_until: row.grace_until,
     }
 }
 
@@ -214,7 +133,7 @@ pub fn insert_token(
 pub fn find_token_by_digest(conn: &mut DbConn, digest: &str) -> Result<Option<TokenRecord>> {
     Ok(api_tokens::table
         .filter(api_tokens::token_digest.eq(digest))
-        .select(TOKEN_COLUMNS)
+        .select(TokenRow::as_select())
         .get_result::<TokenRow>(conn)
         .optional()?
         .map(record))
@@ -224,7 +143,7 @@ pub fn find_token_by_digest(conn: &mut DbConn, digest: &str) -> Result<Option<To
 pub fn find_token_any_org(conn: &mut DbConn, id: &TokenId) -> Result<Option<TokenRecord>> {
     Ok(api_tokens::table
         .find(id.as_str())
-        .select(TOKEN_COLUMNS)
+        .select(TokenRow::as_select())
         .get_result::<TokenRow>(conn)
         .optional()?
         .map(record))
@@ -235,7 +154,7 @@ pub fn list_tokens(conn: &mut DbConn, org: &OrgId) -> Result<Vec<TokenRecord>> {
     Ok(api_tokens::table
         .filter(api_tokens::org_id.eq(org.as_str()))
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
-        .select(TOKEN_COLUMNS)
+        .select(TokenRow::as_select())
         .load::<TokenRow>(conn)?
         .into_iter()
         .map(record)
@@ -252,7 +171,7 @@ pub fn find_token_for_auth(
         api_tokens::table
             .inner_join(organizations::table)
             .filter(api_tokens::token_digest.eq(digest))
-            .select((TOKEN_COLUMNS, organizations::inactivity_days))
+            .select((TokenRow::as_select(), organizations::inactivity_days))
             .get_result::<(TokenRow, Option<i32>)>(inner)
             .optional()
     })?;
@@ -264,7 +183,7 @@ pub fn find_token(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<Option
     Ok(api_tokens::table
         .filter(api_tokens::id.eq(id.as_str()))
         .filter(api_tokens::org_id.eq(org.as_str()))
-        .select(TOKEN_COLUMNS)
+        .select(TokenRow::as_select())
         .get_result::<TokenRow>(conn)
         .optional()?
         .map(record))

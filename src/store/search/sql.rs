@@ -327,20 +327,27 @@ pub(super) fn candidate_groups(
     candidates!(conn, org, groups, predicate, max_scan)
 }
 
+/// Rows by primary key alone, the organisation checked after loading (see
+/// `members::in_org`), in creation order.
+macro_rules! load_by_ids {
+    ($conn:expr, $org:expr, $table:ident, $columns:expr, $ids:expr) => {{
+        let rows: Vec<(String, UserRow)> = $conn
+            .planned_per_run(
+                $table::table
+                    .filter($table::id.eq_any($ids))
+                    .select(($table::org_id, $columns)),
+            )
+            .load($conn)?;
+        in_creation_order(rows, $org)
+    }};
+}
+
 pub(super) fn load_users(
     conn: &mut DbConn,
     org: &OrgId,
     ids: &[String],
 ) -> Result<Vec<StoredResource>> {
-    // By primary key alone, the organisation checked after loading (see `members::in_org`).
-    let rows: Vec<(String, UserRow)> = conn
-        .planned_per_run(
-            users::table
-                .filter(users::id.eq_any(ids))
-                .select((users::org_id, USER_COLUMNS)),
-        )
-        .load(conn)?;
-    in_creation_order(rows, org)
+    load_by_ids!(conn, org, users, USER_COLUMNS, ids)
 }
 
 pub(super) fn load_groups(
@@ -348,14 +355,7 @@ pub(super) fn load_groups(
     org: &OrgId,
     ids: &[String],
 ) -> Result<Vec<StoredResource>> {
-    let rows: Vec<(String, UserRow)> = conn
-        .planned_per_run(
-            groups::table
-                .filter(groups::id.eq_any(ids))
-                .select((groups::org_id, GROUP_COLUMNS)),
-        )
-        .load(conn)?;
-    in_creation_order(rows, org)
+    load_by_ids!(conn, org, groups, GROUP_COLUMNS, ids)
 }
 
 fn in_creation_order(rows: Vec<(String, UserRow)>, org: &OrgId) -> Result<Vec<StoredResource>> {
