@@ -205,6 +205,23 @@ pub fn check_grantable(caller: Scopes, requested: Scopes) -> Result<()> {
     }
 }
 
+/// Loads a token of `org` (or 404) that `caller` may change: rotating a token mints a secret
+/// with its scopes, and re-enabling it or lifting its allowlist hands them back, so a caller
+/// must hold every scope the token has (403 otherwise), as when creating one.
+pub fn load_manageable_token(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &TokenId,
+    caller: Scopes,
+) -> Result<TokenRecord> {
+    let record = load_token(conn, org, id)?;
+    check_grantable(
+        caller,
+        Scopes::parse(&record.scopes).map_err(Error::internal)?,
+    )?;
+    Ok(record)
+}
+
 /// Loads a token of `org`, or 404.
 pub fn load_token(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<TokenRecord> {
     tokens::find_token(conn, org, id)?.ok_or_else(|| Error::not_found(format_args!("token {id}")))

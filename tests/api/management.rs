@@ -123,6 +123,17 @@ on_both_backends! {
 
         let id = id_of_token(&app, &admin, &app.token).await;
         let rotate = format!("/api/v1/tokens/{id}/rotate");
+        // Nor mint a SCIM token's successor, or change a token it could not have created.
+        let stolen = app.call(Method::POST, &rotate, &manager, None, &[]).await;
+        assert_scim_error(stolen.status, &stolen.body, StatusCode::FORBIDDEN, None);
+        let edited = app
+            .call(Method::PATCH, &format!("/api/v1/tokens/{id}"), &manager, Some(&json!({"allowed_cidrs": null})), &[])
+            .await;
+        assert_scim_error(edited.status, &edited.body, StatusCode::FORBIDDEN, None);
+        let peer = own.body["id"].as_str().unwrap();
+        app.call(Method::PATCH, &format!("/api/v1/tokens/{peer}"), &manager, Some(&json!({"name": "peer 2"})), &[])
+            .await
+            .assert_status(StatusCode::OK);
         let too_long = app.api_post(&rotate, &admin, &json!({"grace_period_seconds": 8 * 86400})).await;
         assert_scim_error(too_long.status, &too_long.body, StatusCode::BAD_REQUEST, Some("invalidValue"));
         let rotated = app.call(Method::POST, &rotate, &admin, None, &[]).await;

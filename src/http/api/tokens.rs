@@ -263,6 +263,7 @@ pub async fn update_token(
         .write(move |conn| {
             let org = &auth.org_id;
             let actor = auth.actor();
+            lifecycle::load_manageable_token(conn, org, &id, auth.scopes)?;
             lifecycle::update_token(conn, org, &id, &changes, &actor, now)?;
             match status.as_deref() {
                 Some("revoked") => {
@@ -325,6 +326,7 @@ pub async fn rotate_token(
     let (issued, successor, predecessor, days) = store
         .write(move |conn| {
             let org = &auth.org_id;
+            lifecycle::load_manageable_token(conn, org, &id, auth.scopes)?;
             let (issued, _) = lifecycle::rotate_token(conn, org, &id, grace, &auth.actor(), now)?;
             let (successor, days) = lifecycle::load_token_with_policy(conn, org, &issued.id)?;
             let predecessor = lifecycle::load_token(conn, org, &id)?;
