@@ -107,17 +107,19 @@ pub fn update_group(
     find_group(conn, org, id)
 }
 
-/// Deletes a group, its member rows, and its own memberships in other groups; the member
-/// users stay (RFC 7644 §3.6). Answers whether it existed.
-pub fn delete_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<bool> {
+/// Deletes a group of `org` (the caller has read it, see [`remove_group`]), its member rows,
+/// and its own memberships in other groups; the member users stay (RFC 7644 §3.6).
+///
+/// Two deletes, each on its own index: SQLite answered `group_id = ? OR member_id = ?` by
+/// reading every membership of the organisation.
+fn delete_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<bool> {
+    // By group id alone, the primary key's prefix.
+    diesel::delete(group_members::table.filter(group_members::group_id.eq(id.as_str())))
+        .execute(conn)?;
     diesel::delete(
         group_members::table
             .filter(group_members::org_id.eq(org.as_str()))
-            .filter(
-                group_members::group_id
-                    .eq(id.as_str())
-                    .or(group_members::member_id.eq(id.as_str())),
-            ),
+            .filter(group_members::member_id.eq(id.as_str())),
     )
     .execute(conn)?;
     let deleted = diesel::delete(
@@ -218,7 +220,7 @@ fn locked_for_write(
     id: &GroupId,
     if_match: Option<&Precondition>,
 ) -> Result<StoredResource> {
-    lock_row(conn, Locked::Group, id.as_str())?;
+    lock_row(conn, Locked::Group, org, id.as_str())?;
     let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
     check_if_match(if_match, existing.version)?;
     Ok(existing)

@@ -77,15 +77,22 @@ pub enum Locked {
 /// Locks one resource row until the transaction ends, so concurrent writers of the same
 /// resource queue instead of losing the optimistic version check (PostgreSQL runs them side
 /// by side; SQLite's IMMEDIATE transactions already serialise every writer).
-pub fn lock_row(conn: &mut super::DbConn, table: Locked, id: &str) -> Result<()> {
+/// Scoped by organisation, so that naming another tenant's id never holds its row.
+pub fn lock_row(
+    conn: &mut super::DbConn,
+    table: Locked,
+    org: &super::OrgId,
+    id: &str,
+) -> Result<()> {
     use diesel::RunQueryDsl;
     if let super::DbConn::Postgres(pg) = conn {
         let statement = match table {
-            Locked::User => "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
-            Locked::Group => "SELECT 1 FROM groups WHERE id = $1 FOR UPDATE",
+            Locked::User => "SELECT 1 FROM users WHERE id = $1 AND org_id = $2 FOR UPDATE",
+            Locked::Group => "SELECT 1 FROM groups WHERE id = $1 AND org_id = $2 FOR UPDATE",
         };
         diesel::sql_query(statement)
             .bind::<diesel::sql_types::Text, _>(id)
+            .bind::<diesel::sql_types::Text, _>(org.as_str())
             .execute(pg)?;
     }
     Ok(())

@@ -252,7 +252,7 @@ fn locked_for_write(
     id: &UserId,
     if_match: Option<&Precondition>,
 ) -> Result<StoredResource> {
-    lock_row(conn, Locked::User, id.as_str())?;
+    lock_row(conn, Locked::User, org, id.as_str())?;
     let existing = find_user(conn, org, id)?.ok_or_else(|| user_not_found(id))?;
     check_if_match(if_match, existing.version)?;
     Ok(existing)

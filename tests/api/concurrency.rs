@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use diesel::RunQueryDsl;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
@@ -222,4 +223,50 @@ async fn attribute_patches_interleaved_through_two_instances_on_one_postgres_dat
     through_first["meta"]["location"].take();
     through_second["meta"]["location"].take();
     assert_eq!(through_second, through_first);
+}
+
+/// A write naming another organisation's id answers 404 at once: it never waits on, or holds,
+/// that tenant's row lock (PostgreSQL; SQLite serialises all writers anyway).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_orgs_id_never_waits_on_its_row_lock() {
+    use std::time::{Duration, Instant};
+
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let owner = app
+        .create_user(&json!({"schemas": [USER_URN], "userName": "held@a.example"}))
+        .await;
+    let id = id_of(&owner).to_owned();
+    let other = format!("Bearer {}", app.second_org_token("b"));
+    let store = app.database.store();
+    let locked = id.clone();
+    let (held, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let holder = std::thread::spawn(move || {
+        store
+            .write_blocking(|conn| {
+                diesel::sql_query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+                    .bind::<diesel::sql_types::Text, _>(&locked)
+                    .execute(conn)?;
+                held.0.send(()).unwrap();
+                release.1.recv_timeout(Duration::from_secs(30)).ok();
+                Ok(())
+            })
+            .unwrap();
+    });
+    held.1.recv().unwrap();
+    let started = Instant::now();
+    let reply = app
+        .patch_json_with(
+            &path_of(&owner),
+            &patch_op(json!([{"op": "replace", "path": "title", "value": "x"}])),
+            &[("authorization", other.as_str())],
+        )
+        .await;
+    let waited = started.elapsed();
+    release.0.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+    assert!(
+        waited < Duration::from_secs(10),
+        "waited {waited:?} on another tenant's lock"
+    );
 }
