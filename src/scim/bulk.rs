@@ -219,20 +219,20 @@ impl BulkOperation {
     }
 }
 
+/// The bulkIds a text refers to, each as `(start of "bulkId:", the bulkId)`: a bulkId runs
+/// to the next `/` or `"`, or to the end.
+fn references(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.match_indices(BULK_ID_PREFIX)
+        .filter_map(move |(start, _)| {
+            let rest = text.get(start + BULK_ID_PREFIX.len()..)?;
+            let id = rest.split(['/', '"']).next()?;
+            (!id.is_empty()).then_some((start, id))
+        })
+}
+
 fn collect_references(value: &Value, found: &mut BTreeSet<String>) {
     match value {
-        Value::String(text) => {
-            if let Some(index) = text.find(BULK_ID_PREFIX) {
-                let rest = text.get(index + BULK_ID_PREFIX.len()..).unwrap_or_default();
-                let id: String = rest
-                    .chars()
-                    .take_while(|c| *c != '/' && *c != '"')
-                    .collect();
-                if !id.is_empty() {
-                    found.insert(id);
-                }
-            }
-        }
+        Value::String(text) => found.extend(references(text).map(|(_, id)| id.to_owned())),
         Value::Array(items) => items
             .iter()
             .for_each(|item| collect_references(item, found)),
@@ -260,11 +260,18 @@ pub fn substitute(value: &Value, created: &HashMap<String, String>) -> Value {
 }
 
 /// As [`substitute`], for a path such as `/Groups/bulkId:qwerty`.
+/// Only whole bulkIds are replaced: `bulkId:qw` is not `bulkId:q` followed by `w`.
 pub fn substitute_text(text: &str, created: &HashMap<String, String>) -> String {
-    let mut out = text.to_owned();
-    for (bulk_id, id) in created {
-        out = out.replace(&format!("{BULK_ID_PREFIX}{bulk_id}"), id);
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, bulk_id) in references(text) {
+        if let Some(id) = created.get(bulk_id) {
+            out.push_str(text.get(copied..start).unwrap_or_default());
+            out.push_str(id);
+            copied = start + BULK_ID_PREFIX.len() + bulk_id.len();
+        }
     }
+    out.push_str(text.get(copied..).unwrap_or_default());
     out
 }
 
@@ -272,6 +279,29 @@ pub fn substitute_text(text: &str, created: &HashMap<String, String>) -> String 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_whole_bulk_ids_are_substituted() {
+        let created: HashMap<String, String> = [("q", "id-of-q"), ("qw", "id-of-qw")]
+            .into_iter()
+            .map(|(bulk_id, id)| (bulk_id.to_owned(), id.to_owned()))
+            .collect();
+        assert_eq!(
+            substitute_text("/Groups/bulkId:qw", &created),
+            "/Groups/id-of-qw"
+        );
+        assert_eq!(
+            substitute_text("/Users/bulkId:q", &created),
+            "/Users/id-of-q"
+        );
+        assert_eq!(
+            substitute_text("bulkId:q/bulkId:qw/bulkId:unknown", &created),
+            "id-of-q/id-of-qw/bulkId:unknown"
+        );
+        let mut found = BTreeSet::new();
+        collect_references(&json!(["bulkId:q/bulkId:qw", "x"]), &mut found);
+        assert_eq!(found, ["q".to_owned(), "qw".to_owned()].into());
+    }
 
     fn request(body: Value) -> Result<BulkRequest, BulkError> {
         BulkRequest::parse(&body, &Limits::default())
