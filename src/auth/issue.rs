@@ -15,6 +15,27 @@ use crate::store::{DbConn, OrgId, TokenId};
 
 /// Longest token name accepted.
 pub const MAX_NAME_LEN: usize = 100;
+/// Longest token description, in characters.
+pub const MAX_DESCRIPTION_LEN: usize = 1000;
+
+/// Checks a token's name (1 to [`MAX_NAME_LEN`] characters once trimmed) and description (at
+/// most [`MAX_DESCRIPTION_LEN`]), as given at creation or in an edit.
+pub fn check_labels(name: Option<&str>, description: Option<&str>) -> Result<()> {
+    if name.is_some_and(|name| {
+        let name = name.trim();
+        name.is_empty() || name.chars().count() > MAX_NAME_LEN
+    }) {
+        return Err(invalid(format!(
+            "a token name must be 1 to {MAX_NAME_LEN} characters"
+        )));
+    }
+    if description.is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_LEN) {
+        return Err(invalid(format!(
+            "a token description has at most {MAX_DESCRIPTION_LEN} characters"
+        )));
+    }
+    Ok(())
+}
 
 /// What an admin asks for when creating a token.
 #[derive(Debug, Clone)]
@@ -54,12 +75,8 @@ pub fn issue_restricted_token(
     rotated_from: Option<&TokenId>,
     now: NaiveDateTime,
 ) -> Result<IssuedToken> {
+    check_labels(Some(&request.name), request.description.as_deref())?;
     let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-        return Err(invalid(format!(
-            "a token name must be 1 to {MAX_NAME_LEN} characters"
-        )));
-    }
     if request.scopes.is_empty() {
         return Err(invalid("a token needs at least one scope".into()));
     }

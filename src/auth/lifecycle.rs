@@ -265,15 +265,10 @@ pub fn update_token(
     now: NaiveDateTime,
 ) -> Result<TokenRecord> {
     load_token(conn, org, id)?;
-    if let Some(name) = &changes.name {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > super::issue::MAX_NAME_LEN {
-            return Err(invalid(format!(
-                "a token name must be 1 to {} characters",
-                super::issue::MAX_NAME_LEN
-            )));
-        }
-    }
+    super::issue::check_labels(
+        changes.name.as_deref(),
+        changes.description.as_ref().and_then(Option::as_deref),
+    )?;
     let changes = TokenChanges {
         name: changes.name.as_deref().map(str::trim).map(str::to_owned),
         ..changes.clone()

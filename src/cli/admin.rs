@@ -197,17 +197,19 @@ fn parse_duration(text: &str) -> Result<TimeDelta, String> {
     let number: i64 = number
         .parse()
         .map_err(|_| format!("'{text}' is not a duration like 90s, 30m, 1h or 7d"))?;
-    let seconds = match unit {
-        "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86400,
+    let unit_seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
         _ => {
             return Err(format!(
                 "'{text}' is not a duration like 90s, 30m, 1h or 7d"
             ));
         }
     };
+    // An overflowing product is longer than 7 days too, not a wrapped-around small number.
+    let seconds = number.checked_mul(unit_seconds).unwrap_or(i64::MAX);
     if !(0..=lifecycle::MAX_GRACE_SECONDS).contains(&seconds) {
         return Err(format!("'{text}' is longer than 7 days"));
     }
@@ -269,5 +271,9 @@ mod tests {
         assert_eq!(parse_duration("5"), Ok(TimeDelta::seconds(5)));
         assert!(parse_duration("8d").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(
+            parse_duration("999999999999999d").is_err(),
+            "overflow is not wrapped"
+        );
     }
 }

@@ -111,6 +111,7 @@ on_both_backends! {
             (json!({"name": "a", "expires_at": "2030-01-01", "expires_in_days": 3}), StatusCode::BAD_REQUEST, Some("invalidValue")),
             (json!({"name": "a", "rate_limit_per_minute": 0}), StatusCode::BAD_REQUEST, Some("invalidValue")),
             (json!({"name": "a", "secret": "mine"}), StatusCode::BAD_REQUEST, Some("invalidSyntax")),
+            (json!({"name": "a", "description": "x".repeat(1001)}), StatusCode::BAD_REQUEST, Some("invalidValue")),
         ] {
             let reply = app.api_post("/api/v1/tokens", &admin, &body).await;
             assert_scim_error(reply.status, &reply.body, status, scim_type);
