@@ -57,6 +57,14 @@ pub const UNAUTHORIZED_DETAIL: &str =
     "Authentication failed: send a valid API token as 'Authorization: Bearer <token>'.";
 
 impl Error {
+    /// Logs a server fault with its whole cause chain (the client sees none of it); other
+    /// errors are the client's and are not logged.
+    pub fn log_fault(&self, context: &str) {
+        if let Error::Internal(cause) | Error::Unavailable(cause) = self {
+            log::error!("{context}: {self}: {}", error_chain(cause.as_ref()));
+        }
+    }
+
     pub fn internal(cause: impl Into<BoxError>) -> Self {
         Error::Internal(cause.into())
     }
@@ -128,9 +136,7 @@ impl ResponseError for Error {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Error::Internal(cause) | Error::Unavailable(cause) = self {
-            log::error!("request failed: {}: {}", self, error_chain(cause.as_ref()));
-        }
+        self.log_fault("request failed");
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(crate::http::response::SCIM_CONTENT_TYPE);
         if matches!(self, Error::Unauthorized) {

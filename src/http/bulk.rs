@@ -253,9 +253,8 @@ fn error_entry(operation: &BulkOperation, error: &Error) -> Value {
     let mut entry = entry_base(operation);
     if !matches!(error, Error::Internal(_) | Error::Unavailable(_)) {
         entry.insert("location".into(), operation.path.clone().into());
-    } else {
-        log::error!("bulk operation failed: {error}");
     }
+    error.log_fault("bulk operation failed");
     let body = error.to_json();
     entry.insert(
         "status".into(),
