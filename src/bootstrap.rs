@@ -1,7 +1,8 @@
 //! What `scimd serve` sets up on a database it finds empty.
 
 use crate::auth::{self, IssuedToken, Scopes, TokenRequest};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::scim::error::ScimType;
 use crate::store::{self, OrgId, Store, orgs, state};
 
 /// The organization a first start creates.
@@ -44,10 +45,18 @@ pub fn first_start(store: &Store) -> Result<Option<FirstStart>> {
 
 /// Finds the organization named `name`, creating it if missing.
 pub fn ensure_org(store: &Store, name: &str) -> Result<OrgId> {
-    store.write_blocking(|conn| match orgs::find_org_by_name(conn, name)? {
-        Some(org) => Ok(org.id),
-        None => Ok(orgs::insert_org(conn, name, store::now())?.id),
-    })
+    let find_or_insert = || {
+        store.write_blocking(|conn| match orgs::find_org_by_name(conn, name)? {
+            Some(org) => Ok(org.id),
+            None => Ok(orgs::insert_org(conn, name, store::now())?.id),
+        })
+    };
+    match find_or_insert() {
+        // Another instance starting at the same moment inserted it between our look and our
+        // insert (PostgreSQL lets both look first); it is there now.
+        Err(Error::Protocol(error)) if error.scim_type == ScimType::Uniqueness => find_or_insert(),
+        other => other,
+    }
 }
 
 impl std::fmt::Debug for FirstStart {

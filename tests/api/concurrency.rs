@@ -270,3 +270,33 @@ async fn another_orgs_id_never_waits_on_its_row_lock() {
         "waited {waited:?} on another tenant's lock"
     );
 }
+
+/// Instances starting together with AUTH_SECRET each ensure its organization: one that looked
+/// while another's insert was not yet committed still starts, with the other's organization.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_losing_the_race_to_create_the_auth_secret_organization_still_starts() {
+    use std::time::Duration;
+
+    let database = crate::helpers::TestDatabase::new(Backend::Postgres);
+    let store = database.store();
+    scimd::store::migrate::run_pending(&store).unwrap();
+    let (inserted, inserted_rx) = std::sync::mpsc::channel();
+    let first = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store
+                .write_blocking(|conn| {
+                    let org = scimd::store::orgs::insert_org(conn, "onprem", scimd::store::now())?;
+                    inserted.send(()).unwrap();
+                    // Uncommitted meanwhile: the second instance finds nothing, and its insert
+                    // waits on this one's unique key.
+                    std::thread::sleep(Duration::from_secs(1));
+                    Ok(org.id)
+                })
+                .unwrap()
+        })
+    };
+    inserted_rx.recv().unwrap();
+    let second = scimd::bootstrap::ensure_org(&store, "onprem").unwrap();
+    assert_eq!(second, first.join().unwrap());
+}
