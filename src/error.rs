@@ -78,6 +78,8 @@ impl Error {
         match self {
             Error::Protocol(error) => match error.scim_type {
                 ScimType::Uniqueness => (StatusCode::CONFLICT, Some(error.scim_type)),
+                // RFC 7644 §3.12: information that must not travel in a URI is refused with 403.
+                ScimType::Sensitive => (StatusCode::FORBIDDEN, Some(error.scim_type)),
                 scim_type => (StatusCode::BAD_REQUEST, Some(scim_type)),
             },
             Error::Unauthorized => (StatusCode::UNAUTHORIZED, None),
@@ -235,6 +237,14 @@ mod tests {
         let error = Error::from(ProtocolError::new(ScimType::Uniqueness, "taken"));
         assert_eq!(error.status_code(), StatusCode::CONFLICT);
         assert_eq!(error.to_json()["scimType"], "uniqueness");
+    }
+
+    #[test]
+    fn sensitive_is_a_403() {
+        let error = Error::from(ProtocolError::sensitive("a password in the query string"));
+        assert_eq!(error.status_code(), StatusCode::FORBIDDEN);
+        assert_eq!(error.to_json()["scimType"], "sensitive");
+        assert_eq!(error.to_json()["status"], "403");
     }
 
     #[test]

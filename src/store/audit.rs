@@ -51,18 +51,6 @@ pub fn insert_audit_event(
     Ok(())
 }
 
-/// The newest events of an organization first.
-pub fn list_audit_events(conn: &mut DbConn, org: &OrgId, limit: i64) -> Result<Vec<AuditEvent>> {
-    Ok(conn
-        .planned_per_run(
-            audit_events::table
-                .filter(audit_events::org_id.eq(org.as_str()))
-                .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
-                .limit(limit),
-        )
-        .load::<AuditEvent>(conn)?)
-}
-
 /// Which events to list: all conditions must hold. Newest first; `before` continues a page.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
