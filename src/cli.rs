@@ -158,8 +158,8 @@ pub enum TokenCommand {
     Disable { id: String },
     /// Enable a disabled token
     Enable { id: String },
-    /// Mint a successor with the same name, scopes and restrictions; the old token works
-    /// until the successor is first used, then for the grace period
+    /// Mint a successor with the same name, scopes, restrictions and expiry; the old token
+    /// works until the successor is first used, then for the grace period
     Rotate {
         id: String,
         /// Grace period after the successor's first use: 90s, 30m, 1h, 7d (at most 7 days)

@@ -74,7 +74,7 @@ impl Restrictions {
     }
 }
 
-fn cidrs_text(cidrs: &[IpNet]) -> Option<String> {
+pub(crate) fn cidrs_text(cidrs: &[IpNet]) -> Option<String> {
     (!cidrs.is_empty()).then(|| {
         cidrs
             .iter()
@@ -193,35 +193,6 @@ pub fn end_of_life(record: &TokenRecord) -> Option<NaiveDateTime> {
     }
 }
 
-/// A token may mint or grant only scopes its caller holds, so `tokens:manage` alone cannot
-/// escalate to SCIM access.
-pub fn check_grantable(caller: Scopes, requested: Scopes) -> Result<()> {
-    match requested.iter().find(|scope| !caller.contains(*scope)) {
-        Some(scope) => Err(Error::Forbidden(format!(
-            "a token cannot grant the '{}' scope it does not hold",
-            scope.as_str()
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// Loads a token of `org` (or 404) that `caller` may change: rotating a token mints a secret
-/// with its scopes, and re-enabling it or lifting its allowlist hands them back, so a caller
-/// must hold every scope the token has (403 otherwise), as when creating one.
-pub fn load_manageable_token(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &TokenId,
-    caller: Scopes,
-) -> Result<TokenRecord> {
-    let record = load_token(conn, org, id)?;
-    check_grantable(
-        caller,
-        Scopes::parse(&record.scopes).map_err(Error::internal)?,
-    )?;
-    Ok(record)
-}
-
 /// Loads a token of `org`, or 404.
 pub fn load_token(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<TokenRecord> {
     tokens::find_token(conn, org, id)?.ok_or_else(|| Error::not_found(format_args!("token {id}")))
@@ -300,9 +271,10 @@ pub fn update_token(
     load_token(conn, org, id)
 }
 
-/// Mints a successor with the predecessor's name, scopes and restrictions (and the same
-/// lifetime, counted from now). Both work until the successor is first used; the predecessor
-/// then keeps `grace_seconds` and dies. Records `token.rotated`.
+/// Mints a successor with the predecessor's name, scopes, restrictions and expiry: the same
+/// moment, not the same length from now, or a token could live forever by rotating itself.
+/// Both work until the successor is first used; the predecessor then keeps `grace_seconds`
+/// and dies. Records `token.rotated`.
 pub fn rotate_token(
     conn: &mut DbConn,
     org: &OrgId,
@@ -332,9 +304,7 @@ pub fn rotate_token(
         name: predecessor.name.clone(),
         description: predecessor.description.clone(),
         scopes: Scopes::parse(&predecessor.scopes).map_err(Error::internal)?,
-        expires_at: predecessor
-            .expires_at
-            .map(|expiry| now + (expiry - predecessor.created_at)),
+        expires_at: predecessor.expires_at,
         created_by: actor.to_owned(),
     };
     let issued = issue_restricted_token(
@@ -560,7 +530,6 @@ fn record_event(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Scope;
 
     #[test]
     fn allowlists_match_ipv4_ipv6_and_mapped_addresses() {
@@ -580,12 +549,5 @@ mod tests {
         assert_eq!(parse_cidr("192.0.2.7").unwrap().to_string(), "192.0.2.7/32");
         assert!(parse_cidr("10.0.0.0/33").is_err());
         assert!(parse_cidr("example.com").is_err());
-    }
-
-    #[test]
-    fn tokens_manage_alone_cannot_grant_scim_scopes() {
-        let manage = Scopes::default().with(Scope::TokensManage);
-        assert!(check_grantable(manage, Scopes::SCIM).is_err());
-        assert!(check_grantable(Scopes::SCIM.with(Scope::TokensManage), Scopes::SCIM).is_ok());
     }
 }

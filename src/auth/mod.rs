@@ -1,5 +1,6 @@
 //! Who is calling: API tokens, the shared secret, and the request extractor.
 
+pub mod bounds;
 pub mod context;
 pub mod issue;
 pub mod lifecycle;

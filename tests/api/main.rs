@@ -27,5 +27,6 @@ mod projection;
 mod protocol;
 mod query;
 mod search;
+mod token_bounds;
 mod tokens;
 mod users;

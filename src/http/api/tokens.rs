@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{PREFIX, json_response, rfc3339};
+use crate::auth::bounds::{self, Permissions, RestrictionEdit};
 use crate::auth::lifecycle::{self, Restrictions, TokenSort};
 use crate::auth::{self, AuthContext, IssuedToken, Scope, Scopes, TokenRequest};
 use crate::error::{Error, Result};
@@ -161,26 +162,31 @@ pub async fn create_token(
         Some(list) => Scopes::parse(&list.join(" ")).map_err(ProtocolError::invalid_value)?,
         None => Scopes::SCIM,
     };
-    lifecycle::check_grantable(auth.scopes, scopes)?;
+    let requested = Permissions {
+        scopes,
+        expires_at: lifecycle::expiry(body.expires_at.as_deref(), body.expires_in_days, now)
+            .map_err(ProtocolError::invalid_value)?,
+        restrictions: Restrictions {
+            allowed_cidrs: parse_cidrs(&body.allowed_cidrs)?,
+            rate_limit_per_minute: body.rate_limit_per_minute,
+        },
+    };
+    requested.restrictions.validate()?;
     let request = TokenRequest {
         name: body.name,
         description: body.description,
         scopes,
-        expires_at: lifecycle::expiry(body.expires_at.as_deref(), body.expires_in_days, now)
-            .map_err(ProtocolError::invalid_value)?,
+        expires_at: requested.expires_at,
         created_by: auth.actor(),
-    };
-    let restrictions = Restrictions {
-        allowed_cidrs: parse_cidrs(&body.allowed_cidrs)?,
-        rate_limit_per_minute: body.rate_limit_per_minute,
     };
     let (issued, record, days) = store
         .write(move |conn| {
+            bounds::check_within(&Permissions::of_caller(conn, &auth)?, &requested)?;
             let issued = auth::issue::issue_restricted_token(
                 conn,
                 &auth.org_id,
                 &request,
-                &restrictions,
+                &requested.restrictions,
                 None,
                 now,
             )?;
@@ -240,10 +246,17 @@ pub async fn update_token(
         rate_limit_per_minute: body.rate_limit_per_minute.flatten(),
     };
     restrictions.validate()?;
+    let edit = RestrictionEdit {
+        allowed_cidrs,
+        rate_limit_per_minute: body.rate_limit_per_minute,
+    };
     let changes = TokenChanges {
         name: body.name,
         description: body.description,
-        allowed_cidrs: allowed_cidrs.map(|_| restrictions.allowed_cidrs_text()),
+        allowed_cidrs: edit
+            .allowed_cidrs
+            .as_ref()
+            .map(|_| restrictions.allowed_cidrs_text()),
         rate_limit_per_minute: body
             .rate_limit_per_minute
             .map(|_| restrictions.rate_limit_i32()),
@@ -263,7 +276,8 @@ pub async fn update_token(
         .write(move |conn| {
             let org = &auth.org_id;
             let actor = auth.actor();
-            lifecycle::load_manageable_token(conn, org, &id, auth.scopes)?;
+            let caller = Permissions::of_caller(conn, &auth)?;
+            bounds::load_manageable_token(conn, org, &id, &caller, &edit)?;
             lifecycle::update_token(conn, org, &id, &changes, &actor, now)?;
             match status.as_deref() {
                 Some("revoked") => {
@@ -326,7 +340,8 @@ pub async fn rotate_token(
     let (issued, successor, predecessor, days) = store
         .write(move |conn| {
             let org = &auth.org_id;
-            lifecycle::load_manageable_token(conn, org, &id, auth.scopes)?;
+            let caller = Permissions::of_caller(conn, &auth)?;
+            bounds::load_manageable_token(conn, org, &id, &caller, &RestrictionEdit::default())?;
             let (issued, _) = lifecycle::rotate_token(conn, org, &id, grace, &auth.actor(), now)?;
             let (successor, days) = lifecycle::load_token_with_policy(conn, org, &issued.id)?;
             let predecessor = lifecycle::load_token(conn, org, &id)?;

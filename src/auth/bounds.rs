@@ -1,0 +1,265 @@
+//! The rule that a token can only create, change or rotate tokens at most as permissive as
+//! itself, on every axis. Without it a token could mint or edit its way out of its own scopes,
+//! expiry, allowlist or rate limit (issue 18). The CLI acts as an administrator and is not
+//! bounded by it.
+
+use chrono::NaiveDateTime;
+use ipnet::IpNet;
+
+use super::lifecycle::{self, Restrictions};
+use super::{AuthContext, Principal, Scopes};
+use crate::error::{Error, Result};
+use crate::store::tokens::TokenRecord;
+use crate::store::{DbConn, OrgId, TokenId};
+
+/// What a token can do, until when, from where and how often: the axes on which one token can
+/// be more permissive than another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Permissions {
+    pub scopes: Scopes,
+    /// When it stops working on its own; `None`: never.
+    pub expires_at: Option<NaiveDateTime>,
+    pub restrictions: Restrictions,
+}
+
+impl Permissions {
+    /// A stored token's permissions. The end of a rotation's grace counts as an expiry: a
+    /// superseded token cannot outlive itself through the tokens it creates.
+    pub fn of(record: &TokenRecord) -> Result<Permissions> {
+        Ok(Permissions {
+            scopes: Scopes::parse(&record.scopes).map_err(Error::internal)?,
+            expires_at: lifecycle::end_of_life(record),
+            restrictions: Restrictions::of(record),
+        })
+    }
+
+    /// The permissions of the credential behind a request, read in the caller's transaction so
+    /// that an edit the token makes to itself is judged against what it was.
+    pub fn of_caller(conn: &mut DbConn, auth: &AuthContext) -> Result<Permissions> {
+        match &auth.principal {
+            Principal::Token { id, .. } => {
+                Permissions::of(&lifecycle::load_token(conn, &auth.org_id, id)?)
+            }
+            Principal::SharedSecret => Ok(Permissions {
+                scopes: auth.scopes,
+                expires_at: None,
+                restrictions: Restrictions::default(),
+            }),
+        }
+    }
+}
+
+/// A change to a token's allowlist and rate limit; `None` leaves one alone.
+#[derive(Debug, Clone, Default)]
+pub struct RestrictionEdit {
+    pub allowed_cidrs: Option<Vec<IpNet>>,
+    pub rate_limit_per_minute: Option<Option<u32>>,
+}
+
+/// Refuses with 403, naming the axis, unless `requested` is at most as permissive as `holder`
+/// on every axis: no scope it lacks, no later expiry (nor none when it expires), an allowlist
+/// inside its own when it has one, a rate limit no higher than its own when it has one.
+/// Refusing beats clamping: a token silently granted less than asked would fail later, far
+/// from the cause.
+pub fn check_within(holder: &Permissions, requested: &Permissions) -> Result<()> {
+    check_grantable(holder.scopes, requested.scopes)?;
+    if let Some(limit) = holder.expires_at
+        && requested.expires_at.is_none_or(|expiry| expiry > limit)
+    {
+        return Err(Error::Forbidden(format!(
+            "expires_at: this token stops working at {}, so a token it creates or changes \
+             must expire no later",
+            limit.format("%Y-%m-%dT%H:%M:%SZ")
+        )));
+    }
+    let own = &holder.restrictions.allowed_cidrs;
+    let asked = &requested.restrictions.allowed_cidrs;
+    if !own.is_empty() {
+        let own_text = lifecycle::cidrs_text(own).unwrap_or_default();
+        if asked.is_empty() {
+            return Err(Error::Forbidden(format!(
+                "allowed_cidrs: this token may only be used from {own_text}, so a token it \
+                 creates or changes needs an allowlist within those networks"
+            )));
+        }
+        if let Some(outside) = asked
+            .iter()
+            .find(|net| !own.iter().any(|mine| mine.contains(*net)))
+        {
+            return Err(Error::Forbidden(format!(
+                "allowed_cidrs: {outside} is outside this token's allowlist ({own_text})"
+            )));
+        }
+    }
+    if let Some(limit) = holder.restrictions.rate_limit_per_minute
+        && requested
+            .restrictions
+            .rate_limit_per_minute
+            .is_none_or(|asked| asked > limit)
+    {
+        return Err(Error::Forbidden(format!(
+            "rate_limit_per_minute: this token is limited to {limit} requests per minute, so a \
+             token it creates or changes needs a rate limit of at most {limit}"
+        )));
+    }
+    Ok(())
+}
+
+/// A token may mint or grant only scopes its caller holds, so `tokens:manage` alone cannot
+/// escalate to SCIM access.
+pub fn check_grantable(caller: Scopes, requested: Scopes) -> Result<()> {
+    match requested.iter().find(|scope| !caller.contains(*scope)) {
+        Some(scope) => Err(Error::Forbidden(format!(
+            "scopes: a token cannot grant the '{}' scope it does not hold",
+            scope.as_str()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Loads a token of `org` (or 404) that a caller with `caller` permissions may change by
+/// `edit`: the token as it will be must be at most as permissive as the caller (403
+/// otherwise). Rotating mints a secret with the token's permissions, and re-enabling it or
+/// lifting its restrictions hands them back, so this is the rule for creating a token too.
+/// A token changing itself can thus tighten, never loosen, its own restrictions.
+pub fn load_manageable_token(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &TokenId,
+    caller: &Permissions,
+    edit: &RestrictionEdit,
+) -> Result<TokenRecord> {
+    let record = lifecycle::load_token(conn, org, id)?;
+    let mut after = Permissions::of(&record)?;
+    if let Some(cidrs) = &edit.allowed_cidrs {
+        after.restrictions.allowed_cidrs.clone_from(cidrs);
+    }
+    if let Some(limit) = edit.rate_limit_per_minute {
+        after.restrictions.rate_limit_per_minute = limit;
+    }
+    check_within(caller, &after)?;
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Scope;
+
+    fn time(text: &str) -> NaiveDateTime {
+        lifecycle::parse_time(text).unwrap()
+    }
+
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter()
+            .map(|t| lifecycle::parse_cidr(t).unwrap())
+            .collect()
+    }
+
+    /// `scim:read scim:write tokens:manage`, expiring, allowlisted, 5 requests per minute.
+    fn bounded() -> Permissions {
+        Permissions {
+            scopes: Scopes::parse("scim:read scim:write tokens:manage").unwrap(),
+            expires_at: Some(time("2027-01-02")),
+            restrictions: Restrictions {
+                allowed_cidrs: nets(&["10.0.0.0/8", "2001:db8::/32"]),
+                rate_limit_per_minute: Some(5),
+            },
+        }
+    }
+
+    fn unbounded(scopes: Scopes) -> Permissions {
+        Permissions {
+            scopes,
+            expires_at: None,
+            restrictions: Restrictions::default(),
+        }
+    }
+
+    fn refusal(holder: &Permissions, requested: &Permissions) -> String {
+        match check_within(holder, requested) {
+            Err(Error::Forbidden(detail)) => detail,
+            other => panic!("expected 403, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_token_may_grant_exactly_itself_or_anything_tighter() {
+        let holder = bounded();
+        assert!(check_within(&holder, &holder).is_ok());
+        let tighter = Permissions {
+            scopes: Scopes::default().with(Scope::ScimRead),
+            expires_at: Some(time("2027-01-01")),
+            restrictions: Restrictions {
+                allowed_cidrs: nets(&["10.1.0.0/16", "2001:db8::1"]),
+                rate_limit_per_minute: Some(1),
+            },
+        };
+        assert!(check_within(&holder, &tighter).is_ok());
+    }
+
+    #[test]
+    fn scopes_must_be_held() {
+        let requested = Permissions {
+            scopes: Scopes::SCIM,
+            ..bounded()
+        };
+        assert!(refusal(&bounded(), &requested).contains("'scim:delete'"));
+        let manage = Scopes::default().with(Scope::TokensManage);
+        assert!(check_grantable(manage, Scopes::SCIM).is_err());
+        assert!(check_grantable(Scopes::SCIM.with(Scope::TokensManage), Scopes::SCIM).is_ok());
+    }
+
+    #[test]
+    fn expiry_must_come_no_later_and_never_is_later_than_any() {
+        for expires_at in [None, Some(time("2027-01-02T00:00:01Z"))] {
+            let requested = Permissions {
+                expires_at,
+                ..bounded()
+            };
+            let detail = refusal(&bounded(), &requested);
+            assert!(
+                detail.starts_with("expires_at:") && detail.contains("2027-01-02T00:00:00Z"),
+                "{detail}"
+            );
+        }
+        let expiring = Permissions {
+            expires_at: Some(time("2030-01-01")),
+            ..unbounded(Scopes::SCIM)
+        };
+        assert!(check_within(&unbounded(Scopes::SCIM), &expiring).is_ok());
+    }
+
+    #[test]
+    fn an_allowlist_must_stay_inside_the_holders() {
+        let with = |list: &[&str]| Permissions {
+            restrictions: Restrictions {
+                allowed_cidrs: nets(list),
+                rate_limit_per_minute: Some(5),
+            },
+            ..bounded()
+        };
+        assert!(refusal(&bounded(), &with(&[])).starts_with("allowed_cidrs:"));
+        let detail = refusal(&bounded(), &with(&["10.0.0.0/8", "192.0.2.0/24"]));
+        assert!(detail.contains("192.0.2.0/24 is outside"), "{detail}");
+        assert!(refusal(&bounded(), &with(&["0.0.0.0/0"])).starts_with("allowed_cidrs:"));
+        assert!(refusal(&bounded(), &with(&["2001:db8::/31"])).starts_with("allowed_cidrs:"));
+        let anywhere = unbounded(bounded().scopes);
+        assert!(check_within(&anywhere, &with(&["192.0.2.0/24"])).is_ok());
+    }
+
+    #[test]
+    fn a_rate_limit_must_be_set_and_no_higher() {
+        for rate_limit_per_minute in [None, Some(6)] {
+            let requested = Permissions {
+                restrictions: Restrictions {
+                    rate_limit_per_minute,
+                    ..bounded().restrictions
+                },
+                ..bounded()
+            };
+            let detail = refusal(&bounded(), &requested);
+            assert!(detail.starts_with("rate_limit_per_minute:"), "{detail}");
+        }
+    }
+}
