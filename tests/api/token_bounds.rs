@@ -1,10 +1,10 @@
-//! Issue 18: a token manages only tokens at most as permissive as itself, and rotation keeps
-//! the expiry.
+//! Issue 18: a token manages only tokens at most as permissive as itself, stopping a token is
+//! open to every token manager, and rotation keeps the expiry.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::api::{ApiReply, admin_token, cli_token, id_of_token};
+use crate::helpers::api::{ApiReply, admin_token, audit_events, cli_token, id_of_token};
 use crate::helpers::app::{TestApp, assert_scim_error};
 use crate::helpers::cli::{scimd, stdout};
 use crate::on_both_backends;
@@ -56,6 +56,51 @@ async fn patch(app: &TestApp, token: &str, id: &str, body: Value) -> ApiReply {
         &[],
     )
     .await
+}
+
+on_both_backends! {
+    async fn any_token_manager_may_disable_or_revoke_any_token_and_both_are_audited(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = admin_token(&app.database);
+        let manager = cli_token(&app.database, "default", "manager", &["--scope", "tokens:manage"]);
+        let manager_actor = format!("token:{}", id_of_token(&app, &admin, &manager).await);
+        let patched = cli_token(&app.database, "default", "patched", &[]);
+        let deleted = cli_token(&app.database, "default", "deleted", &[]);
+        let patched_id = id_of_token(&app, &admin, &patched).await;
+        let deleted_id = id_of_token(&app, &admin, &deleted).await;
+
+        let disabled = patch(&app, &manager, &patched_id, json!({"status": "disabled"})).await;
+        assert_eq!(disabled.assert_status(StatusCode::OK)["status"], "disabled");
+        assert_eq!(app.probe(&patched).await, StatusCode::UNAUTHORIZED);
+        // Enabling hands the token's scopes back, and a rename is an edit: both are bounded.
+        for body in [json!({"status": "active"}), json!({"status": "revoked", "name": "renamed"})] {
+            let refused = patch(&app, &manager, &patched_id, body).await;
+            assert_refused_on(&refused, "scopes");
+        }
+
+        let revoked = patch(&app, &manager, &patched_id, json!({"status": "revoked"})).await;
+        assert_eq!(revoked.assert_status(StatusCode::OK)["status"], "revoked");
+        let reply = app.call(Method::DELETE, &format!("/api/v1/tokens/{deleted_id}"), &manager, None, &[]).await;
+        reply.assert_status(StatusCode::NO_CONTENT);
+        assert_eq!(app.probe(&deleted).await, StatusCode::UNAUTHORIZED);
+
+        let stops: Vec<(String, Value, Value)> = [
+            audit_events(&app, &admin, "token.disabled").await,
+            audit_events(&app, &admin, "token.revoked").await,
+        ]
+        .concat()
+        .into_iter()
+        .map(|e| (e["type"].as_str().unwrap().to_owned(), e["actor"].clone(), e["target"].clone()))
+        .collect();
+        assert_eq!(
+            stops,
+            [
+                ("token.disabled".to_owned(), json!(manager_actor), json!(patched_id)),
+                ("token.revoked".to_owned(), json!(manager_actor), json!(deleted_id)),
+                ("token.revoked".to_owned(), json!(manager_actor), json!(patched_id)),
+            ]
+        );
+    }
 }
 
 on_both_backends! {

@@ -271,13 +271,24 @@ pub async fn update_token(
         )
         .into());
     }
+    let stops_only = matches!(status.as_deref(), Some("revoked" | "disabled"))
+        && changes.name.is_none()
+        && changes.description.is_none()
+        && changes.allowed_cidrs.is_none()
+        && changes.rate_limit_per_minute.is_none();
     let now = store::now();
     let (record, days) = store
         .write(move |conn| {
             let org = &auth.org_id;
             let actor = auth.actor();
-            let caller = Permissions::of_caller(conn, &auth)?;
-            bounds::load_manageable_token(conn, org, &id, &caller, &edit)?;
+            // Stopping a token is open to every tokens:manage token, as DELETE is; anything
+            // else may hand power back, so the token as changed must be within the caller's.
+            if stops_only {
+                lifecycle::load_token(conn, org, &id)?;
+            } else {
+                let caller = Permissions::of_caller(conn, &auth)?;
+                bounds::load_manageable_token(conn, org, &id, &caller, &edit)?;
+            }
             lifecycle::update_token(conn, org, &id, &changes, &actor, now)?;
             match status.as_deref() {
                 Some("revoked") => {
@@ -294,7 +305,10 @@ pub async fn update_token(
     Ok(json_response(&TokenView::new(record, days, now)))
 }
 
-/// `DELETE`: revokes for good, at once, on every instance. Revoking twice is harmless.
+/// `DELETE`: revokes for good, at once, on every instance. Revoking twice is harmless. Any
+/// tokens:manage token may revoke any token of its organization, whatever that token holds:
+/// revocation is the emergency brake for a leaked token and gives nobody anything. The audit
+/// event names both tokens (actor and target).
 pub async fn revoke_token(
     auth: AuthContext,
     store: web::Data<Store>,
