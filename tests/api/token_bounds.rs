@@ -1,5 +1,5 @@
 //! Issue 18: a token manages only tokens at most as permissive as itself, stopping a token is
-//! open to every token manager, and rotation keeps the expiry.
+//! open to every token manager, rotation keeps the expiry, and secrets are not cached.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -146,6 +146,7 @@ on_both_backends! {
         let child = created.assert_status(StatusCode::CREATED);
         assert_eq!(child["expires_at"], own_expiry);
         assert_eq!(child["allowed_cidrs"], json!(["127.0.0.1/32", "10.1.0.0/16"]));
+        assert_eq!(created.header("cache-control"), Some("no-store"));
         // Tighter on every axis is fine too.
         let in_an_hour = (chrono::Utc::now() + chrono::TimeDelta::hours(1)).to_rfc3339();
         let tighter = app
@@ -214,6 +215,7 @@ on_both_backends! {
         for _ in 0..2 {
             let rotated = app.api_post(&format!("/api/v1/tokens/{id}/rotate"), &token, &json!({})).await;
             let body = rotated.assert_status(StatusCode::CREATED).clone();
+            assert_eq!(rotated.header("cache-control"), Some("no-store"));
             assert_eq!(body["expires_at"], expiry, "{}", rotated.text);
             assert_eq!(body["allowed_cidrs"], json!(["127.0.0.0/8", "10.0.0.0/8"]));
             assert_eq!(body["rate_limit_per_minute"], 100);

@@ -80,6 +80,8 @@ struct Minted<'a> {
 fn minted(issued: &IssuedToken, view: TokenView, predecessor: Option<TokenView>) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{PREFIX}/tokens/{}", issued.id)))
+        // The body holds a live secret: no cache or proxy may keep a copy.
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Minted {
             token: issued.plain.expose_secret(),
             view,
