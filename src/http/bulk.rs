@@ -1,7 +1,7 @@
 //! `POST /Bulk` (RFC 7644 §3.7): each operation runs exactly what its own endpoint runs, in
 //! request order except where a `bulkId` reference needs a later POST first.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
@@ -15,9 +15,10 @@ use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
 use crate::scim::BULK_RESPONSE_URN;
 use crate::scim::bulk::{
-    BulkError, BulkMethod, BulkOperation, BulkRequest, BulkTarget, substitute, substitute_text,
+    BulkError, BulkMethod, BulkOperation, BulkPlan, BulkRequest, BulkTarget, substitute,
+    substitute_text,
 };
-use crate::scim::error::{ProtocolError, ScimType};
+use crate::scim::error::ProtocolError;
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
 use crate::store::Store;
@@ -30,6 +31,18 @@ struct Done {
     id: Option<String>,
 }
 
+/// Parses and orders the operations: the references are collected once, here.
+fn parse(body: &Value, limits: &Limits) -> Result<(BulkRequest, BulkPlan)> {
+    let request = BulkRequest::parse(body, limits).map_err(|error| match error {
+        BulkError::TooManyOperations { .. } | BulkError::OperationTooLarge { .. } => {
+            Error::PayloadTooLarge(error.to_string())
+        }
+        BulkError::Invalid(error) => Error::Protocol(error),
+    })?;
+    let plan = request.plan();
+    Ok((request, plan))
+}
+
 pub async fn bulk(
     auth: AuthContext,
     store: web::Data<Store>,
@@ -37,39 +50,26 @@ pub async fn bulk(
     base: ScimBase,
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
-    let request = BulkRequest::parse(&body, &limits).map_err(|error| match error {
-        BulkError::TooManyOperations { .. } => Error::PayloadTooLarge(error.to_string()),
-        BulkError::Invalid(error) => Error::Protocol(error),
-    })?;
-    let count = request.operations.len();
-    let mut results: Vec<Option<Value>> = vec![None; count];
+    let limits = *limits.get_ref();
+    let (request, plan) = parse(&body, &limits)?;
+    let fail_on_errors = request.fail_on_errors.unwrap_or(usize::MAX);
+    let mut results: Vec<Option<Value>> = vec![None; request.operations.len()];
     let mut created: HashMap<String, String> = HashMap::new();
-    let mut failed_bulk_ids: BTreeSet<String> = BTreeSet::new();
-    let mut pending: Vec<usize> = (0..count).collect();
+    let mut failed_bulk_ids: HashSet<&str> = HashSet::new();
     let mut errors = 0;
-    while errors < request.fail_on_errors.unwrap_or(usize::MAX) {
-        let runnable = pending.iter().position(|index| {
-            request.operations.get(*index).is_some_and(|op| {
-                op.references()
-                    .iter()
-                    .all(|id| created.contains_key(id) || failed_bulk_ids.contains(id))
-            })
-        });
-        let Some(position) = runnable else { break };
-        let index = pending.remove(position);
-        let Some(operation) = request.operations.get(index) else {
+    for index in &plan.order {
+        if errors >= fail_on_errors {
             break;
+        }
+        let Some(operation) = request.operations.get(*index) else {
+            continue;
         };
-        let outcome = match operation
-            .references()
-            .iter()
-            .find(|id| failed_bulk_ids.contains(*id))
-        {
+        let outcome = match failed_reference(operation, &failed_bulk_ids) {
             Some(id) => Err(ProtocolError::invalid_value(format!(
                 "bulkId '{id}' refers to an operation that failed"
             ))
             .into()),
-            None => run(&auth, &store, *limits.get_ref(), &base, operation, &created).await,
+            None => run(&auth, &store, limits, &base, operation, &created).await,
         };
         let entry = match outcome {
             Ok(done) => {
@@ -81,26 +81,21 @@ pub async fn bulk(
             Err(error) => {
                 errors += 1;
                 if let Some(bulk_id) = &operation.bulk_id {
-                    failed_bulk_ids.insert(bulk_id.clone());
+                    failed_bulk_ids.insert(bulk_id);
                 }
                 error_entry(operation, &error)
             }
         };
-        if let Some(slot) = results.get_mut(index) {
+        if let Some(slot) = results.get_mut(*index) {
             *slot = Some(entry);
         }
     }
-    // What is still pending refers to bulkIds nothing in the request creates, or to each other.
-    if errors < request.fail_on_errors.unwrap_or(usize::MAX) {
-        for index in pending {
+    if errors < fail_on_errors {
+        for (index, error) in plan.unresolvable {
             if let (Some(operation), Some(slot)) =
                 (request.operations.get(index), results.get_mut(index))
             {
-                let error = Error::Protocol(ProtocolError::new(
-                    ScimType::InvalidValue,
-                    "this operation refers to a bulkId that no operation of the request creates, or to a circular chain of them",
-                ));
-                *slot = Some(error_entry(operation, &error));
+                *slot = Some(error_entry(operation, &Error::Protocol(error)));
             }
         }
     }
@@ -108,6 +103,15 @@ pub async fn bulk(
     Ok(scim_json(
         json!({"schemas": [BULK_RESPONSE_URN], "Operations": operations}),
     ))
+}
+
+/// A bulkId the operation refers to whose own operation failed.
+fn failed_reference<'a>(operation: &'a BulkOperation, failed: &HashSet<&str>) -> Option<&'a str> {
+    operation
+        .references
+        .iter()
+        .map(String::as_str)
+        .find(|id| failed.contains(id))
 }
 
 async fn run(

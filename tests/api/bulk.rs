@@ -142,6 +142,7 @@ on_both_backends! {
         let app = TestApp::spawn_on(TestDatabase::new(backend), |config| {
             config.limits.bulk_max_operations = 2;
             config.limits.bulk_max_payload_bytes = 4096;
+            config.limits.max_payload_bytes = 1024;
         })
         .await;
         let config = app.get_reply("/scim/v2/ServiceProviderConfig").await.body;
@@ -155,6 +156,15 @@ on_both_backends! {
         let big = bulk(json!([{"method": "POST", "path": "/Users", "bulkId": "x",
                                "data": {"userName": "x", "title": "t".repeat(5000)}}]));
         app.post_json(BULK, &big).await.assert_error(StatusCode::PAYLOAD_TOO_LARGE, None);
+        // One operation carries no more than a request to its own endpoint may.
+        let fat = bulk(json!([
+            {"method": "POST", "path": "/Users", "bulkId": "x", "data": {"userName": "x"}},
+            {"method": "POST", "path": "/Users", "bulkId": "y", "data": {"userName": "y", "title": "t".repeat(2000)}}
+        ]));
+        let reply = app.post_json(BULK, &fat).await;
+        reply.assert_error(StatusCode::PAYLOAD_TOO_LARGE, None);
+        assert!(reply.body["detail"].as_str().unwrap().starts_with("operation 2:"), "{}", reply.body);
+        assert_eq!(app.list("/scim/v2/Users").await["totalResults"], 0, "nothing ran");
         app.post_json(BULK, &json!({"Operations": "nope"}))
             .await
             .assert_error(StatusCode::BAD_REQUEST, Some("invalidSyntax"));
