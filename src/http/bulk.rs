@@ -2,11 +2,15 @@
 //! request order except where a `bulkId` reference needs a later POST first.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 
-use actix_web::{HttpResponse, web};
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PayloadError};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::extract::ScimBase;
+use super::extract::{ScimBase, declares_json, json_error};
 use super::groups::Groups;
 use super::resource::{Kind, Writer};
 use super::response::scim_json;
@@ -31,16 +35,52 @@ struct Done {
     id: Option<String>,
 }
 
-/// Parses and orders the operations: the references are collected once, here.
-fn parse(body: &Value, limits: &Limits) -> Result<(BulkRequest, BulkPlan)> {
-    let request = BulkRequest::parse(body, limits).map_err(|error| match error {
-        BulkError::TooManyOperations { .. } | BulkError::OperationTooLarge { .. } => {
-            Error::PayloadTooLarge(error.to_string())
-        }
-        BulkError::Invalid(error) => Error::Protocol(error),
-    })?;
-    let plan = request.plan();
-    Ok((request, plan))
+/// A Bulk body, read whole (up to `bulk.maxPayloadSize`: the route's `PayloadConfig`) but
+/// not parsed: the caller's scopes are checked first, and parsing up to 4 MiB of JSON runs on
+/// the blocking pool, not on a worker that serves other requests.
+pub struct BulkBody(web::Bytes);
+
+impl FromRequest for BulkBody {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declares_json = declares_json(request);
+        let limit = request
+            .app_data::<web::Data<Limits>>()
+            .map_or(0, |limits| limits.bulk_max_payload_bytes);
+        let body = web::Bytes::from_request(request, payload);
+        Box::pin(async move {
+            if !declares_json {
+                return Err(json_error(JsonPayloadError::ContentType));
+            }
+            body.await
+                .map(BulkBody)
+                .map_err(|error| match error.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => {
+                        json_error(JsonPayloadError::Overflow { limit })
+                    }
+                    _ => ProtocolError::invalid_syntax(format!("cannot read the body: {error}"))
+                        .into(),
+                })
+        })
+    }
+}
+
+impl BulkBody {
+    /// Parses and orders the operations: work in proportion to the body, for the blocking pool.
+    fn parse(self, limits: &Limits) -> Result<(BulkRequest, BulkPlan)> {
+        let body: Value = serde_json::from_slice(&self.0)
+            .map_err(|error| json_error(JsonPayloadError::Deserialize(error)))?;
+        let request = BulkRequest::parse(&body, limits).map_err(|error| match error {
+            BulkError::TooManyOperations { .. } | BulkError::OperationTooLarge { .. } => {
+                Error::PayloadTooLarge(error.to_string())
+            }
+            BulkError::Invalid(error) => Error::Protocol(error),
+        })?;
+        let plan = request.plan();
+        Ok((request, plan))
+    }
 }
 
 pub async fn bulk(
@@ -48,10 +88,18 @@ pub async fn bulk(
     store: web::Data<Store>,
     limits: web::Data<Limits>,
     base: ScimBase,
-    body: web::Json<Value>,
+    body: BulkBody,
 ) -> Result<HttpResponse> {
+    // Every operation needs one of these: a token with neither is refused before its
+    // operations cost anything.
+    if !auth.scopes.contains(Scope::ScimWrite) && !auth.scopes.contains(Scope::ScimDelete) {
+        return Err(Error::Forbidden(
+            "this token lacks the 'scim:write' and 'scim:delete' scopes; every Bulk operation needs one of them"
+                .to_owned(),
+        ));
+    }
     let limits = *limits.get_ref();
-    let (request, plan) = parse(&body, &limits)?;
+    let (request, plan) = web::block(move || body.parse(&limits)).await??;
     let fail_on_errors = request.fail_on_errors.unwrap_or(usize::MAX);
     let mut results: Vec<Option<Value>> = vec![None; request.operations.len()];
     let mut created: HashMap<String, String> = HashMap::new();
