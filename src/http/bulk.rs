@@ -7,6 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PayloadError};
+use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
@@ -15,7 +16,7 @@ use super::groups::Groups;
 use super::resource::{Kind, Writer};
 use super::response::scim_json;
 use super::users::Users;
-use crate::auth::{AuthContext, Scope};
+use crate::auth::{AuthContext, Authenticator, Scope};
 use crate::error::{Error, Result};
 use crate::scim::BULK_RESPONSE_URN;
 use crate::scim::bulk::{
@@ -85,9 +86,11 @@ impl BulkBody {
 
 pub async fn bulk(
     auth: AuthContext,
+    authenticator: web::Data<Authenticator>,
     store: web::Data<Store>,
     limits: web::Data<Limits>,
     base: ScimBase,
+    http_request: HttpRequest,
     body: BulkBody,
 ) -> Result<HttpResponse> {
     // Every operation needs one of these: a token with neither is refused before its
@@ -100,24 +103,40 @@ pub async fn bulk(
     }
     let limits = *limits.get_ref();
     let (request, plan) = web::block(move || body.parse(&limits)).await??;
+    let authorization = http_request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
     let fail_on_errors = request.fail_on_errors.unwrap_or(usize::MAX);
     let mut results: Vec<Option<Value>> = vec![None; request.operations.len()];
     let mut created: HashMap<String, String> = HashMap::new();
     let mut failed_bulk_ids: HashSet<&str> = HashSet::new();
     let mut errors = 0;
-    for index in &plan.order {
+    let mut revoked = false;
+    for (step, index) in plan.order.iter().enumerate() {
         if errors >= fail_on_errors {
             break;
         }
         let Some(operation) = request.operations.get(*index) else {
             continue;
         };
-        let outcome = match failed_reference(operation, &failed_bulk_ids) {
-            Some(id) => Err(ProtocolError::invalid_value(format!(
+        // The first operation runs on the check at the door; a request that runs for a while
+        // must stop once its token is revoked, disabled or expired.
+        let confirmed = match step {
+            0 => Ok(()),
+            _ => authenticator.confirm(&auth, authorization).await,
+        };
+        let outcome = match (confirmed, failed_reference(operation, &failed_bulk_ids)) {
+            (Err(Error::Unauthorized), _) => {
+                revoked = true;
+                break;
+            }
+            (Err(error), _) => Err(error),
+            (Ok(()), Some(id)) => Err(ProtocolError::invalid_value(format!(
                 "bulkId '{id}' refers to an operation that failed"
             ))
             .into()),
-            None => run(&auth, &store, limits, &base, operation, &created).await,
+            (Ok(()), None) => run(&auth, &store, limits, &base, operation, &created).await,
         };
         let entry = match outcome {
             Ok(done) => {
@@ -138,7 +157,16 @@ pub async fn bulk(
             *slot = Some(entry);
         }
     }
-    if errors < fail_on_errors {
+    if revoked {
+        // Whatever did not run is answered, so the IdP knows exactly what was applied: the
+        // operations that ran keep their results.
+        log::info!("a Bulk request stopped: its token is no longer valid");
+        for (operation, slot) in request.operations.iter().zip(results.iter_mut()) {
+            if slot.is_none() {
+                *slot = Some(error_entry(operation, &Error::Unauthorized));
+            }
+        }
+    } else if errors < fail_on_errors {
         for (index, error) in plan.unresolvable {
             if let (Some(operation), Some(slot)) =
                 (request.operations.get(index), results.get_mut(index))

@@ -4,8 +4,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::TestDatabase;
-use crate::helpers::api::{admin_token, audit_events, cli_token};
-use crate::helpers::app::TestApp;
+use crate::helpers::api::{admin_token, audit_events, cli_token, id_of_token};
+use crate::helpers::app::{TestApp, assert_scim_error};
 use crate::helpers::scim::{SCIM_JSON, alice, bob, id_of, member_values, path_of};
 use crate::on_both_backends;
 
@@ -242,5 +242,50 @@ on_both_backends! {
         reply.assert_error(StatusCode::PAYLOAD_TOO_LARGE, None);
         assert!(reply.body["detail"].as_str().unwrap().starts_with("operation 1:"), "{}", reply.body);
         assert_eq!(app.list("/scim/v2/Users").await["totalResults"], 0);
+    }
+}
+
+on_both_backends! {
+    // Issue 18 hardening: a running Bulk request stops once its token is revoked. What ran
+    // keeps its result; what did not is answered 401, and nothing unreported was written.
+    async fn a_bulk_request_stops_once_its_token_is_revoked(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = admin_token(&app.database);
+        let writer = cli_token(&app.database, "default", "bulk-writer", &["--scope", "scim:write"]);
+        let writer_id = id_of_token(&app, &admin, &writer).await;
+        let count = 1000;
+        let operations: Vec<Value> = (0..count)
+            .map(|n| json!({"method": "POST", "path": "/Users", "bulkId": format!("u{n}"),
+                            "data": {"userName": format!("bulk-{n}")}}))
+            .collect();
+        let request = bulk(Value::Array(operations));
+        let users = || async {
+            app.api_get("/scim/v2/Users?count=0", &admin).await.body["totalResults"].as_u64().unwrap()
+        };
+        let revoke_once_under_way = async {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while users().await == 0 {
+                assert!(Instant::now() < deadline, "the Bulk request never started");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            app.call(Method::DELETE, &format!("/api/v1/tokens/{writer_id}"), &admin, None, &[])
+                .await
+                .assert_status(StatusCode::NO_CONTENT);
+        };
+        let (reply, ()) = tokio::join!(
+            app.call(Method::POST, BULK, &writer, Some(&request), &[]),
+            revoke_once_under_way
+        );
+
+        reply.assert_status(StatusCode::OK);
+        let statuses = statuses(&reply.body);
+        assert_eq!(statuses.len(), count);
+        let created = statuses.iter().take_while(|status| *status == "201").count();
+        assert!((1..count).contains(&created), "the revocation came too late to test: {created}");
+        assert!(statuses[created..].iter().all(|status| status == "401"), "{statuses:?}");
+        let refused = &reply.body["Operations"][created];
+        assert_eq!(refused["bulkId"], format!("u{created}"));
+        assert_scim_error(StatusCode::UNAUTHORIZED, &refused["response"], StatusCode::UNAUTHORIZED, None);
+        assert_eq!(users().await, created as u64, "every user written is reported");
     }
 }
