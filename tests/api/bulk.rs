@@ -170,6 +170,15 @@ on_both_backends! {
         app.post_json(BULK, &json!({"Operations": "nope"}))
             .await
             .assert_error(StatusCode::BAD_REQUEST, Some("invalidSyntax"));
+        // The body is read raw and parsed by the handler, with the errors of every other endpoint.
+        app.send_raw(Method::POST, BULK, SCIM_JSON, "{\"Operations\": [")
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, Some("invalidSyntax"));
+        app.send_raw(Method::POST, BULK, "text/plain", "{\"Operations\": []}")
+            .await
+            .assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, None);
+        let empty = app.send_raw(Method::POST, BULK, "application/json", "{\"Operations\": []}").await;
+        assert_eq!(empty.assert_status(StatusCode::OK).body["Operations"], json!([]));
         assert_eq!(app.get_reply(BULK).await.status, StatusCode::METHOD_NOT_ALLOWED);
     }
 }
