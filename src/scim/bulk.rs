@@ -237,7 +237,8 @@ pub struct BulkPlan {
     /// otherwise in request order.
     pub order: Vec<usize>,
     /// Operations that can never run, in request order, with the reason: they refer to a
-    /// bulkId no operation creates, or to a circular chain of them, or wait on such an one.
+    /// bulkId no operation creates or to a circular chain of them, or wait on an operation
+    /// that does.
     pub unresolvable: Vec<(usize, ProtocolError)>,
 }
 
