@@ -354,6 +354,36 @@ impl Authenticator {
             }
         });
     }
+
+    /// Confirms that the token behind `auth` (sent as `authorization`) may still be used, for
+    /// work that outlasts the check at the door, such as a Bulk request: revoked, disabled or
+    /// expired since is [`Error::Unauthorized`]. From the cache or one indexed lookup; counts
+    /// no use and takes nothing from the rate limit.
+    pub async fn confirm(&self, auth: &AuthContext, authorization: Option<&str>) -> Result<()> {
+        // AUTH_SECRET changes only with a restart.
+        let Principal::Token { id, .. } = &auth.principal else {
+            return Ok(());
+        };
+        let token = authorization
+            .and_then(credential_from_header)
+            .and_then(|credential| WellFormedToken::parse(credential).ok())
+            .ok_or(Error::Unauthorized)?;
+        let found = self.find(token.digest()).await?;
+        let refusal = match found.as_deref() {
+            Some((record, _)) if record.id != *id => Some("replaced"),
+            Some((record, inactivity_days)) => {
+                lifecycle::refusal(record, *inactivity_days, store::now()).map(Refusal::as_str)
+            }
+            None => Some("gone"),
+        };
+        match refusal {
+            Some(reason) => {
+                log::debug!("token {id} refused during its request: {reason}");
+                Err(Error::Unauthorized)
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 fn unauthorized(event: Option<FailureEvent>) -> Rejection {

@@ -1,23 +1,29 @@
 //! `POST /Bulk` (RFC 7644 §3.7): each operation runs exactly what its own endpoint runs, in
 //! request order except where a `bulkId` reference needs a later POST first.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 
-use actix_web::{HttpResponse, web};
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PayloadError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::extract::ScimBase;
+use super::extract::{ScimBase, declares_json, json_error};
 use super::groups::Groups;
 use super::resource::{Kind, Writer};
 use super::response::scim_json;
 use super::users::Users;
-use crate::auth::{AuthContext, Scope};
+use crate::auth::{AuthContext, Authenticator, Scope};
 use crate::error::{Error, Result};
 use crate::scim::BULK_RESPONSE_URN;
 use crate::scim::bulk::{
-    BulkError, BulkMethod, BulkOperation, BulkRequest, BulkTarget, substitute, substitute_text,
+    BulkError, BulkMethod, BulkOperation, BulkPlan, BulkRequest, BulkTarget, substitute,
+    substitute_text,
 };
-use crate::scim::error::{ProtocolError, ScimType};
+use crate::scim::error::ProtocolError;
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
 use crate::store::Store;
@@ -30,46 +36,107 @@ struct Done {
     id: Option<String>,
 }
 
+/// A Bulk body, read whole (up to `bulk.maxPayloadSize`: the route's `PayloadConfig`) but
+/// not parsed: the caller's scopes are checked first, and parsing up to 4 MiB of JSON runs on
+/// the blocking pool, not on a worker that serves other requests.
+pub struct BulkBody(web::Bytes);
+
+impl FromRequest for BulkBody {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declares_json = declares_json(request);
+        let limit = request
+            .app_data::<web::Data<Limits>>()
+            .map_or(0, |limits| limits.bulk_max_payload_bytes);
+        let body = web::Bytes::from_request(request, payload);
+        Box::pin(async move {
+            if !declares_json {
+                return Err(json_error(JsonPayloadError::ContentType));
+            }
+            body.await
+                .map(BulkBody)
+                .map_err(|error| match error.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => {
+                        json_error(JsonPayloadError::Overflow { limit })
+                    }
+                    _ => ProtocolError::invalid_syntax(format!("cannot read the body: {error}"))
+                        .into(),
+                })
+        })
+    }
+}
+
+impl BulkBody {
+    /// Parses and orders the operations: work in proportion to the body, for the blocking pool.
+    fn parse(self, limits: &Limits) -> Result<(BulkRequest, BulkPlan)> {
+        let body: Value = serde_json::from_slice(&self.0)
+            .map_err(|error| json_error(JsonPayloadError::Deserialize(error)))?;
+        let request = BulkRequest::parse(&body, limits).map_err(|error| match error {
+            BulkError::TooManyOperations { .. } | BulkError::OperationTooLarge { .. } => {
+                Error::PayloadTooLarge(error.to_string())
+            }
+            BulkError::Invalid(error) => Error::Protocol(error),
+        })?;
+        let plan = request.plan();
+        Ok((request, plan))
+    }
+}
+
 pub async fn bulk(
     auth: AuthContext,
+    authenticator: web::Data<Authenticator>,
     store: web::Data<Store>,
     limits: web::Data<Limits>,
     base: ScimBase,
-    body: web::Json<Value>,
+    http_request: HttpRequest,
+    body: BulkBody,
 ) -> Result<HttpResponse> {
-    let request = BulkRequest::parse(&body, &limits).map_err(|error| match error {
-        BulkError::TooManyOperations { .. } => Error::PayloadTooLarge(error.to_string()),
-        BulkError::Invalid(error) => Error::Protocol(error),
-    })?;
-    let count = request.operations.len();
-    let mut results: Vec<Option<Value>> = vec![None; count];
+    // Every operation needs one of these: a token with neither is refused before its
+    // operations cost anything.
+    if !auth.scopes.contains(Scope::ScimWrite) && !auth.scopes.contains(Scope::ScimDelete) {
+        return Err(Error::Forbidden(
+            "this token lacks the 'scim:write' and 'scim:delete' scopes; every Bulk operation needs one of them"
+                .to_owned(),
+        ));
+    }
+    let limits = *limits.get_ref();
+    let (request, plan) = web::block(move || body.parse(&limits)).await??;
+    let authorization = http_request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    let fail_on_errors = request.fail_on_errors.unwrap_or(usize::MAX);
+    let mut results: Vec<Option<Value>> = vec![None; request.operations.len()];
     let mut created: HashMap<String, String> = HashMap::new();
-    let mut failed_bulk_ids: BTreeSet<String> = BTreeSet::new();
-    let mut pending: Vec<usize> = (0..count).collect();
+    let mut failed_bulk_ids: HashSet<&str> = HashSet::new();
     let mut errors = 0;
-    while errors < request.fail_on_errors.unwrap_or(usize::MAX) {
-        let runnable = pending.iter().position(|index| {
-            request.operations.get(*index).is_some_and(|op| {
-                op.references()
-                    .iter()
-                    .all(|id| created.contains_key(id) || failed_bulk_ids.contains(id))
-            })
-        });
-        let Some(position) = runnable else { break };
-        let index = pending.remove(position);
-        let Some(operation) = request.operations.get(index) else {
+    let mut revoked = false;
+    for (step, index) in plan.order.iter().enumerate() {
+        if errors >= fail_on_errors {
             break;
+        }
+        let Some(operation) = request.operations.get(*index) else {
+            continue;
         };
-        let outcome = match operation
-            .references()
-            .iter()
-            .find(|id| failed_bulk_ids.contains(*id))
-        {
-            Some(id) => Err(ProtocolError::invalid_value(format!(
+        // The first operation runs on the check at the door; a request that runs for a while
+        // must stop once its token is revoked, disabled or expired.
+        let confirmed = match step {
+            0 => Ok(()),
+            _ => authenticator.confirm(&auth, authorization).await,
+        };
+        let outcome = match (confirmed, failed_reference(operation, &failed_bulk_ids)) {
+            (Err(Error::Unauthorized), _) => {
+                revoked = true;
+                break;
+            }
+            (Err(error), _) => Err(error),
+            (Ok(()), Some(id)) => Err(ProtocolError::invalid_value(format!(
                 "bulkId '{id}' refers to an operation that failed"
             ))
             .into()),
-            None => run(&auth, &store, *limits.get_ref(), &base, operation, &created).await,
+            (Ok(()), None) => run(&auth, &store, limits, &base, operation, &created).await,
         };
         let entry = match outcome {
             Ok(done) => {
@@ -81,26 +148,30 @@ pub async fn bulk(
             Err(error) => {
                 errors += 1;
                 if let Some(bulk_id) = &operation.bulk_id {
-                    failed_bulk_ids.insert(bulk_id.clone());
+                    failed_bulk_ids.insert(bulk_id);
                 }
                 error_entry(operation, &error)
             }
         };
-        if let Some(slot) = results.get_mut(index) {
+        if let Some(slot) = results.get_mut(*index) {
             *slot = Some(entry);
         }
     }
-    // What is still pending refers to bulkIds nothing in the request creates, or to each other.
-    if errors < request.fail_on_errors.unwrap_or(usize::MAX) {
-        for index in pending {
+    if revoked {
+        // Whatever did not run is answered, so the IdP knows exactly what was applied: the
+        // operations that ran keep their results.
+        log::info!("a Bulk request stopped: its token is no longer valid");
+        for (operation, slot) in request.operations.iter().zip(results.iter_mut()) {
+            if slot.is_none() {
+                *slot = Some(error_entry(operation, &Error::Unauthorized));
+            }
+        }
+    } else if errors < fail_on_errors {
+        for (index, error) in plan.unresolvable {
             if let (Some(operation), Some(slot)) =
                 (request.operations.get(index), results.get_mut(index))
             {
-                let error = Error::Protocol(ProtocolError::new(
-                    ScimType::InvalidValue,
-                    "this operation refers to a bulkId that no operation of the request creates, or to a circular chain of them",
-                ));
-                *slot = Some(error_entry(operation, &error));
+                *slot = Some(error_entry(operation, &Error::Protocol(error)));
             }
         }
     }
@@ -108,6 +179,15 @@ pub async fn bulk(
     Ok(scim_json(
         json!({"schemas": [BULK_RESPONSE_URN], "Operations": operations}),
     ))
+}
+
+/// A bulkId the operation refers to whose own operation failed.
+fn failed_reference<'a>(operation: &'a BulkOperation, failed: &HashSet<&str>) -> Option<&'a str> {
+    operation
+        .references
+        .iter()
+        .map(String::as_str)
+        .find(|id| failed.contains(id))
 }
 
 async fn run(

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderName};
-use actix_web::{FromRequest, HttpRequest, mime, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, mime, web};
 use ipnet::IpNet;
 
 use crate::error::Error;
@@ -112,7 +112,15 @@ pub fn json_config(limits: &Limits) -> web::JsonConfig {
         .error_handler(|error, _| json_error(error).into())
 }
 
-fn json_error(error: JsonPayloadError) -> Error {
+/// Whether the request says its body is JSON, as [`json_config`] accepts it: actix takes any
+/// `…/json` or `…+json` type before the predicate is asked.
+pub fn declares_json(request: &HttpRequest) -> bool {
+    matches!(request.mime_type(), Ok(Some(mime))
+        if mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+}
+
+/// The SCIM error for a body that cannot be read as JSON.
+pub fn json_error(error: JsonPayloadError) -> Error {
     match error {
         JsonPayloadError::OverflowKnownLength { length, limit } => {
             Error::PayloadTooLarge(format!("the body has {length} bytes; the limit is {limit}"))

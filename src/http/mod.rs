@@ -24,10 +24,8 @@ use users::Users;
 /// Registers every route. Each resource answers methods it does not serve with 405 before any
 /// body is read.
 pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
-    let bulk_json_config = extract::json_config(&Limits {
-        max_payload_bytes: limits.bulk_max_payload_bytes,
-        ..*limits
-    });
+    // Bulk bodies are read whole but parsed by the handler (see `bulk::BulkBody`).
+    let bulk_payload_config = web::PayloadConfig::new(limits.bulk_max_payload_bytes);
     cfg.service(
         web::resource("/healthz")
             .route(web::get().to(health::healthz))
@@ -80,7 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
             )
             .service(
                 web::resource("/Bulk")
-                    .app_data(bulk_json_config)
+                    .app_data(bulk_payload_config)
                     .route(web::post().to(bulk::bulk))
                     .default_service(web::to(method_not_allowed)),
             )
