@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::resources::IN_LIST_CHUNK;
 use super::schema::{group_members, groups, users};
-use super::{DbConn, GroupId, OrgId, UserId};
+use super::{DbConn, GroupId, OrgId, UserId, write_limit};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::matches_element;
@@ -48,6 +48,7 @@ pub fn resolve_members(
     }
     let mut found: HashMap<String, MemberType> = HashMap::with_capacity(wanted.len());
     for chunk in wanted.chunks(IN_LIST_CHUNK) {
+        write_limit::check()?;
         let user_ids: Vec<(String, String)> = conn
             .planned_per_run(
                 users::table
@@ -118,6 +119,7 @@ pub fn add_members(
 ) -> Result<usize> {
     let mut written = 0;
     for chunk in members.chunks(IN_LIST_CHUNK) {
+        write_limit::check()?;
         let ids: Vec<&str> = chunk.iter().map(|m| m.id.as_str()).collect();
         let present: HashSet<String> = conn
             .planned_per_run(
@@ -149,6 +151,7 @@ pub fn add_members(
 pub fn remove_members(conn: &mut DbConn, group: &GroupId, ids: &[String]) -> Result<usize> {
     let mut removed = 0;
     for chunk in ids.chunks(IN_LIST_CHUNK) {
+        write_limit::check()?;
         removed += conn
             .planned_per_run(diesel::delete(
                 group_members::table
@@ -395,6 +398,7 @@ pub fn apply_member_changes(
 ) -> Result<bool> {
     let mut changed = false;
     for change in changes {
+        write_limit::check()?;
         let touched = match change {
             MemberChange::Add(refs) => {
                 let resolved = resolve_members(conn, org, group, refs)?;

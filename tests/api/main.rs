@@ -29,3 +29,4 @@ mod query;
 mod search;
 mod tokens;
 mod users;
+mod write_limits;
