@@ -27,6 +27,7 @@ mod projection;
 mod protocol;
 mod query;
 mod search;
+mod token_cache;
 mod tokens;
 mod users;
 mod write_limits;
