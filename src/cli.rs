@@ -93,6 +93,11 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<String>,
+
+    /// Longest time in milliseconds one request may hold the database writer; a longer one
+    /// is rolled back and answered 503 with Retry-After (0: no limit)
+    #[arg(long, env = "SCIMD_MAX_WRITE_MS", default_value_t = config::DEFAULT_MAX_WRITE_MS)]
+    pub max_write_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +207,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 auth_secret_org: args.auth_secret_org,
                 pool_size: args.pool_size,
                 workers: args.workers,
+                max_write: (args.max_write_ms > 0)
+                    .then(|| std::time::Duration::from_millis(args.max_write_ms)),
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))

@@ -41,12 +41,18 @@ pub enum Error {
     /// A rate limit was hit; the client may retry after this many seconds.
     #[error("too many requests; retry after {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
-    /// The database cannot be reached or the pool is exhausted; worth retrying.
+    /// The database cannot be reached, the pool is exhausted, or the database stayed busy
+    /// (another writer, or this request held the writer longer than allowed); worth retrying
+    /// after [`UNAVAILABLE_RETRY_AFTER_SECS`].
     #[error("the database is unavailable")]
     Unavailable(#[source] BoxError),
     #[error("internal error")]
     Internal(#[source] BoxError),
 }
+
+/// The `Retry-After` of every 503: about as long as one request may hold SQLite's writer by
+/// default (`--max-write-ms`), so a retry usually finds the database free.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 /// The server's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -147,8 +153,14 @@ impl ResponseError for Error {
                 HeaderValue::from_static("Bearer realm=\"scim\""),
             ));
         }
-        if let Error::TooManyRequests { retry_after_secs } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        match self {
+            Error::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Error::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
+            }
+            _ => {}
         }
         response.body(self.to_json().to_string())
     }
@@ -181,9 +193,23 @@ impl From<DieselError> for Error {
                 _,
             )
             | DieselError::BrokenTransactionManager => Error::Unavailable(Box::new(error)),
+            DieselError::DatabaseError(ref kind, ref info) if is_busy(kind, info.message()) => {
+                Error::Unavailable(Box::new(error))
+            }
             other => Error::Internal(Box::new(other)),
         }
     }
+}
+
+/// Whether the database refused for now, not for good: SQLite stayed locked by another
+/// writer past its busy timeout (SQLITE_BUSY, or SQLITE_LOCKED within one process), or
+/// PostgreSQL gave up a transaction to a concurrent one. diesel reports SQLite's busy errors
+/// only by their message.
+fn is_busy(kind: &DatabaseErrorKind, message: &str) -> bool {
+    matches!(kind, DatabaseErrorKind::SerializationFailure)
+        || message.starts_with("database is locked")
+        || message.starts_with("database table is locked")
+        || message.starts_with("deadlock detected")
 }
 
 /// Names the attribute behind a unique index: PostgreSQL reports the index name, SQLite the
@@ -277,6 +303,60 @@ mod tests {
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "7");
         assert_eq!(error.to_json()["status"], "429");
         assert!(error.to_json().get("scimType").is_none());
+    }
+
+    #[test]
+    fn a_busy_database_is_a_503_with_retry_after_never_a_500() {
+        struct Info(&'static str);
+        impl diesel::result::DatabaseErrorInformation for Info {
+            fn message(&self) -> &str {
+                self.0
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        for (kind, message) in [
+            (DatabaseErrorKind::Unknown, "database is locked"),
+            (
+                DatabaseErrorKind::Unknown,
+                "database table is locked: users",
+            ),
+            (
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access",
+            ),
+            (DatabaseErrorKind::Unknown, "deadlock detected"),
+        ] {
+            let error = Error::from(DieselError::DatabaseError(kind, Box::new(Info(message))));
+            let response = error.error_response();
+            assert_eq!(
+                response.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{message}"
+            );
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+        }
+        let other = Error::from(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(Info("no such table: users")),
+        ));
+        assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -29,7 +29,8 @@ impl Application {
     /// Opens and migrates the database, performs the first start where due, and binds the
     /// listener. Every failure comes back as one readable error.
     pub fn build(config: Config) -> anyhow::Result<Application> {
-        let store = Store::open(&config.database_url, config.pool_size)?;
+        let store =
+            Store::open(&config.database_url, config.pool_size)?.with_max_write(config.max_write);
         let applied = migrate::run_pending(&store)?;
         if !applied.is_empty() {
             log::info!("applied migrations {}", applied.join(", "));

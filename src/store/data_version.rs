@@ -15,8 +15,10 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::hash::Hash;
 use std::mem::ManuallyDrop;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use diesel::RunQueryDsl;
 
@@ -43,25 +45,51 @@ impl std::fmt::Debug for Version {
     }
 }
 
+/// How often a running server checks again that a commit moves the version it reads.
+const RECHECK_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Reads the data version of one SQLite database. Meant to live as long as the process: the
 /// server opens one.
+///
+/// A version that stays put while commits happen would keep every cached value forever (a
+/// revoked token would keep working), so it is answered only while a probe has shown that a
+/// commit moves it: once at start-up and every [`RECHECK_INTERVAL`] after.
 pub struct DataVersion {
+    reader: Arc<Reader>,
+}
+
+struct Reader {
     /// Never closed. POSIX releases every lock a process holds on a file when it closes any
     /// descriptor of that file, and SQLite's connections in this process hold theirs on the
     /// `-shm` file: closing this one would let another process truncate and rebuild the
     /// wal-index under them. One descriptor per server is the price.
     shm: ManuallyDrop<File>,
-    /// Keeps the `-shm` file this descriptor reads from being deleted. SQLite deletes it when
-    /// the last connection to the database closes (a later one creates a new file, and `shm`
-    /// would keep reading the deleted file's frozen header). In WAL mode a connection holds a
-    /// shared lock on the database for as long as it is open, so while this one is, no
-    /// connection of any process is the last.
-    _keeps_shm_alive: Mutex<DbConn>,
+    /// Keeps the `-shm` file this descriptor reads from being deleted, and writes the probes.
+    /// SQLite deletes the file when the last connection to the database closes (a later one
+    /// creates a new file, and `shm` would keep reading the deleted file's frozen header). In
+    /// WAL mode a connection holds a shared lock on the database for as long as it is open, so
+    /// while this one is, no connection of any process is the last.
+    connection: Mutex<DbConn>,
+    /// Whether the last probe saw a commit move the version; `current` answers `None` until
+    /// one has.
+    trusted: AtomicBool,
+    shm_path: PathBuf,
+}
+
+/// What a probe saw of its own commit.
+#[derive(Debug, PartialEq, Eq)]
+enum Probe {
+    Moved,
+    /// The version stayed put: `shm` is not the wal-index SQLite writes.
+    Unmoved,
+    /// The probe could not write, or the header stayed unsettled.
+    Unknown,
 }
 
 impl DataVersion {
-    /// Opens the data version of an SQLite database in WAL mode, or `None` (PostgreSQL, or an
-    /// SQLite database whose wal-index cannot be read): then callers query every time.
+    /// Opens the data version of an SQLite database in WAL mode, or `None` (PostgreSQL, an
+    /// SQLite database whose wal-index cannot be read, or one where a commit does not move
+    /// it): then callers query every time.
     pub fn open(url: &DatabaseUrl) -> Option<DataVersion> {
         let path = url.sqlite_path().filter(|_| READS_WAL_INDEX)?;
         let mut connection = url.establish().ok()?;
@@ -72,20 +100,111 @@ impl DataVersion {
         diesel::sql_query("SELECT 1 FROM sqlite_schema LIMIT 1")
             .execute(sqlite)
             .ok()?;
+        // SQLite follows symbolic links and keeps its `-shm` beside the real file; one beside
+        // a link is a leftover that never changes.
+        let real_path = std::fs::canonicalize(path).ok()?;
+        DataVersion::reading(connection, shm_path(&real_path))
+    }
+
+    /// A data version read from `shm_path`, trusted only once a probe moved it.
+    fn reading(connection: DbConn, shm_path: PathBuf) -> Option<DataVersion> {
         // Wrapped at once, so that not even a failed first read closes it.
-        let shm = ManuallyDrop::new(File::open(shm_path(path)).ok()?);
+        let shm = ManuallyDrop::new(File::open(&shm_path).ok()?);
         read_at(&shm, &mut [0u8; 2 * HEADER_LEN])?;
-        Some(DataVersion {
+        let reader = Arc::new(Reader {
             shm,
-            _keeps_shm_alive: Mutex::new(connection),
-        })
+            connection: Mutex::new(connection),
+            trusted: AtomicBool::new(false),
+            shm_path,
+        });
+        if !reader.recheck() {
+            return None;
+        }
+        let weak = Arc::downgrade(&reader);
+        let rechecks = std::thread::Builder::new()
+            .name("scimd-data-version".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(RECHECK_INTERVAL);
+                    match weak.upgrade() {
+                        Some(reader) if reader.recheck() => {}
+                        _ => return,
+                    }
+                }
+            });
+        if let Err(error) = rechecks {
+            log::warn!("cannot start checking SQLite's commit counter: {error}");
+            return None;
+        }
+        Some(DataVersion { reader })
     }
 
     /// The current version, or `None` if it cannot be told right now: then callers query.
     pub fn current(&self) -> Option<Version> {
+        if !self.reader.trusted.load(Ordering::Acquire) {
+            return None;
+        }
+        self.reader.read()
+    }
+}
+
+impl Reader {
+    fn read(&self) -> Option<Version> {
         let mut copies = [0u8; 2 * HEADER_LEN];
         read_at(&self.shm, &mut copies)?;
         version_of(&copies)
+    }
+
+    /// Probes and trusts the version as far as the probe allows; answers `false`, with a
+    /// warning, when the version is never to be trusted again.
+    fn recheck(&self) -> bool {
+        let probe = self.probe();
+        self.trusted.store(probe == Probe::Moved, Ordering::Release);
+        if probe == Probe::Unmoved {
+            log::warn!(
+                "a commit did not change SQLite's commit counter read from {}; the token cache \
+                 is off and every request looks its token up in the database",
+                self.shm_path.display()
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Commits a change to the scratch row and looks whether the version moved.
+    fn probe(&self) -> Probe {
+        let before = self.read();
+        if let Err(error) = self.write_probe() {
+            log::debug!("cannot write the commit probe: {error}");
+            return Probe::Unknown;
+        }
+        // Another connection's commit may be rewriting the header at this instant.
+        for _ in 0..3 {
+            match self.read() {
+                Some(after) if Some(after) == before => return Probe::Unmoved,
+                Some(_) => return Probe::Moved,
+                None => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+        Probe::Unknown
+    }
+
+    fn write_probe(&self) -> Result<(), Box<dyn std::error::Error + '_>> {
+        let mut connection = self.connection.lock()?;
+        let DbConn::Sqlite(sqlite) = &mut *connection else {
+            return Err("not an SQLite connection".into());
+        };
+        // A new value each time, so the commit always rewrites a page.
+        let nonce = uuid::Uuid::new_v4().to_string();
+        sqlite.immediate_transaction(|sqlite| {
+            diesel::sql_query(
+                "INSERT INTO commit_probe (id, nonce) VALUES (1, ?) \
+                 ON CONFLICT (id) DO UPDATE SET nonce = excluded.nonce",
+            )
+            .bind::<diesel::sql_types::Text, _>(&nonce)
+            .execute(sqlite)
+        })?;
+        Ok(())
     }
 }
 
@@ -184,8 +303,12 @@ mod tests {
     use super::*;
     use diesel::connection::SimpleConnection;
 
+    /// A migrated database (the probe writes to its scratch table) with no connection open.
     fn sqlite(dir: &tempfile::TempDir) -> DatabaseUrl {
-        DatabaseUrl::Sqlite(dir.path().join("version.db"))
+        let url = DatabaseUrl::Sqlite(dir.path().join("version.db"));
+        let store = crate::store::Store::open(&url, 1).unwrap();
+        crate::store::migrate::run_pending(&store).unwrap();
+        url
     }
 
     #[test]
@@ -218,10 +341,10 @@ mod tests {
             .batch_execute("CREATE TABLE t (x INTEGER)")
             .unwrap();
         let data_version = DataVersion::open(&url).unwrap();
-        // The `-shm` file was made anew when the first connection closed: nothing committed
-        // since, so there is no version yet.
+        // The `-shm` file was made anew when the first connection closed; the start-up probe
+        // committed since.
         let mut previous = data_version.current();
-        assert_eq!(previous, None);
+        assert!(previous.is_some());
         // Every other connection opens, writes and closes, each time. Were the `-shm` file
         // deleted and made anew in between, the handle would keep showing a frozen header and
         // the second round would look unchanged.
@@ -310,6 +433,60 @@ mod tests {
             "the snapshot holds"
         );
         reader.batch_execute("COMMIT").unwrap();
+    }
+
+    /// Makes `link` a symbolic link to the database behind `url`, with beside it a copy of
+    /// the database's `-shm` taken now: what a database moved away from a path and linked
+    /// back leaves behind.
+    fn link_with_stale_shm(url: &DatabaseUrl, link: &Path) {
+        let real = url.sqlite_path().unwrap();
+        std::fs::copy(shm_path(real), shm_path(link)).unwrap();
+        std::os::unix::fs::symlink(real, link).unwrap();
+    }
+
+    #[test]
+    fn through_a_symbolic_link_the_version_is_read_beside_the_real_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite(&dir);
+        let mut writer = url.establish().unwrap();
+        writer.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+        let link = DatabaseUrl::Sqlite(dir.path().join("link.db"));
+        link_with_stale_shm(&url, link.sqlite_path().unwrap());
+
+        let data_version = DataVersion::open(&link).unwrap();
+        let before = data_version.current().unwrap();
+        writer.batch_execute("INSERT INTO t VALUES (1)").unwrap();
+        assert_ne!(data_version.current(), Some(before));
+    }
+
+    #[test]
+    fn a_version_that_a_commit_does_not_move_is_never_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite(&dir);
+        let mut writer = url.establish().unwrap();
+        writer.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+        let stale = dir.path().join("stale-shm");
+        std::fs::copy(shm_path(url.sqlite_path().unwrap()), &stale).unwrap();
+
+        assert!(
+            DataVersion::reading(url.establish().unwrap(), stale.clone()).is_none(),
+            "refused at start-up"
+        );
+
+        // Trusted once, as if the file went stale while the server ran: the next recheck
+        // turns it off for good.
+        let reader = Reader {
+            shm: ManuallyDrop::new(File::open(&stale).unwrap()),
+            connection: Mutex::new(url.establish().unwrap()),
+            trusted: AtomicBool::new(true),
+            shm_path: stale,
+        };
+        let data_version = DataVersion {
+            reader: Arc::new(reader),
+        };
+        assert!(data_version.current().is_some());
+        assert!(!data_version.reader.recheck(), "no more rechecks");
+        assert_eq!(data_version.current(), None);
     }
 
     #[test]

@@ -7,10 +7,10 @@ use diesel::prelude::*;
 
 use super::resources::IN_LIST_CHUNK;
 use super::schema::{group_members, groups, users};
-use super::{DbConn, GroupId, OrgId, UserId};
+use super::{DbConn, GroupId, OrgId, UserId, write_limit};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
-use crate::scim::filter::matches_element;
+use crate::scim::filter::{CompareOp, ResolvedFilter, ResolvedValue, matches_element};
 use crate::scim::patch::MemberChange;
 use crate::scim::resource::{GroupRef, MemberRef, MemberType};
 
@@ -48,6 +48,7 @@ pub fn resolve_members(
     }
     let mut found: HashMap<String, MemberType> = HashMap::with_capacity(wanted.len());
     for chunk in wanted.chunks(IN_LIST_CHUNK) {
+        write_limit::check()?;
         let user_ids: Vec<(String, String)> = conn
             .planned_per_run(
                 users::table
@@ -118,6 +119,7 @@ pub fn add_members(
 ) -> Result<usize> {
     let mut written = 0;
     for chunk in members.chunks(IN_LIST_CHUNK) {
+        write_limit::check()?;
         let ids: Vec<&str> = chunk.iter().map(|m| m.id.as_str()).collect();
         let present: HashSet<String> = conn
             .planned_per_run(
@@ -149,6 +151,7 @@ pub fn add_members(
 pub fn remove_members(conn: &mut DbConn, group: &GroupId, ids: &[String]) -> Result<usize> {
     let mut removed = 0;
     for chunk in ids.chunks(IN_LIST_CHUNK) {
+        write_limit::check()?;
         removed += conn
             .planned_per_run(diesel::delete(
                 group_members::table
@@ -385,8 +388,10 @@ fn group_displays(
 }
 
 /// Applies a PATCH's membership changes in request order (RFC 7644 §3.5.2), touching only the
-/// rows they name except for a filter that needs the member list to evaluate. Answers whether
-/// any row changed.
+/// rows they name. Removals commute, so each run of consecutive ones is done in one pass:
+/// member ids and display names become indexed lookups, and only a filter that needs the
+/// member list to evaluate loads it, at most once per request. A request of N removals of a
+/// group of any size thus costs O(N + members removed). Answers whether any row changed.
 pub fn apply_member_changes(
     conn: &mut DbConn,
     org: &OrgId,
@@ -394,41 +399,232 @@ pub fn apply_member_changes(
     changes: &[MemberChange],
 ) -> Result<bool> {
     let mut changed = false;
+    let mut removals = Removals::default();
+    let mut listed: Option<MemberList> = None;
     for change in changes {
+        write_limit::check()?;
+        if !matches!(
+            change,
+            MemberChange::Remove(_) | MemberChange::RemoveMatching(_)
+        ) {
+            changed |= removals.apply(conn, org, group, &mut listed)?;
+        }
         let touched = match change {
-            MemberChange::Add(refs) => {
-                let resolved = resolve_members(conn, org, group, refs)?;
-                add_members(conn, org, group, &resolved)?
-            }
             MemberChange::Remove(ids) => {
-                let ids: Vec<String> = ids
-                    .iter()
-                    .filter_map(|id| UserId::parse(id).map(|id| id.as_str().to_owned()))
-                    .collect();
-                remove_members(conn, group, &ids)?
-            }
-            MemberChange::RemoveAll => diesel::delete(
-                group_members::table.filter(group_members::group_id.eq(group.as_str())),
-            )
-            .execute(conn)?,
-            MemberChange::ReplaceAll(refs) => {
-                let resolved = resolve_members(conn, org, group, refs)?;
-                set_members(conn, org, group, &resolved)?
+                removals
+                    .ids
+                    .extend(ids.iter().filter_map(|id| member_id(id)));
+                0
             }
             MemberChange::RemoveMatching(filter) => {
-                let current = members_of_groups(conn, org, &[group.as_str().to_owned()])?;
-                let doomed: Vec<String> = current
-                    .into_values()
-                    .flatten()
-                    .filter(|member| matches_element(filter, &member_element(member)))
-                    .map(|member| member.value)
-                    .collect();
-                remove_members(conn, group, &doomed)?
+                removals.add_filter(filter);
+                0
+            }
+            MemberChange::Add(refs) => {
+                let resolved = resolve_members(conn, org, group, refs)?;
+                let added = add_members(conn, org, group, &resolved)?;
+                if let Some(list) = &mut listed {
+                    list.extend(listed_members(conn, org, &resolved)?);
+                }
+                added
+            }
+            MemberChange::RemoveAll => {
+                listed = Some(MemberList::new());
+                diesel::delete(
+                    group_members::table.filter(group_members::group_id.eq(group.as_str())),
+                )
+                .execute(conn)?
+            }
+            MemberChange::ReplaceAll(refs) => {
+                let resolved = resolve_members(conn, org, group, refs)?;
+                let touched = set_members(conn, org, group, &resolved)?;
+                if listed.is_some() {
+                    listed = Some(listed_members(conn, org, &resolved)?.into_iter().collect());
+                }
+                touched
             }
         };
         changed |= touched > 0;
     }
+    changed |= removals.apply(conn, org, group, &mut listed)?;
     Ok(changed)
+}
+
+/// A group's members as PATCH value filters see them, by id: loaded once per request, and
+/// kept current as the request changes the group.
+type MemberList = HashMap<String, serde_json::Value>;
+
+/// A run of consecutive removals, waiting to be applied together.
+#[derive(Default)]
+struct Removals<'f> {
+    ids: HashSet<String>,
+    /// Lowercased: `display` is not caseExact, and the display columns are kept lowercased.
+    displays: Vec<String>,
+    /// Filters that only the in-memory evaluator can answer.
+    filters: Vec<&'f ResolvedFilter>,
+}
+
+impl<'f> Removals<'f> {
+    fn add_filter(&mut self, filter: &'f ResolvedFilter) {
+        let mut named = Vec::new();
+        if collect_named(filter, &mut named) {
+            for name in named {
+                match name {
+                    Named::Id(id) => self.ids.extend(member_id(id)),
+                    Named::Display(display) => self.displays.push(display.to_lowercase()),
+                }
+            }
+        } else {
+            self.filters.push(filter);
+        }
+    }
+
+    /// Removes every member named so far and starts a new run; answers whether any was.
+    fn apply(
+        &mut self,
+        conn: &mut DbConn,
+        org: &OrgId,
+        group: &GroupId,
+        listed: &mut Option<MemberList>,
+    ) -> Result<bool> {
+        let Removals {
+            ids: mut doomed,
+            displays,
+            filters,
+        } = std::mem::take(self);
+        if doomed.is_empty() && displays.is_empty() && filters.is_empty() {
+            return Ok(false);
+        }
+        doomed.extend(members_displayed_as(conn, org, &displays)?);
+        if !filters.is_empty() {
+            let list = match listed {
+                Some(list) => list,
+                None => listed.insert(load_member_list(conn, org, group)?),
+            };
+            for (index, (id, element)) in list.iter().enumerate() {
+                if index.is_multiple_of(IN_LIST_CHUNK) {
+                    write_limit::check()?;
+                }
+                if filters
+                    .iter()
+                    .any(|filter| matches_element(filter, element))
+                {
+                    doomed.insert(id.clone());
+                }
+            }
+        }
+        let doomed: Vec<String> = doomed.into_iter().collect();
+        let removed = remove_members(conn, group, &doomed)?;
+        if let Some(list) = listed {
+            for id in &doomed {
+                list.remove(id);
+            }
+        }
+        Ok(removed > 0)
+    }
+}
+
+/// A member a removal filter names by a column that has an index.
+enum Named<'f> {
+    Id(&'f str),
+    Display(&'f str),
+}
+
+/// Collects the names of `value eq "…"` and `display eq "…"` comparisons joined by `or`, and
+/// answers whether that is all the filter is.
+fn collect_named<'f>(filter: &'f ResolvedFilter, named: &mut Vec<Named<'f>>) -> bool {
+    match filter {
+        ResolvedFilter::Or(left, right) => {
+            collect_named(left, named) && collect_named(right, named)
+        }
+        ResolvedFilter::Compare {
+            target,
+            op: CompareOp::Eq,
+            value: ResolvedValue::String(text),
+        } => match target.sub_attribute {
+            Some("value") => {
+                named.push(Named::Id(text));
+                true
+            }
+            Some("display") if !target.case_exact => {
+                named.push(Named::Display(text));
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A member id as the rows store it; anything else names no member.
+fn member_id(id: &str) -> Option<String> {
+    UserId::parse(id).map(|id| id.as_str().to_owned())
+}
+
+/// The users and groups of `org` whose member `display` is one of `displays` (lowercased): a
+/// user's displayName, or its userName when it has none; a group's displayName. Each lookup
+/// runs on an index of the organisation, so the group's size does not matter.
+fn members_displayed_as(
+    conn: &mut DbConn,
+    org: &OrgId,
+    displays: &[String],
+) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for chunk in displays.chunks(IN_LIST_CHUNK) {
+        write_limit::check()?;
+        let by_display_name = users::table
+            .filter(users::org_id.eq(org.as_str()))
+            .filter(users::display_name_lower.eq_any(chunk))
+            .select(users::id);
+        ids.extend(conn.planned_per_run(by_display_name).load::<String>(conn)?);
+        let by_user_name = users::table
+            .filter(users::org_id.eq(org.as_str()))
+            .filter(users::user_name_lower.eq_any(chunk))
+            .filter(users::display_name.is_null())
+            .select(users::id);
+        ids.extend(conn.planned_per_run(by_user_name).load::<String>(conn)?);
+        let groups_named = groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::display_name_lower.eq_any(chunk))
+            .select(groups::id);
+        ids.extend(conn.planned_per_run(groups_named).load::<String>(conn)?);
+    }
+    Ok(ids)
+}
+
+fn load_member_list(conn: &mut DbConn, org: &OrgId, group: &GroupId) -> Result<MemberList> {
+    let members = members_of_groups(conn, org, &[group.as_str().to_owned()])?;
+    Ok(members
+        .into_values()
+        .flatten()
+        .map(|member| (member.value.clone(), member_element(&member)))
+        .collect())
+}
+
+/// `members` with their displays, as [`MemberList`] entries.
+fn listed_members(
+    conn: &mut DbConn,
+    org: &OrgId,
+    members: &[Member],
+) -> Result<Vec<(String, serde_json::Value)>> {
+    let ids_of = |kind: MemberType| -> Vec<String> {
+        members
+            .iter()
+            .filter(|member| member.member_type == kind)
+            .map(|member| member.id.clone())
+            .collect()
+    };
+    let mut displays = user_displays(conn, org, &ids_of(MemberType::User))?;
+    displays.extend(group_displays(conn, org, &ids_of(MemberType::Group))?);
+    Ok(members
+        .iter()
+        .map(|member| MemberRef {
+            value: member.id.clone(),
+            display: displays.get(&member.id).cloned(),
+            member_type: Some(member.member_type),
+        })
+        .map(|member| (member.value.clone(), member_element(&member)))
+        .collect())
 }
 
 /// A member as a PATCH value filter sees it.

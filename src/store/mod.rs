@@ -16,6 +16,7 @@ pub mod search;
 pub mod state;
 pub mod tokens;
 pub mod users;
+pub mod write_limit;
 
 use std::time::Duration;
 
@@ -31,6 +32,8 @@ use crate::error::{Error, Result};
 pub struct Store {
     pool: conn::Pool,
     backend: BackendKind,
+    /// How long one write transaction may run (see [`write_limit`]); `None`: unlimited.
+    max_write: Option<Duration>,
 }
 
 impl Store {
@@ -46,7 +49,15 @@ impl Store {
         Ok(Store {
             pool,
             backend: url.backend(),
+            max_write: None,
         })
+    }
+
+    /// Rolls back every write transaction still running after `limit` at its next check
+    /// (see [`write_limit`]), answering 503: the server's `--max-write-ms`.
+    pub fn with_max_write(mut self, limit: Option<Duration>) -> Self {
+        self.max_write = limit;
+        self
     }
 
     pub fn backend(&self) -> BackendKind {
@@ -66,10 +77,11 @@ impl Store {
     }
 
     /// Runs `f` in one write transaction (see [`DbConn::write_transaction`]), on the calling
-    /// thread.
+    /// thread. The time limit starts once the transaction holds the writer: waiting for it is
+    /// bounded by the busy timeout instead.
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let mut conn = self.pool.get()?;
-        conn.write_transaction(f)
+        conn.write_transaction(|conn| write_limit::within(self.max_write, || f(conn)))
     }
 
     /// Runs `f` on the blocking pool: diesel is synchronous and must not stall the workers

@@ -28,5 +28,7 @@ mod protocol;
 mod query;
 mod search;
 mod token_bounds;
+mod token_cache;
 mod tokens;
 mod users;
+mod write_limits;
