@@ -3,6 +3,7 @@
 pub mod api;
 pub mod bulk;
 pub mod discovery;
+pub mod error;
 pub mod extract;
 pub mod health;
 pub mod list;

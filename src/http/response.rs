@@ -9,11 +9,9 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use serde_json::Value;
 
 use crate::error::scim_error_json;
+use crate::scim::SCIM_CONTENT_TYPE;
 use crate::scim::projection::Projection;
 use crate::scim::schema::ResourceTypeDef;
-
-/// The media type of every SCIM response (RFC 7644 §3.1).
-pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 
 /// A 200 response with a SCIM body.
 pub fn scim_json(body: serde_json::Value) -> HttpResponse {
@@ -83,7 +81,7 @@ pub fn scim_error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         let (request, _) = response.into_parts();
         let replacement = HttpResponse::build(status)
             .content_type(SCIM_CONTENT_TYPE)
-            .body(scim_error_json(status, None, detail).to_string());
+            .body(scim_error_json(status.as_u16(), None, detail).to_string());
         Ok(ErrorHandlerResponse::Response(
             ServiceResponse::new(request, replacement).map_into_right_body::<B>(),
         ))

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod conn;
 pub mod data_version;
+pub mod error;
 pub mod filter_sql;
 pub mod groups;
 pub mod ids;
