@@ -1,6 +1,6 @@
 //! The single-resource endpoints of `/Users` and `/Groups` (RFC 7644 §3.3–§3.6), written once
-//! over a [`Kind`]: each reads the request, checks the scope, calls [`service::resources`] and
-//! answers.
+//! over a [`Kind`]: each reads the request, checks the scope, calls
+//! [`crate::service::resources`] and answers.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
