@@ -10,7 +10,7 @@ pub mod secret;
 pub mod token;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ use crate::store::data_version::{DataVersion, VersionedCache};
 use crate::store::tokens::{self, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
 use lifecycle::Refusal;
-use limit::{Rate, RateLimiter, retry_after_secs};
+use limit::{AddressKey, Rate, RateLimiter, retry_after_secs};
 use token::{TokenDigest, WellFormedToken};
 
 /// How often a token's last-used time is written, per token and instance: often enough for
@@ -39,7 +39,7 @@ const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
 /// [`FAILURE_REFILL`]. Only failures count, so a valid token is never slowed by them.
 const FAILURE_BURST: f64 = 20.0;
 const FAILURE_REFILL: Duration = Duration::from_secs(3);
-/// Addresses and tokens tracked by the in-memory limiters before they are pruned.
+/// Addresses and tokens tracked by the in-memory limiters; the least recently used go first.
 const MAX_TRACKED_KEYS: usize = 100_000;
 /// Token records kept between requests before the cache starts over.
 const MAX_CACHED_TOKENS: usize = 10_000;
@@ -69,7 +69,7 @@ pub struct Authenticator {
     /// the next request looks its token up again. Unused without `data_version`.
     found_tokens: VersionedCache<TokenDigest, FoundToken>,
     token_limits: RateLimiter<TokenId>,
-    failures: RateLimiter<IpAddr>,
+    failures: RateLimiter<AddressKey>,
 }
 
 /// A refused credential: the error the client gets and what the audit log records.
@@ -284,7 +284,7 @@ impl Authenticator {
     /// Counts a failure against the address: within its budget the failure is audited (in the
     /// background) and answered as is; beyond it, 429 without touching the database.
     fn on_failure(&self, failure: Failure, client_ip: Option<IpAddr>) -> Error {
-        let key = client_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let key = AddressKey::of(client_ip);
         if let Err(wait) = self.failures.take(&key, failure_rate(), Instant::now()) {
             log::debug!("authentication failures throttled for {key}");
             return Error::TooManyRequests {
