@@ -36,7 +36,8 @@ use token::{TokenDigest, WellFormedToken};
 const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
 
 /// Failed authentications one address may make at once, and regains one of every
-/// [`FAILURE_REFILL`]. Only failures count, so a valid token is never slowed by them.
+/// [`FAILURE_REFILL`]. Only failures count, so a valid token is never slowed by them; an
+/// address over the budget has anything but a well-formed token refused uncompared.
 const FAILURE_BURST: f64 = 20.0;
 const FAILURE_REFILL: Duration = Duration::from_secs(3);
 /// Addresses and tokens tracked by the in-memory limiters; the least recently used go first.
@@ -151,21 +152,23 @@ impl Authenticator {
             log::debug!("authentication failed: no bearer credential");
             return Err(unauthorized(None));
         };
-        // A well-formed token goes straight to its lookup, so token traffic does not pay for
-        // hashing the shared secret too; anything else is refused here, before any database
-        // query, unless it is the shared secret.
+        // A well-formed token goes straight to its lookup, whatever its address's failures (a
+        // random token cannot be guessed), and without hashing the shared secret too. Anything
+        // else is refused here, before any database query, unless it is the shared secret.
         let token = match WellFormedToken::parse(credential) {
             Ok(token) => token,
             Err(reason) => {
-                return self.shared_secret_context(credential).ok_or_else(|| {
-                    log::debug!("authentication failed: malformed token ({reason})");
-                    unauthorized(None)
-                });
+                return self
+                    .shared_secret_unless_throttled(credential, client_ip)?
+                    .ok_or_else(|| {
+                        log::debug!("authentication failed: malformed token ({reason})");
+                        unauthorized(None)
+                    });
             }
         };
         let Some(found) = self.find(token.digest()).await? else {
             // An AUTH_SECRET may happen to have a token's shape.
-            if let Some(context) = self.shared_secret_context(credential) {
+            if let Some(context) = self.shared_secret_unless_throttled(credential, client_ip)? {
                 return Ok(context);
             }
             log::debug!(
@@ -269,6 +272,27 @@ impl Authenticator {
 
     fn data_version(&self) -> Option<crate::store::data_version::Version> {
         self.data_version.as_ref()?.current()
+    }
+
+    /// Compares `credential` with the shared secret, unless its address has used up its
+    /// failure budget: then it is refused with 429 uncompared, so that the throttle slows
+    /// guessing of the secret and not merely the answers to it.
+    fn shared_secret_unless_throttled(
+        &self,
+        credential: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Option<AuthContext>, Rejection> {
+        let key = AddressKey::of(client_ip);
+        if let Some(wait) = self
+            .failures
+            .is_limited(&key, failure_rate(), Instant::now())
+        {
+            log::debug!("authentication failures throttled for {key}");
+            return Err(Rejection::Other(Error::TooManyRequests {
+                retry_after_secs: retry_after_secs(wait),
+            }));
+        }
+        Ok(self.shared_secret_context(credential))
     }
 
     fn shared_secret_context(&self, credential: &str) -> Option<AuthContext> {

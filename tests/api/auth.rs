@@ -172,3 +172,27 @@ pub fn create_token(database: &TestDatabase, name: &str) -> String {
     assert!(output.status.success(), "{output:?}");
     stdout(&output).trim().to_owned()
 }
+
+on_both_backends! {
+    async fn a_throttled_address_has_even_the_right_shared_secret_refused_but_not_a_token(backend: Backend) {
+        let secret = "a-shared-secret-of-more-than-32-characters";
+        let app = TestApp::spawn_on(TestDatabase::new(backend), |config| {
+            config.auth_secret = Some(secrecy::SecretString::from(secret));
+        })
+        .await;
+        assert_eq!(app.probe(secret).await, StatusCode::OK);
+        let mut statuses = Vec::new();
+        for guess in 0..25 {
+            statuses.push(app.probe(&format!("{secret}-{guess}")).await);
+        }
+        assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+        assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+        // Refused uncompared, so the throttle slows guessing, not only the answers.
+        let right = app.api_get(PROBE, secret).await;
+        assert_scim_error(right.status, &right.body, StatusCode::TOO_MANY_REQUESTS, None);
+        assert!(right.header("retry-after").is_some());
+        assert_eq!(app.probe("malformed").await, StatusCode::TOO_MANY_REQUESTS);
+        // A token cannot be guessed: it is looked up whatever the address's failures.
+        assert_eq!(app.probe(&app.token).await, StatusCode::OK);
+    }
+}
