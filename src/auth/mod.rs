@@ -127,10 +127,11 @@ impl Authenticator {
         self
     }
 
-    /// Authenticates a request from `client_ip`. Bad credentials are the same
-    /// [`Error::Unauthorized`] whatever the reason (the reason goes to the debug log and the
-    /// audit log, under the token's display prefix at most); a token used from outside its
-    /// allowlist is [`Error::Forbidden`]. Repeated failures from one address answer 429.
+    /// Authenticates a request from `client_ip` (`None`: the address is unknown, see
+    /// [`context::client_ip`]). Bad credentials are the same [`Error::Unauthorized`] whatever
+    /// the reason (the reason goes to the debug log and the audit log, under the token's
+    /// display prefix at most); a token used from outside its allowlist is
+    /// [`Error::Forbidden`]. Repeated failures from one address answer 429.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
@@ -207,9 +208,20 @@ impl Authenticator {
                 "authentication failed: token {}… used from outside its allowlist",
                 record.display_prefix
             );
+            let (detail, reason) = match client_ip {
+                Some(_) => (
+                    "this token may not be used from this address",
+                    "address not allowed",
+                ),
+                None => (
+                    "this token may only be used from its allowed networks, and the client \
+                     address could not be determined",
+                    "address unknown",
+                ),
+            };
             return Err(Rejection::Credential(Failure {
-                error: Error::Forbidden("this token may not be used from this address".to_owned()),
-                event: Some(event_for(record, "auth.ip_denied", "address not allowed")),
+                error: Error::Forbidden(detail.to_owned()),
+                event: Some(event_for(record, "auth.ip_denied", reason)),
             }));
         }
         if record.first_used_at.is_none() {

@@ -196,3 +196,70 @@ on_both_backends! {
         assert_eq!(app.probe(&app.token).await, StatusCode::OK);
     }
 }
+
+on_both_backends! {
+    async fn a_forwarded_entry_that_is_not_an_address_makes_the_client_unknown(backend: Backend) {
+        use crate::helpers::api::{admin_token, audit_events, cli_token, id_of_token};
+        let app = TestApp::spawn_on(TestDatabase::new(backend), |config| {
+            config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        })
+        .await;
+        let admin = admin_token(&app.database);
+        let allowlisted = cli_token(&app.database, "default", "okta", &["--allow-ip", "198.51.100.0/24"]);
+        let from = |forwarded: &'static str| {
+            let (app, token) = (&app, allowlisted.clone());
+            async move {
+                app.call(reqwest::Method::GET, PROBE, &token, None, &[("X-Forwarded-For", forwarded)])
+                    .await
+            }
+        };
+        // Ports and brackets are stripped: the entry is read, not skipped.
+        for allowed in ["198.51.100.7", "203.0.113.9, 198.51.100.7:51234", "\"198.51.100.7:1\""] {
+            from(allowed).await.assert_status(StatusCode::OK);
+        }
+        for outside in [
+            "198.51.100.7, 203.0.113.9",
+            "198.51.100.7, 203.0.113.9:51234",
+            "198.51.100.7, [2001:db8::1]:443",
+        ] {
+            let reply = from(outside).await;
+            assert_scim_error(reply.status, &reply.body, StatusCode::FORBIDDEN, None);
+            assert!(reply.text.contains("this address"), "{outside}: {}", reply.text);
+        }
+        for unreadable in ["198.51.100.7, unknown", "198.51.100.7, _proxy7, 127.0.0.1"] {
+            let reply = from(unreadable).await;
+            assert_scim_error(reply.status, &reply.body, StatusCode::FORBIDDEN, None);
+            assert!(reply.text.contains("could not be determined"), "{unreadable}: {}", reply.text);
+        }
+        // Audited in the background, so in any order.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let denied = loop {
+            let denied = audit_events(&app, &admin, "auth.ip_denied").await;
+            if denied.len() == 5 {
+                break denied;
+            }
+            assert!(std::time::Instant::now() < deadline, "{denied:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let unknown: Vec<_> = denied.iter().filter(|event| event["remote_addr"].is_null()).collect();
+        assert_eq!(unknown.len(), 2, "{denied:?}");
+        assert!(unknown.iter().all(|event| event["details"]["reason"] == "address unknown"), "{denied:?}");
+
+        // The recorded last-used address is the same unknown, not the client's word.
+        let open = cli_token(&app.database, "default", "open", &[]);
+        let id = id_of_token(&app, &admin, &open).await;
+        app.call(reqwest::Method::GET, PROBE, &open, None, &[("X-Forwarded-For", "198.51.100.7, unknown")])
+            .await
+            .assert_status(StatusCode::OK);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let shown = loop {
+            let shown = app.api_get(&format!("/api/v1/tokens/{id}"), &admin).await;
+            if !shown.body["last_used_at"].is_null() {
+                break shown;
+            }
+            assert!(std::time::Instant::now() < deadline, "last use never recorded");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert_eq!(shown.body["last_used_ip"], serde_json::Value::Null, "{}", shown.text);
+    }
+}
