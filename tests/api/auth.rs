@@ -263,3 +263,27 @@ on_both_backends! {
         assert_eq!(shown.body["last_used_ip"], serde_json::Value::Null, "{}", shown.text);
     }
 }
+
+on_both_backends! {
+    async fn leak_reports_over_the_rate_limit_are_refused_before_their_body_is_read(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let report = |content_type: &'static str, body: &'static str| {
+            app.client
+                .post(app.url("/api/v1/credentials/revoke"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+        for _ in 0..10 {
+            let reply = report("application/json", r#"{"tokens": []}"#).await.unwrap();
+            assert_eq!(reply.status(), StatusCode::ACCEPTED);
+        }
+        // Bodies that would be a 400 and a 415: the limit answers first, without reading them.
+        for (content_type, body) in [("application/json", "not json"), ("text/plain", "wxt_")] {
+            let reply = report(content_type, body).await.unwrap();
+            assert!(reply.headers().get("retry-after").is_some(), "{content_type}");
+            let (status, body) = crate::helpers::app::into_parts(reply).await;
+            assert_scim_error(status, &body, StatusCode::TOO_MANY_REQUESTS, None);
+        }
+    }
+}
