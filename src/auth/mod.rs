@@ -294,16 +294,16 @@ impl Authenticator {
         &self,
         credential: &str,
         client_ip: Option<IpAddr>,
-    ) -> Result<Option<AuthContext>, Rejection> {
+    ) -> Result<Option<AuthContext>> {
         let key = AddressKey::of(client_ip);
         if let Some(wait) = self
             .failures
             .is_limited(&key, failure_rate(), Instant::now())
         {
             log::debug!("authentication failures throttled for {key}");
-            return Err(Rejection::Other(Error::TooManyRequests {
+            return Err(Error::TooManyRequests {
                 retry_after_secs: retry_after_secs(wait),
-            }));
+            });
         }
         Ok(self.shared_secret_context(credential))
     }
