@@ -344,63 +344,19 @@ pub(crate) async fn measure(bench: &Bench, settings: &Settings) -> Vec<Row> {
     let mut rows = Vec::new();
     print_header();
     let mut random_user = move || rng.random_range(1..=users);
-    let lookup_user = user_name(users / 2);
-    report(
-        &mut rows,
-        run_case(
-            bench,
-            &format!("Users `userName eq \"{lookup_user}\"` (random user each)"),
-            n,
-            || {
-                let u = random_user();
-                user_lookup(
-                    "/scim/v2/Users",
-                    format!("userName eq \"{}\"", user_name(u)),
-                    u,
-                )
-            },
-        )
-        .await,
-    );
-    report(
-        &mut rows,
-        run_case(
-            bench,
-            &format!(
-                "Users `externalId eq \"{}\"` (random user each)",
-                external_id(users / 2)
-            ),
-            n,
-            || {
-                let u = random_user();
-                user_lookup(
-                    "/scim/v2/Users",
-                    format!("externalId eq \"{}\"", external_id(u)),
-                    u,
-                )
-            },
-        )
-        .await,
-    );
-    report(
-        &mut rows,
-        run_case(
-            bench,
-            &format!(
-                "Users `emails[type eq \"work\"].value eq \"{lookup_user}\"` (random user each)"
-            ),
-            n,
-            || {
-                let u = random_user();
-                user_lookup(
-                    "/scim/v2/Users",
-                    format!("emails[type eq \"work\"].value eq \"{}\"", user_name(u)),
-                    u,
-                )
-            },
-        )
-        .await,
-    );
+    let user_filters: [fn(i64) -> String; 3] = [
+        |u| format!("userName eq \"{}\"", user_name(u)),
+        |u| format!("externalId eq \"{}\"", external_id(u)),
+        |u| format!("emails[type eq \"work\"].value eq \"{}\"", user_name(u)),
+    ];
+    for filter in user_filters {
+        let label = format!("Users `{}` (random user each)", filter(users / 2));
+        let case = run_case(bench, &label, n, || {
+            let u = random_user();
+            user_lookup("/scim/v2/Users", filter(u), u)
+        });
+        report(&mut rows, case.await);
+    }
     let mut rng = StdRng::seed_from_u64(0x9e0);
     let groups = settings.groups;
     report(
