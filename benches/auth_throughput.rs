@@ -19,24 +19,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use scimd::config::Config;
-use scimd::startup::Application;
 use scimd::store::DatabaseUrl;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-#[path = "support/database.rs"]
-mod database;
+#[path = "support/mod.rs"]
+mod support;
+
+use support::env_number;
 
 const SECRET: &str = "bench-shared-secret-0123456789abcdefghij";
 const ROUNDS: usize = 3;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 async fn run(client: &reqwest::Client, url: &str, bearer: &str, seconds: u64, clients: u64) -> f64 {
     let done = Arc::new(AtomicU64::new(0));
@@ -69,20 +62,17 @@ fn main() {
     let seconds = env_number("BENCH_SECONDS", 5);
     let clients = env_number("BENCH_CONCURRENCY", 16);
     let dir = tempfile::tempdir().unwrap();
-    let (url, _cluster) = database::database(&dir.path().join("b.db"));
+    let (url, _cluster) = support::database::database(&dir.path().join("b.db"));
     let url = DatabaseUrl::parse(&url).unwrap();
-    let mut config = Config::new(url);
-    config.bind = "127.0.0.1:0".to_owned();
-    config.auth_secret = Some(SECRET.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let application = tokio::task::spawn_blocking(move || Application::build(config))
-            .await
-            .unwrap()
-            .unwrap();
+        let application = support::build_application(url, |config| {
+            config.auth_secret = Some(SECRET.into());
+        })
+        .await;
         let base = application.base_url().to_owned();
         let token = application
             .first_start()

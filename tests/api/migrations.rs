@@ -7,7 +7,7 @@ use crate::on_both_backends;
 
 on_both_backends! {
     async fn migrations_go_up_down_and_up_again(backend: Backend) {
-        let database = TestDatabase::new(backend);
+        let database = TestDatabase::empty(backend);
         let store = database.store();
         let applied = migrate::run_pending(&store).unwrap();
         assert_eq!(applied, migrate::known_versions(store.backend()).unwrap());
@@ -19,7 +19,7 @@ on_both_backends! {
 
 on_both_backends! {
     async fn a_database_migrated_by_a_newer_scimd_is_refused(backend: Backend) {
-        let database = TestDatabase::new(backend);
+        let database = TestDatabase::empty(backend);
         let store = database.store();
         migrate::run_pending(&store).unwrap();
         store

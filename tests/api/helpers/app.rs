@@ -10,7 +10,8 @@ use scimd::store::{DatabaseUrl, Store};
 
 use super::{Backend, PgCluster};
 
-/// A fresh, empty database of either backend; SQLite files live in a temp dir dropped with it.
+/// A fresh database of either backend, holding no rows; SQLite files live in a temp dir
+/// dropped with it.
 pub struct TestDatabase {
     pub backend: Backend,
     pub url: String,
@@ -18,7 +19,22 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A database as a fresh scimd leaves it before its first start. On PostgreSQL it comes
+    /// migrated (a copy of the cluster's template), on SQLite empty: scimd migrates it on
+    /// start, and that costs SQLite little.
     pub fn new(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => TestDatabase::empty(backend),
+            Backend::Postgres => TestDatabase {
+                backend,
+                url: PgCluster::shared().create_migrated_database(),
+                dir: tempfile::tempdir().expect("temp dir"),
+            },
+        }
+    }
+
+    /// An empty database, not migrated: for the tests of the migrations themselves.
+    pub fn empty(backend: Backend) -> TestDatabase {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("scimd.db").display()),

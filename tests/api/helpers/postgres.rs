@@ -1,5 +1,7 @@
 //! A throwaway PostgreSQL cluster started by the tests themselves: initdb + pg_ctl in a temp
-//! directory on a free port, stopped when the test process exits.
+//! directory on a free port, stopped when the test process exits. Tests get their database
+//! as a copy of one migrated once per cluster (as crates.io's test harness does), not by
+//! running every migration again for each of some two hundred tests.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,11 +9,15 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use scimd::store::{DatabaseUrl, Store, migrate};
 use tempfile::TempDir;
 
 const INSTALL_HINT: &str = "PostgreSQL server binaries (initdb, pg_ctl) are needed for the \
     PostgreSQL half of the test suite. Install them with `apt-get install -y postgresql` \
     (Debian/Ubuntu) or put a PostgreSQL bin directory on PATH.";
+
+/// The database every migrated test database is copied from.
+const TEMPLATE: &str = "scimd_template";
 
 /// A running cluster owned by this test process.
 pub struct PgCluster {
@@ -19,6 +25,7 @@ pub struct PgCluster {
     bin: PathBuf,
     port: u16,
     run_as: Option<&'static str>,
+    template: OnceLock<()>,
     // Dropping (or the process exiting) closes this pipe, and the reaper stops the cluster.
     _reaper: Mutex<(Child, ChildStdin)>,
 }
@@ -64,6 +71,7 @@ impl PgCluster {
             bin,
             port,
             run_as,
+            template: OnceLock::new(),
         };
         cluster.start_server()?;
         Ok(cluster)
@@ -107,15 +115,46 @@ impl PgCluster {
 
     /// Creates an empty database with a unique name and answers its URL.
     pub fn create_database(&self) -> String {
+        self.create_database_from("template1")
+    }
+
+    /// Creates a database with a unique name holding what a fresh scimd's migrations leave,
+    /// and answers its URL: a copy of a template migrated on first use.
+    pub fn create_migrated_database(&self) -> String {
+        self.template.get_or_init(|| self.migrate_template());
+        self.create_database_from(TEMPLATE)
+    }
+
+    fn create_database_from(&self, template: &str) -> String {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("scimd_test_{}_{n}", std::process::id());
+        self.execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"));
+        self.url(&name)
+    }
+
+    /// Runs the migrations on a new database `TEMPLATE` and closes every connection to it,
+    /// since PostgreSQL copies only a database no session is connected to.
+    fn migrate_template(&self) {
+        self.execute(&format!("CREATE DATABASE {TEMPLATE} TEMPLATE template1"));
+        let url = DatabaseUrl::parse(&self.url(TEMPLATE))
+            .unwrap_or_else(|e| panic!("template database URL: {e}"));
+        let store = Store::open(&url, 1).unwrap_or_else(|e| panic!("open {TEMPLATE}: {e}"));
+        migrate::run_pending(&store).unwrap_or_else(|e| panic!("migrate {TEMPLATE}: {e}"));
+        drop(store);
+        // Nothing may connect to it from now on; a copy waits for the closed sessions above
+        // to end.
+        self.execute(&format!(
+            "ALTER DATABASE {TEMPLATE} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"
+        ));
+    }
+
+    fn execute(&self, sql: &str) {
         let mut admin = PgConnection::establish(&self.url("postgres"))
             .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
+        diesel::sql_query(sql)
             .execute(&mut admin)
-            .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
-        self.url(&name)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// Path of a PostgreSQL client program of the same installation (pg_dump, psql).

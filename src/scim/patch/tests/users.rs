@@ -387,6 +387,49 @@ fn entra_manager_shapes_become_a_reference_object_under_the_enterprise_urn() {
             json!([{"op": "Remove", "path": "manager", "value": [{"value": U1}]}]),
             alice(),
         ),
+        case(
+            "plain string, bare path",
+            alice(),
+            json!([{"op": "replace", "path": "manager", "value": U3}]),
+            with_manager(U3),
+        ),
+        case(
+            "Add of a plain string, bare path",
+            alice(),
+            json!([{"op": "Add", "path": "manager", "value": U1}]),
+            with_manager(U1),
+        ),
+        case(
+            "RFC object, bare path",
+            alice(),
+            json!([{"op": "Replace", "path": "manager", "value": {"value": U3}}]),
+            with_manager(U3),
+        ),
+        case(
+            "one-element array with URN",
+            alice(),
+            json!([{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": [{"value": U1}]}]),
+            with_manager(U1),
+        ),
+        case(
+            "a new manager drops the old one's $ref",
+            alice_with(json!({"schemas": [USER, ENTERPRISE],
+                ENTERPRISE: {"manager": {"value": U1, "$ref": format!("http://x/scim/Users/{U1}")}}})),
+            json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": U3}]),
+            with_manager(U3),
+        ),
+        case(
+            "P-20 Replace with null with URN",
+            with_manager(U1),
+            json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": null}]),
+            alice(),
+        ),
+        case(
+            "P-20 remove, bare path",
+            with_manager(U1),
+            json!([{"op": "remove", "path": "manager"}]),
+            alice(),
+        ),
     ]);
 }
 
@@ -510,6 +553,12 @@ fn entra_app_roles_keep_json_encoded_values_verbatim() {
             json!([{"op": "Add", "path": "roles[primary eq \"True\"].value", "value": role}]),
             alice_with(json!({"roles": [{"primary": true, "value": role}]})),
         ),
+        case(
+            "§2.6 roles[primary eq \"True\"].value next to a role that is not primary",
+            alice_with(json!({"roles": [{"value": role}]})),
+            json!([{"op": "Replace", "path": "roles[primary eq \"True\"].value", "value": "Admin"}]),
+            alice_with(json!({"roles": [{"value": role}, {"primary": true, "value": "Admin"}]})),
+        ),
     ]);
 }
 
@@ -523,6 +572,13 @@ fn okta_password_sync_returns_the_password_and_never_stores_it() {
     assert_eq!(applied.password.as_deref(), Some("N3w-p@ss"), "P-29");
     assert_eq!(applied.resource, alice());
     assert!(!applied.changed);
+    let by_path = patch_user(
+        &alice(),
+        json!([{"op": "replace", "path": "password", "value": "0th3r-p@ss"}]),
+    )
+    .unwrap();
+    assert_eq!(by_path.password.as_deref(), Some("0th3r-p@ss"), "P-29 path");
+    assert_eq!(by_path.resource, alice());
 }
 
 #[test]
