@@ -10,6 +10,7 @@ pub mod ids;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod resource_table;
 pub mod resources;
 pub mod schema;
 pub mod search;

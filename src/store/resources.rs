@@ -1,9 +1,13 @@
-//! What users and groups have in common in storage.
+//! What users and groups have in common in storage: the stored form, and the
+//! read-modify-write steps written once over [`ResourceKind`].
 
 use chrono::NaiveDateTime;
 use serde_json::Value;
 
+use super::resource_table::ResourceTable;
+use super::{DbConn, OrgId};
 use crate::error::{Error, Result};
+use crate::scim::error::ProtocolError;
 use crate::scim::etag::{Precondition, etag_for_version};
 use crate::scim::patch::MemberChange;
 use crate::scim::resource::Prepared;
@@ -20,6 +24,17 @@ pub struct StoredResource {
 }
 
 impl StoredResource {
+    /// A resource just inserted: version 1, created and modified `now`.
+    pub(crate) fn inserted(id: &str, resource: &Value, now: NaiveDateTime) -> Self {
+        StoredResource {
+            id: id.to_owned(),
+            resource: resource.clone(),
+            version: 1,
+            created_at: now,
+            last_modified: now,
+        }
+    }
+
     pub(crate) fn from_row(
         id: String,
         resource: &str,
@@ -67,33 +82,133 @@ pub struct Edit {
     pub password_hash: Option<String>,
 }
 
-/// The tables whose rows a read-modify-write locks.
-#[derive(Debug, Clone, Copy)]
-pub enum Locked {
-    User,
-    Group,
+/// What Users and Groups each bring to the read-modify-write code written once for both.
+pub trait ResourceKind {
+    type Table: ResourceTable;
+    /// The resource with what rendering needs besides its row.
+    type View;
+    /// Names the kind in messages: "user", "group".
+    const NOUN: &'static str;
+
+    /// Adds the computed attribute (a user's groups, a group's members) to each resource when
+    /// `load`, in a fixed number of queries; leaves it out otherwise.
+    fn views(
+        conn: &mut DbConn,
+        org: &OrgId,
+        stored: Vec<StoredResource>,
+        load: bool,
+    ) -> Result<Vec<Self::View>>;
+
+    /// Deletes the resource and every row that refers to it; answers whether it existed.
+    fn delete(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<bool>;
+
+    /// Writes what `edit` changes in `existing` (read under its lock) and answers the stored
+    /// result; [`Error::Conflict`] when a concurrent writer got there first.
+    fn write(
+        conn: &mut DbConn,
+        org: &OrgId,
+        existing: StoredResource,
+        edit: Edit,
+        now: NaiveDateTime,
+    ) -> Result<StoredResource>;
 }
 
-/// Locks one resource row until the transaction ends, so concurrent writers of the same
-/// resource queue instead of losing the optimistic version check (PostgreSQL runs them side
-/// by side; SQLite's IMMEDIATE transactions already serialise every writer).
-/// Scoped by organisation, so that naming another tenant's id never holds its row.
-pub fn lock_row(
-    conn: &mut super::DbConn,
-    table: Locked,
-    org: &super::OrgId,
+/// Reads a resource; `with_computed` false leaves its computed attribute out.
+pub(crate) fn get<K: ResourceKind>(
+    conn: &mut DbConn,
+    org: &OrgId,
     id: &str,
+    with_computed: bool,
+) -> Result<K::View> {
+    let stored = K::Table::find_by_id(conn, org, id)?.ok_or_else(|| not_found::<K>(id))?;
+    view::<K>(conn, org, stored, with_computed)
+}
+
+/// One resource's view (see [`ResourceKind::views`]).
+pub(crate) fn view<K: ResourceKind>(
+    conn: &mut DbConn,
+    org: &OrgId,
+    stored: StoredResource,
+    with_computed: bool,
+) -> Result<K::View> {
+    let id = stored.id.clone();
+    K::views(conn, org, vec![stored], with_computed)?
+        .pop()
+        .ok_or_else(|| not_found::<K>(&id))
+}
+
+/// Replaces a resource (PUT): reads it, lets `prepare` build the new state from the stored
+/// one, checks `If-Match`, and writes only if nobody changed it meanwhile. Members change only
+/// when the body names them: an omitted `members` keeps them, an empty list clears them.
+pub(crate) fn replace<K: ResourceKind>(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &str,
+    if_match: Option<&Precondition>,
+    prepare: impl FnOnce(&Value) -> Result<Prepared, ProtocolError>,
+    password_hash: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<K::View> {
+    let existing = locked_for_write::<K>(conn, org, id, if_match)?;
+    let mut prepared = prepare(&existing.resource)?;
+    let edit = Edit {
+        member_changes: prepared
+            .members
+            .take()
+            .map(MemberChange::ReplaceAll)
+            .into_iter()
+            .collect(),
+        prepared: Some(prepared),
+        password_hash: password_hash.map(str::to_owned),
+    };
+    let stored = K::write(conn, org, existing, edit, now)?;
+    view::<K>(conn, org, stored, true)
+}
+
+/// Patches a resource (PATCH, RFC 7644 §3.5.2) in one transaction: `edit` works out the
+/// change from the stored resource, and the version changes only when something did.
+pub(crate) fn patch<K: ResourceKind>(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &str,
+    if_match: Option<&Precondition>,
+    edit: impl FnOnce(&StoredResource) -> Result<Edit>,
+    with_computed: bool,
+    now: NaiveDateTime,
+) -> Result<K::View> {
+    let existing = locked_for_write::<K>(conn, org, id, if_match)?;
+    let edit = edit(&existing)?;
+    let stored = K::write(conn, org, existing, edit, now)?;
+    view::<K>(conn, org, stored, with_computed)
+}
+
+/// Deletes a resource (DELETE) after checking `If-Match`.
+pub(crate) fn remove<K: ResourceKind>(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &str,
+    if_match: Option<&Precondition>,
 ) -> Result<()> {
-    use diesel::RunQueryDsl;
-    if let super::DbConn::Postgres(pg) = conn {
-        let statement = match table {
-            Locked::User => "SELECT 1 FROM users WHERE id = $1 AND org_id = $2 FOR UPDATE",
-            Locked::Group => "SELECT 1 FROM groups WHERE id = $1 AND org_id = $2 FOR UPDATE",
-        };
-        diesel::sql_query(statement)
-            .bind::<diesel::sql_types::Text, _>(id)
-            .bind::<diesel::sql_types::Text, _>(org.as_str())
-            .execute(pg)?;
-    }
+    locked_for_write::<K>(conn, org, id, if_match)?;
+    K::delete(conn, org, id)?;
     Ok(())
+}
+
+/// The resource a read-modify-write is about to change: its row locked for the transaction
+/// (see [`ResourceTable::lock`]) and `If-Match` checked against the version read under that
+/// lock.
+fn locked_for_write<K: ResourceKind>(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &str,
+    if_match: Option<&Precondition>,
+) -> Result<StoredResource> {
+    K::Table::lock(conn, org, id)?;
+    let existing = K::Table::find_by_id(conn, org, id)?.ok_or_else(|| not_found::<K>(id))?;
+    check_if_match(if_match, existing.version)?;
+    Ok(existing)
+}
+
+fn not_found<K: ResourceKind>(id: &str) -> Error {
+    Error::not_found(format_args!("{} {id}", K::NOUN))
 }
