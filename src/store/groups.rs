@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::members;
 use super::resource_table::ResourceTable;
-use super::resources::{self, Edit, ResourceKind, StoredResource};
+use super::resources::{self, ComputedLoader, Edit, ResourceId, ResourceKind, StoredResource};
 use super::schema::{group_members, groups};
 use super::{DbConn, GroupId, OrgId};
 use crate::error::{Error, Result};
@@ -96,32 +96,26 @@ pub struct GroupView {
 /// The Group resource type, for the code written once for Users and Groups.
 pub struct Groups;
 
+impl ResourceId for GroupId {
+    type Kind = Groups;
+    fn as_str(&self) -> &str {
+        GroupId::as_str(self)
+    }
+}
+
+// The read-modify-write steps of a group (GET, PATCH and DELETE /Groups/{id}), written once
+// for Users and Groups: a `GroupId` makes them work on groups.
+pub use super::resources::{get as get_group, patch as patch_group, remove as remove_group};
+
 impl ResourceKind for Groups {
     type Table = groups::table;
     type View = GroupView;
+    type Computed = Vec<MemberRef>;
     const NOUN: &'static str = "group";
+    const LOAD_COMPUTED: ComputedLoader<Self> = members::members_of_groups;
 
-    fn views(
-        conn: &mut DbConn,
-        org: &OrgId,
-        stored: Vec<StoredResource>,
-        load: bool,
-    ) -> Result<Vec<GroupView>> {
-        let mut members = if load {
-            let ids: Vec<String> = stored.iter().map(|group| group.id.clone()).collect();
-            Some(members::members_of_groups(conn, org, &ids)?)
-        } else {
-            None
-        };
-        Ok(stored
-            .into_iter()
-            .map(|stored| GroupView {
-                members: members
-                    .as_mut()
-                    .map(|members| members.remove(&stored.id).unwrap_or_default()),
-                stored,
-            })
-            .collect())
+    fn view(stored: StoredResource, members: Option<Vec<MemberRef>>) -> GroupView {
+        GroupView { stored, members }
     }
 
     /// Deletes the group's member rows, then the group as any resource (its own memberships in
@@ -177,16 +171,6 @@ pub fn create_group(
     resources::view::<Groups>(conn, org, stored, true)
 }
 
-/// Reads a group; `with_members` false skips the member query (`excludedAttributes=members`).
-pub fn get_group(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    with_members: bool,
-) -> Result<GroupView> {
-    resources::get::<Groups>(conn, org, id.as_str(), with_members)
-}
-
 /// Replaces a group (PUT /Groups/{id}) (see [`resources::replace`]).
 pub fn replace_group(
     conn: &mut DbConn,
@@ -196,29 +180,5 @@ pub fn replace_group(
     prepare: impl FnOnce(&serde_json::Value) -> Result<Prepared, ProtocolError>,
     now: NaiveDateTime,
 ) -> Result<GroupView> {
-    resources::replace::<Groups>(conn, org, id.as_str(), if_match, prepare, None, now)
-}
-
-/// Deletes a group (DELETE /Groups/{id}) after checking `If-Match`.
-pub fn remove_group(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    if_match: Option<&Precondition>,
-) -> Result<()> {
-    resources::remove::<Groups>(conn, org, id.as_str(), if_match)
-}
-
-/// Patches a group (PATCH /Groups/{id}) (see [`resources::patch`]); members are loaded for the
-/// answer only when `with_members`.
-pub fn patch_group(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    if_match: Option<&Precondition>,
-    edit: impl FnOnce(&StoredResource) -> Result<Edit>,
-    with_members: bool,
-    now: NaiveDateTime,
-) -> Result<GroupView> {
-    resources::patch::<Groups>(conn, org, id.as_str(), if_match, edit, with_members, now)
+    resources::replace(conn, org, id, if_match, prepare, None, now)
 }

@@ -1,6 +1,8 @@
 //! What users and groups have in common in storage: the stored form, and the
 //! read-modify-write steps written once over [`ResourceKind`].
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use serde_json::Value;
 
@@ -90,14 +92,15 @@ pub trait ResourceKind {
     /// Names the kind in messages: "user", "group".
     const NOUN: &'static str;
 
-    /// Adds the computed attribute (a user's groups, a group's members) to each resource when
-    /// `load`, in a fixed number of queries; leaves it out otherwise.
-    fn views(
-        conn: &mut DbConn,
-        org: &OrgId,
-        stored: Vec<StoredResource>,
-        load: bool,
-    ) -> Result<Vec<Self::View>>;
+    /// The attribute computed from other rows: a user's groups, a group's members.
+    type Computed: Default;
+
+    /// Loads the computed attribute of each resource in `ids` (absent: empty), in a fixed
+    /// number of queries.
+    const LOAD_COMPUTED: ComputedLoader<Self>;
+
+    /// The view of `stored`, with its computed attribute when it was loaded.
+    fn view(stored: StoredResource, computed: Option<Self::Computed>) -> Self::View;
 
     /// Deletes the resource and every row that refers to it; answers whether it existed.
     fn delete(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<bool>;
@@ -113,43 +116,85 @@ pub trait ResourceKind {
     ) -> Result<StoredResource>;
 }
 
-/// Reads a resource; `with_computed` false leaves its computed attribute out.
-pub(crate) fn get<K: ResourceKind>(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &str,
-    with_computed: bool,
-) -> Result<K::View> {
-    let stored = K::Table::find_by_id(conn, org, id)?.ok_or_else(|| not_found::<K>(id))?;
-    view::<K>(conn, org, stored, with_computed)
+/// The id of a User or a Group: its type picks the kind the steps below work on, so that
+/// `users::get_user` and `groups::get_group` are the one [`get`].
+pub trait ResourceId: std::fmt::Display {
+    type Kind: ResourceKind;
+    fn as_str(&self) -> &str;
 }
 
-/// One resource's view (see [`ResourceKind::views`]).
+/// The view of the kind `Id` names.
+pub type ViewOf<Id> = <<Id as ResourceId>::Kind as ResourceKind>::View;
+
+/// How a kind loads its computed attribute, by resource id.
+pub type ComputedLoader<K> =
+    fn(&mut DbConn, &OrgId, &[String]) -> Result<HashMap<String, <K as ResourceKind>::Computed>>;
+
+/// Reads a resource; `with_computed` false leaves its computed attribute out.
+pub fn get<Id: ResourceId>(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &Id,
+    with_computed: bool,
+) -> Result<ViewOf<Id>> {
+    let id = id.as_str();
+    let stored = <Id::Kind as ResourceKind>::Table::find_by_id(conn, org, id)?
+        .ok_or_else(|| not_found::<Id::Kind>(id))?;
+    view::<Id::Kind>(conn, org, stored, with_computed)
+}
+
+/// The views of `stored`, with their computed attribute when `load` (else left out).
+pub(crate) fn views<K: ResourceKind>(
+    conn: &mut DbConn,
+    org: &OrgId,
+    stored: Vec<StoredResource>,
+    load: bool,
+) -> Result<Vec<K::View>> {
+    let mut computed = if load {
+        let ids: Vec<String> = stored.iter().map(|resource| resource.id.clone()).collect();
+        (K::LOAD_COMPUTED)(conn, org, &ids)?
+    } else {
+        HashMap::new()
+    };
+    Ok(stored
+        .into_iter()
+        .map(|stored| {
+            let loaded = load.then(|| computed.remove(&stored.id).unwrap_or_default());
+            K::view(stored, loaded)
+        })
+        .collect())
+}
+
+/// One resource's view (see [`views`]).
 pub(crate) fn view<K: ResourceKind>(
     conn: &mut DbConn,
     org: &OrgId,
     stored: StoredResource,
     with_computed: bool,
 ) -> Result<K::View> {
-    let id = stored.id.clone();
-    K::views(conn, org, vec![stored], with_computed)?
-        .pop()
-        .ok_or_else(|| not_found::<K>(&id))
+    let computed = if with_computed {
+        let mut loaded = (K::LOAD_COMPUTED)(conn, org, std::slice::from_ref(&stored.id))?;
+        Some(loaded.remove(&stored.id).unwrap_or_default())
+    } else {
+        None
+    };
+    Ok(K::view(stored, computed))
 }
 
 /// Replaces a resource (PUT): reads it, lets `prepare` build the new state from the stored
 /// one, checks `If-Match`, and writes only if nobody changed it meanwhile. Members change only
-/// when the body names them: an omitted `members` keeps them, an empty list clears them.
-pub(crate) fn replace<K: ResourceKind>(
+/// when the body names them: an omitted `members` keeps them, an empty list clears them. A
+/// `None` password hash keeps the stored one: clients never send passwords back.
+pub fn replace<Id: ResourceId>(
     conn: &mut DbConn,
     org: &OrgId,
-    id: &str,
+    id: &Id,
     if_match: Option<&Precondition>,
     prepare: impl FnOnce(&Value) -> Result<Prepared, ProtocolError>,
     password_hash: Option<&str>,
     now: NaiveDateTime,
-) -> Result<K::View> {
-    let existing = locked_for_write::<K>(conn, org, id, if_match)?;
+) -> Result<ViewOf<Id>> {
+    let existing = locked_for_write::<Id::Kind>(conn, org, id.as_str(), if_match)?;
     let mut prepared = prepare(&existing.resource)?;
     let edit = Edit {
         member_changes: prepared
@@ -161,36 +206,37 @@ pub(crate) fn replace<K: ResourceKind>(
         prepared: Some(prepared),
         password_hash: password_hash.map(str::to_owned),
     };
-    let stored = K::write(conn, org, existing, edit, now)?;
-    view::<K>(conn, org, stored, true)
+    let stored = Id::Kind::write(conn, org, existing, edit, now)?;
+    view::<Id::Kind>(conn, org, stored, true)
 }
 
 /// Patches a resource (PATCH, RFC 7644 §3.5.2) in one transaction: `edit` works out the
-/// change from the stored resource, and the version changes only when something did.
-pub(crate) fn patch<K: ResourceKind>(
+/// change from the stored resource, and the version changes only when something did. The
+/// computed attribute is loaded for the answer only when `with_computed`.
+pub fn patch<Id: ResourceId>(
     conn: &mut DbConn,
     org: &OrgId,
-    id: &str,
+    id: &Id,
     if_match: Option<&Precondition>,
     edit: impl FnOnce(&StoredResource) -> Result<Edit>,
     with_computed: bool,
     now: NaiveDateTime,
-) -> Result<K::View> {
-    let existing = locked_for_write::<K>(conn, org, id, if_match)?;
+) -> Result<ViewOf<Id>> {
+    let existing = locked_for_write::<Id::Kind>(conn, org, id.as_str(), if_match)?;
     let edit = edit(&existing)?;
-    let stored = K::write(conn, org, existing, edit, now)?;
-    view::<K>(conn, org, stored, with_computed)
+    let stored = Id::Kind::write(conn, org, existing, edit, now)?;
+    view::<Id::Kind>(conn, org, stored, with_computed)
 }
 
 /// Deletes a resource (DELETE) after checking `If-Match`.
-pub(crate) fn remove<K: ResourceKind>(
+pub fn remove<Id: ResourceId>(
     conn: &mut DbConn,
     org: &OrgId,
-    id: &str,
+    id: &Id,
     if_match: Option<&Precondition>,
 ) -> Result<()> {
-    locked_for_write::<K>(conn, org, id, if_match)?;
-    K::delete(conn, org, id)?;
+    locked_for_write::<Id::Kind>(conn, org, id.as_str(), if_match)?;
+    Id::Kind::delete(conn, org, id.as_str())?;
     Ok(())
 }
 

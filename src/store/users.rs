@@ -5,12 +5,10 @@ use diesel::prelude::*;
 
 use super::members;
 use super::resource_table::ResourceTable;
-use super::resources::{self, Edit, ResourceKind, StoredResource};
+use super::resources::{ComputedLoader, Edit, ResourceId, ResourceKind, StoredResource};
 use super::schema::{user_emails, users};
 use super::{DbConn, OrgId, UserId};
 use crate::error::{Error, Result};
-use crate::scim::error::ProtocolError;
-use crate::scim::etag::Precondition;
 use crate::scim::resource::{GroupRef, Prepared};
 
 /// What a user row holds besides the columns every resource row has: written whole on insert,
@@ -141,30 +139,31 @@ pub struct UserView {
 /// The User resource type, for the code written once for Users and Groups.
 pub struct Users;
 
+impl ResourceId for UserId {
+    type Kind = Users;
+    fn as_str(&self) -> &str {
+        UserId::as_str(self)
+    }
+}
+
+// The read-modify-write steps of a user (GET, PUT, PATCH and DELETE /Users/{id}), written once
+// for Users and Groups: a `UserId` makes them work on users.
+pub use super::resources::{
+    get as get_user, patch as patch_user, remove as remove_user, replace as replace_user,
+};
+
 impl ResourceKind for Users {
     type Table = users::table;
     type View = UserView;
+    type Computed = Vec<GroupRef>;
     const NOUN: &'static str = "user";
+    const LOAD_COMPUTED: ComputedLoader<Self> = members::groups_of_users;
 
-    fn views(
-        conn: &mut DbConn,
-        org: &OrgId,
-        stored: Vec<StoredResource>,
-        load: bool,
-    ) -> Result<Vec<UserView>> {
-        let mut groups = if load {
-            let ids: Vec<String> = stored.iter().map(|user| user.id.clone()).collect();
-            members::groups_of_users(conn, org, &ids)?
-        } else {
-            Default::default()
-        };
-        Ok(stored
-            .into_iter()
-            .map(|stored| UserView {
-                groups: groups.remove(&stored.id).unwrap_or_default(),
-                stored,
-            })
-            .collect())
+    fn view(stored: StoredResource, groups: Option<Vec<GroupRef>>) -> UserView {
+        UserView {
+            stored,
+            groups: groups.unwrap_or_default(),
+        }
     }
 
     fn delete(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<bool> {
@@ -210,58 +209,4 @@ pub fn create_user(
         stored,
         groups: Vec::new(),
     })
-}
-
-/// Reads a user; `with_groups` false skips computing its groups.
-pub fn get_user(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &UserId,
-    with_groups: bool,
-) -> Result<UserView> {
-    resources::get::<Users>(conn, org, id.as_str(), with_groups)
-}
-
-/// Replaces a user (PUT /Users/{id}) (see [`resources::replace`]).
-pub fn replace_user(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &UserId,
-    if_match: Option<&Precondition>,
-    prepare: impl FnOnce(&serde_json::Value) -> Result<Prepared, ProtocolError>,
-    password_hash: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<UserView> {
-    resources::replace::<Users>(
-        conn,
-        org,
-        id.as_str(),
-        if_match,
-        prepare,
-        password_hash,
-        now,
-    )
-}
-
-/// Deletes a user (DELETE /Users/{id}) after checking `If-Match`.
-pub fn remove_user(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &UserId,
-    if_match: Option<&Precondition>,
-) -> Result<()> {
-    resources::remove::<Users>(conn, org, id.as_str(), if_match)
-}
-
-/// Patches a user (PATCH /Users/{id}) (see [`resources::patch`]).
-pub fn patch_user(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &UserId,
-    if_match: Option<&Precondition>,
-    edit: impl FnOnce(&StoredResource) -> Result<Edit>,
-    with_groups: bool,
-    now: NaiveDateTime,
-) -> Result<UserView> {
-    resources::patch::<Users>(conn, org, id.as_str(), if_match, edit, with_groups, now)
 }
