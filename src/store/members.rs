@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use diesel::prelude::*;
 
+use super::resource_table::ResourceTable;
 use super::resources::IN_LIST_CHUNK;
 use super::schema::{group_members, groups, users};
 use super::{DbConn, GroupId, OrgId, UserId, write_limit};
@@ -49,22 +50,10 @@ pub fn resolve_members(
     let mut found: HashMap<String, MemberType> = HashMap::with_capacity(wanted.len());
     for chunk in wanted.chunks(IN_LIST_CHUNK) {
         write_limit::check()?;
-        let user_ids: Vec<(String, String)> = conn
-            .planned_per_run(
-                users::table
-                    .filter(users::id.eq_any(chunk))
-                    .select((users::id, users::org_id)),
-            )
-            .load(conn)?;
-        found.extend(in_org(user_ids, org).map(|id| (id, MemberType::User)));
-        let group_ids: Vec<(String, String)> = conn
-            .planned_per_run(
-                groups::table
-                    .filter(groups::id.eq_any(chunk))
-                    .select((groups::id, groups::org_id)),
-            )
-            .load(conn)?;
-        found.extend(in_org(group_ids, org).map(|id| (id, MemberType::Group)));
+        let users = users::table::ids_in_org(conn, org, chunk)?;
+        found.extend(users.into_iter().map(|id| (id, MemberType::User)));
+        let groups = groups::table::ids_in_org(conn, org, chunk)?;
+        found.extend(groups.into_iter().map(|id| (id, MemberType::Group)));
     }
     unknown.extend(wanted.iter().filter(|id| !found.contains_key(*id)).cloned());
     if !unknown.is_empty() {

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::groups::GroupAttributes;
+use super::members::in_org;
 use super::resources::StoredResource;
 use super::schema::{group_members, groups, users};
 use super::users::UserAttributes;
@@ -53,6 +54,10 @@ pub trait ResourceTable {
 
     /// One resource of the organisation: a probe of the primary key.
     fn find_by_id(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<Option<StoredResource>>;
+
+    /// Which of `ids` name rows of the organisation: by primary key alone, the organisation
+    /// checked after loading (see [`in_org`]).
+    fn ids_in_org(conn: &mut DbConn, org: &OrgId, ids: &[String]) -> Result<Vec<String>>;
 
     /// Locks one resource row until the transaction ends, so concurrent writers of the same
     /// resource queue instead of losing the optimistic version check (PostgreSQL runs them side
@@ -119,6 +124,17 @@ macro_rules! resource_table {
                     .optional()?
                     .map(ResourceRow::into_stored)
                     .transpose()
+            }
+
+            fn ids_in_org(conn: &mut DbConn, org: &OrgId, ids: &[String]) -> Result<Vec<String>> {
+                let rows = conn
+                    .planned_per_run(
+                        $table::table
+                            .filter($table::id.eq_any(ids))
+                            .select(($table::id, $table::org_id)),
+                    )
+                    .load(conn)?;
+                Ok(in_org(rows, org).collect())
             }
 
             fn lock(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<()> {
