@@ -16,6 +16,7 @@ mod sql;
 
 use super::filter_sql::{self, Compiled};
 use super::groups::{GroupView, Groups};
+use super::render::ResourceView;
 use super::resources::{self, ResourceKind, StoredResource};
 use super::schema::{groups, users};
 use super::users::{UserView, Users};
@@ -23,8 +24,6 @@ use super::{DbConn, OrgId};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{ResolvedFilter, ResolvedTarget, ResolvedValue, matches};
-use crate::scim::resource::{self, Meta, RenderExtras};
-use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
 use sql::{SearchTable, SortColumn, group_sort_column, user_sort_column};
 
 /// What to list.
@@ -138,7 +137,7 @@ pub fn search_groups(
 
 /// What a search adds to a resource kind: its SQL statements, its filter compiler, and how
 /// the in-memory check sees it.
-trait Source: ResourceKind<Table: SearchTable> {
+trait Source: ResourceKind<Table: SearchTable, View: ResourceView> {
     /// The computed attribute a filter on this type may read: a user's `groups`, a group's
     /// `members`.
     const COMPUTED: &'static str;
@@ -148,8 +147,6 @@ trait Source: ResourceKind<Table: SearchTable> {
         filter: &ResolvedFilter,
     ) -> Result<Compiled<Self::Table>>;
     fn sort_column(target: &ResolvedTarget) -> Option<SortColumn>;
-    /// The resource as a filter sees it (attributes, `id`, `meta`, computed attributes).
-    fn document(view: &Self::View) -> Value;
     fn forget_computed(view: &mut Self::View);
 }
 
@@ -200,7 +197,8 @@ fn run<S: Source>(
         for view in
             resources::views::<S>(conn, org, stored, with_computed || filter_reads_computed)?
         {
-            let document = S::document(&view);
+            // The resource as a filter sees it (attributes, `id`, `meta`, computed attributes).
+            let document = view.render(None);
             if search
                 .filter
                 .as_ref()
@@ -244,13 +242,6 @@ impl Source for Users {
     fn sort_column(target: &ResolvedTarget) -> Option<SortColumn> {
         user_sort_column(target)
     }
-    fn document(view: &UserView) -> Value {
-        let extras = RenderExtras {
-            members: None,
-            groups: Some(view.groups.clone()),
-        };
-        document(&USER_RESOURCE_TYPE, &view.stored, extras)
-    }
     fn forget_computed(view: &mut UserView) {
         view.groups.clear();
     }
@@ -271,13 +262,6 @@ impl Source for Groups {
     }
     fn forget_computed(view: &mut GroupView) {
         view.members = None;
-    }
-    fn document(view: &GroupView) -> Value {
-        let extras = RenderExtras {
-            members: view.members.clone(),
-            groups: None,
-        };
-        document(&GROUP_RESOURCE_TYPE, &view.stored, extras)
     }
 }
 
@@ -301,17 +285,6 @@ fn known_total(window: &Window, returned: usize, more: bool) -> Option<i64> {
 
 fn descending(search: &Search) -> bool {
     search.sort.as_ref().is_some_and(|sort| sort.descending)
-}
-
-/// The rendering [`Source::document`] answers.
-fn document(rt: &ResourceTypeDef, stored: &StoredResource, extras: RenderExtras) -> Value {
-    let meta = Meta {
-        created: stored.created_at.and_utc(),
-        last_modified: stored.last_modified.and_utc(),
-        version: stored.version,
-        location: String::new(),
-    };
-    resource::render(rt, &stored.resource, &stored.id, &meta, extras)
 }
 
 /// Whether the filter reads `attribute` anywhere (to load computed attributes only then).
