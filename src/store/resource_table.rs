@@ -3,9 +3,9 @@
 //! Both tables keep a resource in the same five columns (`id`, `resource`, `version`,
 //! `created_at`, `last_modified`) beside their indexed attributes. diesel cannot name "the
 //! `version` column of some table" in a generic function (its table and column types are
-//! distinct structs, and bounds over them overflow the trait solver), so [`resource_table!`]
+//! distinct structs, and bounds over them overflow the trait solver), so `resource_table!`
 //! writes the statements once and implements [`ResourceTable`] for each table with them.
-//! The statements stay static (no boxing): `find` is the `GET /Users/{id}` lookup.
+//! The statements stay static (no boxing): `find_by_id` is the `GET /Users/{id}` lookup.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

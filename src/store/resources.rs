@@ -72,8 +72,9 @@ pub fn check_if_match(if_match: Option<&Precondition>, version: i64) -> Result<(
     }
 }
 
-/// What a PATCH does to a stored resource, worked out by the caller from the stored state
-/// (engine, validation and password hashing stay out of the store).
+/// What a PATCH (or a PUT, see [`replace`]) does to a stored resource, worked out by the
+/// caller from the stored state (engine, validation and password hashing stay out of the
+/// store).
 #[derive(Debug, Default)]
 pub struct Edit {
     /// The validated new attributes, when any changed.
@@ -89,12 +90,10 @@ pub trait ResourceKind {
     type Table: ResourceTable;
     /// The resource with what rendering needs besides its row.
     type View;
-    /// Names the kind in messages: "user", "group".
-    const NOUN: &'static str;
-
     /// The attribute computed from other rows: a user's groups, a group's members.
     type Computed: Default;
-
+    /// Names the kind in messages: "user", "group".
+    const NOUN: &'static str;
     /// Loads the computed attribute of each resource in `ids` (absent: empty), in a fixed
     /// number of queries.
     const LOAD_COMPUTED: ComputedLoader<Self>;
@@ -118,7 +117,7 @@ pub trait ResourceKind {
 
 /// The id of a User or a Group: its type picks the kind the steps below work on, so that
 /// `users::get_user` and `groups::get_group` are the one [`get`].
-pub trait ResourceId: std::fmt::Display {
+pub trait ResourceId {
     type Kind: ResourceKind;
     fn as_str(&self) -> &str;
 }
