@@ -3,9 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kind;
+use super::kind::{ComputedLoader, ResourceId, ResourceKind};
 use super::members;
-use super::resource_table::ResourceTable;
-use super::resources::{self, ComputedLoader, Edit, ResourceId, ResourceKind, StoredResource};
+use super::resource_table::{ResourceTable, resource_table};
+use super::resources::{Edit, StoredResource};
 use super::schema::{group_members, groups};
 use super::{DbConn, GroupId, OrgId};
 use crate::error::{Error, Result};
@@ -35,6 +37,8 @@ impl<'a> GroupAttributes<'a> {
         }
     }
 }
+
+resource_table!(groups, GroupAttributes);
 
 /// Inserts a new group at version 1 (members are written separately).
 pub fn insert_group(
@@ -105,7 +109,7 @@ impl ResourceId for GroupId {
 
 // The read-modify-write steps of a group (GET, PATCH and DELETE /Groups/{id}), written once
 // for Users and Groups: a `GroupId` makes them work on groups.
-pub use super::resources::{get as get_group, patch as patch_group, remove as remove_group};
+pub use super::kind::{get as get_group, patch as patch_group, remove as remove_group};
 
 impl ResourceKind for Groups {
     type Table = groups::table;
@@ -168,10 +172,10 @@ pub fn create_group(
     let resolved = members::resolve_members(conn, org, &id, wanted)?;
     let stored = insert_group(conn, org, &id, prepared, now)?;
     members::add_members(conn, org, &id, &resolved)?;
-    resources::view::<Groups>(conn, org, stored, true)
+    kind::view::<Groups>(conn, org, stored, true)
 }
 
-/// Replaces a group (PUT /Groups/{id}) (see [`resources::replace`]).
+/// Replaces a group (PUT /Groups/{id}) (see [`kind::replace`]).
 pub fn replace_group(
     conn: &mut DbConn,
     org: &OrgId,
@@ -180,5 +184,5 @@ pub fn replace_group(
     prepare: impl FnOnce(&serde_json::Value) -> Result<Prepared, ProtocolError>,
     now: NaiveDateTime,
 ) -> Result<GroupView> {
-    resources::replace(conn, org, id, if_match, prepare, None, now)
+    kind::replace(conn, org, id, if_match, prepare, None, now)
 }

@@ -85,20 +85,6 @@ pub fn resolve_members(
         .collect())
 }
 
-/// The ids of `rows` (id, org) that belong to `org`.
-///
-/// Lookups by a list of ids filter on the primary key alone and check the organisation here:
-/// with `org_id` in the condition, SQLite's planner (which keeps no statistics) took the
-/// organisation's indexes for the narrower choice and walked every row of a large tenant.
-pub(crate) fn in_org(
-    rows: Vec<(String, String)>,
-    org: &OrgId,
-) -> impl Iterator<Item = String> + '_ {
-    rows.into_iter()
-        .filter(move |(_, owner)| owner == org.as_str())
-        .map(|(id, _)| id)
-}
-
 /// Adds members that are not members yet; answers how many rows were written.
 pub fn add_members(
     conn: &mut DbConn,

@@ -8,6 +8,7 @@ pub mod error;
 pub mod filter_sql;
 pub mod groups;
 pub mod ids;
+pub mod kind;
 pub mod members;
 pub mod migrate;
 pub mod orgs;

@@ -8,14 +8,10 @@
 //! The statements stay static (no boxing): `find_by_id` is the `GET /Users/{id}` lookup.
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
+use diesel::Queryable;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use super::groups::GroupAttributes;
-use super::members::in_org;
 use super::resources::StoredResource;
-use super::schema::{group_members, groups, users};
-use super::users::UserAttributes;
 use super::{DbConn, OrgId};
 use crate::error::Result;
 
@@ -91,127 +87,156 @@ pub trait ResourceTable {
     ) -> Result<bool>;
 }
 
-/// Implements [`ResourceTable`] for the `diesel::table!` named `$table`.
+/// The ids of `rows` (id, org) that belong to `org`.
+///
+/// Lookups by a list of ids filter on the primary key alone and check the organisation here:
+/// with `org_id` in the condition, SQLite's planner (which keeps no statistics) took the
+/// organisation's indexes for the narrower choice and walked every row of a large tenant.
+pub(crate) fn in_org(
+    rows: Vec<(String, String)>,
+    org: &OrgId,
+) -> impl Iterator<Item = String> + '_ {
+    rows.into_iter()
+        .filter(move |(_, owner)| owner == org.as_str())
+        .map(|(id, _)| id)
+}
+
+/// Implements [`ResourceTable`] for the `diesel::table!` named `$table`, whose own columns
+/// `$attributes` names; invoked beside each table's code.
 macro_rules! resource_table {
     ($table:ident, $attributes:ident) => {
-        impl ResourceTable for $table::table {
-            type Attributes<'a> = $attributes<'a>;
-            type Columns = (
-                $table::id,
-                $table::resource,
-                $table::version,
-                $table::created_at,
-                $table::last_modified,
-            );
-            const COLUMNS: Self::Columns = (
-                $table::id,
-                $table::resource,
-                $table::version,
-                $table::created_at,
-                $table::last_modified,
-            );
+        // A block of its own, so that the statements' imports do not meet the caller's.
+        const _: () = {
+            use chrono::NaiveDateTime;
+            use diesel::prelude::*;
+            use diesel::sql_types::Text;
+            use $crate::error::Result;
+            use $crate::store::resource_table::{ResourceRow, ResourceTable, in_org};
+            use $crate::store::resources::StoredResource;
+            use $crate::store::schema::{group_members, $table};
+            use $crate::store::{DbConn, OrgId};
 
-            fn find_by_id(
-                conn: &mut DbConn,
-                org: &OrgId,
-                id: &str,
-            ) -> Result<Option<StoredResource>> {
-                $table::table
-                    .filter($table::org_id.eq(org.as_str()))
-                    .filter($table::id.eq(id))
-                    .select(Self::COLUMNS)
-                    .get_result::<ResourceRow>(conn)
-                    .optional()?
-                    .map(ResourceRow::into_stored)
-                    .transpose()
-            }
+            impl ResourceTable for $table::table {
+                type Attributes<'a> = $attributes<'a>;
+                type Columns = (
+                    $table::id,
+                    $table::resource,
+                    $table::version,
+                    $table::created_at,
+                    $table::last_modified,
+                );
+                const COLUMNS: Self::Columns = (
+                    $table::id,
+                    $table::resource,
+                    $table::version,
+                    $table::created_at,
+                    $table::last_modified,
+                );
 
-            fn ids_in_org(conn: &mut DbConn, org: &OrgId, ids: &[String]) -> Result<Vec<String>> {
-                let rows = conn
-                    .planned_per_run(
-                        $table::table
-                            .filter($table::id.eq_any(ids))
-                            .select(($table::id, $table::org_id)),
-                    )
-                    .load(conn)?;
-                Ok(in_org(rows, org).collect())
-            }
-
-            fn lock(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<()> {
-                if let DbConn::Postgres(pg) = conn {
-                    diesel::sql_query(concat!(
-                        "SELECT 1 FROM ",
-                        stringify!($table),
-                        " WHERE id = $1 AND org_id = $2 FOR UPDATE"
-                    ))
-                    .bind::<Text, _>(id)
-                    .bind::<Text, _>(org.as_str())
-                    .execute(pg)?;
-                }
-                Ok(())
-            }
-
-            fn delete(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<bool> {
-                diesel::delete(
-                    group_members::table
-                        .filter(group_members::org_id.eq(org.as_str()))
-                        .filter(group_members::member_id.eq(id)),
-                )
-                .execute(conn)?;
-                let deleted = diesel::delete(
-                    $table::table
-                        .filter($table::org_id.eq(org.as_str()))
-                        .filter($table::id.eq(id)),
-                )
-                .execute(conn)?;
-                Ok(deleted == 1)
-            }
-
-            fn insert(
-                conn: &mut DbConn,
-                org: &OrgId,
-                id: &str,
-                attributes: $attributes<'_>,
-                now: NaiveDateTime,
-            ) -> Result<()> {
-                diesel::insert_into($table::table)
-                    .values((
-                        $table::id.eq(id),
-                        $table::org_id.eq(org.as_str()),
-                        attributes,
-                        $table::version.eq(1_i64),
-                        $table::created_at.eq(now),
-                        $table::last_modified.eq(now),
-                    ))
-                    .execute(conn)?;
-                Ok(())
-            }
-
-            fn update(
-                conn: &mut DbConn,
-                org: &OrgId,
-                id: &str,
-                expected_version: i64,
-                attributes: Option<$attributes<'_>>,
-                now: NaiveDateTime,
-            ) -> Result<bool> {
-                let updated = diesel::update(
+                fn find_by_id(
+                    conn: &mut DbConn,
+                    org: &OrgId,
+                    id: &str,
+                ) -> Result<Option<StoredResource>> {
                     $table::table
                         .filter($table::org_id.eq(org.as_str()))
                         .filter($table::id.eq(id))
-                        .filter($table::version.eq(expected_version)),
-                )
-                .set((
-                    attributes,
-                    $table::version.eq(expected_version + 1),
-                    $table::last_modified.eq(now),
-                ))
-                .execute(conn)?;
-                Ok(updated == 1)
+                        .select(Self::COLUMNS)
+                        .get_result::<ResourceRow>(conn)
+                        .optional()?
+                        .map(ResourceRow::into_stored)
+                        .transpose()
+                }
+
+                fn ids_in_org(
+                    conn: &mut DbConn,
+                    org: &OrgId,
+                    ids: &[String],
+                ) -> Result<Vec<String>> {
+                    let rows = conn
+                        .planned_per_run(
+                            $table::table
+                                .filter($table::id.eq_any(ids))
+                                .select(($table::id, $table::org_id)),
+                        )
+                        .load(conn)?;
+                    Ok(in_org(rows, org).collect())
+                }
+
+                fn lock(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<()> {
+                    if let DbConn::Postgres(pg) = conn {
+                        diesel::sql_query(concat!(
+                            "SELECT 1 FROM ",
+                            stringify!($table),
+                            " WHERE id = $1 AND org_id = $2 FOR UPDATE"
+                        ))
+                        .bind::<Text, _>(id)
+                        .bind::<Text, _>(org.as_str())
+                        .execute(pg)?;
+                    }
+                    Ok(())
+                }
+
+                fn delete(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<bool> {
+                    diesel::delete(
+                        group_members::table
+                            .filter(group_members::org_id.eq(org.as_str()))
+                            .filter(group_members::member_id.eq(id)),
+                    )
+                    .execute(conn)?;
+                    let deleted = diesel::delete(
+                        $table::table
+                            .filter($table::org_id.eq(org.as_str()))
+                            .filter($table::id.eq(id)),
+                    )
+                    .execute(conn)?;
+                    Ok(deleted == 1)
+                }
+
+                fn insert(
+                    conn: &mut DbConn,
+                    org: &OrgId,
+                    id: &str,
+                    attributes: $attributes<'_>,
+                    now: NaiveDateTime,
+                ) -> Result<()> {
+                    diesel::insert_into($table::table)
+                        .values((
+                            $table::id.eq(id),
+                            $table::org_id.eq(org.as_str()),
+                            attributes,
+                            $table::version.eq(1_i64),
+                            $table::created_at.eq(now),
+                            $table::last_modified.eq(now),
+                        ))
+                        .execute(conn)?;
+                    Ok(())
+                }
+
+                fn update(
+                    conn: &mut DbConn,
+                    org: &OrgId,
+                    id: &str,
+                    expected_version: i64,
+                    attributes: Option<$attributes<'_>>,
+                    now: NaiveDateTime,
+                ) -> Result<bool> {
+                    let updated = diesel::update(
+                        $table::table
+                            .filter($table::org_id.eq(org.as_str()))
+                            .filter($table::id.eq(id))
+                            .filter($table::version.eq(expected_version)),
+                    )
+                    .set((
+                        attributes,
+                        $table::version.eq(expected_version + 1),
+                        $table::last_modified.eq(now),
+                    ))
+                    .execute(conn)?;
+                    Ok(updated == 1)
+                }
             }
-        }
+        };
     };
 }
-
-resource_table!(users, UserAttributes);
-resource_table!(groups, GroupAttributes);
+pub(crate) use resource_table;

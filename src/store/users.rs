@@ -3,9 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kind::{ComputedLoader, ResourceId, ResourceKind};
 use super::members;
-use super::resource_table::ResourceTable;
-use super::resources::{ComputedLoader, Edit, ResourceId, ResourceKind, StoredResource};
+use super::resource_table::{ResourceTable, resource_table};
+use super::resources::{Edit, StoredResource};
 use super::schema::{user_emails, users};
 use super::{DbConn, OrgId, UserId};
 use crate::error::{Error, Result};
@@ -45,6 +46,8 @@ impl<'a> UserAttributes<'a> {
         }
     }
 }
+
+resource_table!(users, UserAttributes);
 
 /// Inserts a new user at version 1.
 pub fn insert_user(
@@ -148,7 +151,7 @@ impl ResourceId for UserId {
 
 // The read-modify-write steps of a user (GET, PUT, PATCH and DELETE /Users/{id}), written once
 // for Users and Groups: a `UserId` makes them work on users.
-pub use super::resources::{
+pub use super::kind::{
     get as get_user, patch as patch_user, remove as remove_user, replace as replace_user,
 };
 

@@ -16,8 +16,9 @@ mod sql;
 
 use super::filter_sql::{self, Compiled};
 use super::groups::{GroupView, Groups};
+use super::kind::{self, ResourceKind};
 use super::render::ResourceView;
-use super::resources::{self, ResourceKind, StoredResource};
+use super::resources::{IN_LIST_CHUNK, StoredResource};
 use super::schema::{groups, users};
 use super::users::{UserView, Users};
 use super::{DbConn, OrgId};
@@ -179,7 +180,7 @@ fn run<S: Source>(
         let next_cursor = more
             .then(|| stored.last().map(|last| Cursor::of(last, total).encode()))
             .flatten();
-        let items = resources::views::<S>(conn, org, stored, with_computed)?;
+        let items = kind::views::<S>(conn, org, stored, with_computed)?;
         return Ok(Found {
             total,
             items,
@@ -192,11 +193,9 @@ fn run<S: Source>(
         .as_ref()
         .is_some_and(|f| mentions(f, S::COMPUTED));
     let mut matched = Vec::new();
-    for chunk in candidates.chunks(resources::IN_LIST_CHUNK) {
+    for chunk in candidates.chunks(IN_LIST_CHUNK) {
         let stored = S::Table::load(conn, org, chunk)?;
-        for view in
-            resources::views::<S>(conn, org, stored, with_computed || filter_reads_computed)?
-        {
+        for view in kind::views::<S>(conn, org, stored, with_computed || filter_reads_computed)? {
             // The resource as a filter sees it (attributes, `id`, `meta`, computed attributes).
             let document = view.render(None);
             if search

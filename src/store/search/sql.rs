@@ -74,7 +74,7 @@ pub(super) trait SearchTable: ResourceTable + Sized {
     ) -> Result<Vec<String>>;
 
     /// Rows by primary key alone, the organisation checked after loading (see
-    /// `members::in_org`), in creation order.
+    /// `resource_table::in_org`), in creation order.
     fn load(conn: &mut DbConn, org: &OrgId, ids: &[String]) -> Result<Vec<StoredResource>>;
 }
 
