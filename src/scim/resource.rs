@@ -623,7 +623,8 @@ fn render_groups(groups: &[GroupRef], base_url: Option<&str>) -> Value {
     Value::Array(rendered.collect())
 }
 
-fn json_kind(value: &Value) -> &'static str {
+/// What a JSON value is, as error messages name it ("an array").
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

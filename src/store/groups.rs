@@ -3,8 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::kind;
+use super::kind::{ComputedLoader, ResourceId, ResourceKind};
 use super::members;
-use super::resources::{Edit, Locked, StoredResource, check_if_match, lock_row};
+use super::resource_table::{ResourceTable, resource_table};
+use super::resources::{Edit, StoredResource};
 use super::schema::{group_members, groups};
 use super::{DbConn, GroupId, OrgId};
 use crate::error::{Error, Result};
@@ -12,26 +15,30 @@ use crate::scim::error::ProtocolError;
 use crate::scim::etag::Precondition;
 use crate::scim::resource::{MemberRef, Prepared};
 
-type GroupColumns = (
-    groups::id,
-    groups::resource,
-    groups::version,
-    groups::created_at,
-    groups::last_modified,
-);
-const GROUP_COLUMNS: GroupColumns = (
-    groups::id,
-    groups::resource,
-    groups::version,
-    groups::created_at,
-    groups::last_modified,
-);
-type GroupRow = (String, String, i64, NaiveDateTime, NaiveDateTime);
-
-fn to_stored(row: GroupRow) -> Result<StoredResource> {
-    let (id, resource, version, created_at, last_modified) = row;
-    StoredResource::from_row(id, &resource, version, created_at, last_modified)
+/// What a group row holds besides the columns every resource row has: written whole on
+/// insert, and as the changes of an update.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = groups, treat_none_as_default_value = false, treat_none_as_null = true)]
+pub struct GroupAttributes<'a> {
+    external_id: Option<&'a str>,
+    display_name: &'a str,
+    display_name_lower: String,
+    resource: String,
 }
+
+impl<'a> GroupAttributes<'a> {
+    fn of(prepared: &'a Prepared) -> Self {
+        let display_name = prepared.display_name.as_deref().unwrap_or_default();
+        GroupAttributes {
+            external_id: prepared.external_id.as_deref(),
+            display_name,
+            display_name_lower: display_name.to_lowercase(),
+            resource: prepared.resource.to_string(),
+        }
+    }
+}
+
+resource_table!(groups, GroupAttributes);
 
 /// Inserts a new group at version 1 (members are written separately).
 pub fn insert_group(
@@ -41,38 +48,16 @@ pub fn insert_group(
     prepared: &Prepared,
     now: NaiveDateTime,
 ) -> Result<StoredResource> {
-    let display_name = prepared.display_name.clone().unwrap_or_default();
-    diesel::insert_into(groups::table)
-        .values((
-            groups::id.eq(id.as_str()),
-            groups::org_id.eq(org.as_str()),
-            groups::display_name_lower.eq(display_name.to_lowercase()),
-            groups::display_name.eq(&display_name),
-            groups::external_id.eq(prepared.external_id.as_deref()),
-            groups::resource.eq(prepared.resource.to_string()),
-            groups::version.eq(1_i64),
-            groups::created_at.eq(now),
-            groups::last_modified.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(StoredResource {
-        id: id.as_str().to_owned(),
-        resource: prepared.resource.clone(),
-        version: 1,
-        created_at: now,
-        last_modified: now,
-    })
+    groups::table::insert(conn, org, id.as_str(), GroupAttributes::of(prepared), now)?;
+    Ok(StoredResource::inserted(
+        id.as_str(),
+        &prepared.resource,
+        now,
+    ))
 }
 
 pub fn find_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<Option<StoredResource>> {
-    groups::table
-        .filter(groups::org_id.eq(org.as_str()))
-        .filter(groups::id.eq(id.as_str()))
-        .select(GROUP_COLUMNS)
-        .get_result::<GroupRow>(conn)
-        .optional()?
-        .map(to_stored)
-        .transpose()
+    groups::table::find_by_id(conn, org, id.as_str())
 }
 
 /// Replaces a group's attributes if it is still at `expected_version`; `None` when a
@@ -85,50 +70,24 @@ pub fn update_group(
     prepared: &Prepared,
     now: NaiveDateTime,
 ) -> Result<Option<StoredResource>> {
-    let display_name = prepared.display_name.clone().unwrap_or_default();
-    let updated = diesel::update(
-        groups::table
-            .filter(groups::org_id.eq(org.as_str()))
-            .filter(groups::id.eq(id.as_str()))
-            .filter(groups::version.eq(expected_version)),
-    )
-    .set((
-        groups::display_name_lower.eq(display_name.to_lowercase()),
-        groups::display_name.eq(&display_name),
-        groups::external_id.eq(prepared.external_id.as_deref()),
-        groups::resource.eq(prepared.resource.to_string()),
-        groups::version.eq(expected_version + 1),
-        groups::last_modified.eq(now),
-    ))
-    .execute(conn)?;
-    if updated == 0 {
+    write_version(conn, org, id, expected_version, Some(prepared), now)
+}
+
+/// A new version, with new attributes when `prepared`, else for a change that lives outside
+/// the group row (its members).
+fn write_version(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &GroupId,
+    expected_version: i64,
+    prepared: Option<&Prepared>,
+    now: NaiveDateTime,
+) -> Result<Option<StoredResource>> {
+    let attributes = prepared.map(GroupAttributes::of);
+    if !groups::table::update(conn, org, id.as_str(), expected_version, attributes, now)? {
         return Ok(None);
     }
     find_group(conn, org, id)
-}
-
-/// Deletes a group of `org` (the caller has read it, see [`remove_group`]), its member rows,
-/// and its own memberships in other groups; the member users stay (RFC 7644 §3.6).
-///
-/// Two deletes, each on its own index: SQLite answered `group_id = ? OR member_id = ?` by
-/// reading every membership of the organisation.
-fn delete_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<bool> {
-    // By group id alone, the primary key's prefix.
-    diesel::delete(group_members::table.filter(group_members::group_id.eq(id.as_str())))
-        .execute(conn)?;
-    diesel::delete(
-        group_members::table
-            .filter(group_members::org_id.eq(org.as_str()))
-            .filter(group_members::member_id.eq(id.as_str())),
-    )
-    .execute(conn)?;
-    let deleted = diesel::delete(
-        groups::table
-            .filter(groups::org_id.eq(org.as_str()))
-            .filter(groups::id.eq(id.as_str())),
-    )
-    .execute(conn)?;
-    Ok(deleted == 1)
 }
 
 /// A group with its members, or without them when the caller asked not to load them.
@@ -138,12 +97,67 @@ pub struct GroupView {
     pub members: Option<Vec<MemberRef>>,
 }
 
-fn view_of(conn: &mut DbConn, org: &OrgId, stored: StoredResource) -> Result<GroupView> {
-    let mut members = members::members_of_groups(conn, org, std::slice::from_ref(&stored.id))?;
-    Ok(GroupView {
-        members: Some(members.remove(&stored.id).unwrap_or_default()),
-        stored,
-    })
+/// The Group resource type, for the code written once for Users and Groups.
+pub struct Groups;
+
+impl ResourceId for GroupId {
+    type Kind = Groups;
+    fn as_str(&self) -> &str {
+        GroupId::as_str(self)
+    }
+}
+
+// The read-modify-write steps of a group (GET, PATCH and DELETE /Groups/{id}), written once
+// for Users and Groups: a `GroupId` makes them work on groups.
+pub use super::kind::{get as get_group, patch as patch_group, remove as remove_group};
+
+impl ResourceKind for Groups {
+    type Table = groups::table;
+    type View = GroupView;
+    type Computed = Vec<MemberRef>;
+    const NOUN: &'static str = "group";
+    const LOAD_COMPUTED: ComputedLoader<Self> = members::members_of_groups;
+
+    fn view(stored: StoredResource, members: Option<Vec<MemberRef>>) -> GroupView {
+        GroupView { stored, members }
+    }
+
+    /// Deletes the group's member rows, then the group as any resource (its own memberships in
+    /// other groups, its row); the member users stay (RFC 7644 §3.6).
+    ///
+    /// The member rows go by group id alone, the primary key's prefix, apart from the
+    /// memberships: SQLite answered `group_id = ? OR member_id = ?` by reading every
+    /// membership of the organisation.
+    fn delete(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<bool> {
+        diesel::delete(group_members::table.filter(group_members::group_id.eq(id)))
+            .execute(conn)?;
+        groups::table::delete(conn, org, id)
+    }
+
+    /// Membership changes touch only the rows they name; the version changes when they or the
+    /// attributes did.
+    fn write(
+        conn: &mut DbConn,
+        org: &OrgId,
+        existing: StoredResource,
+        edit: Edit,
+        now: NaiveDateTime,
+    ) -> Result<StoredResource> {
+        let id = GroupId::from_db(existing.id.clone());
+        let members_changed = members::apply_member_changes(conn, org, &id, &edit.member_changes)?;
+        if edit.prepared.is_none() && !members_changed {
+            return Ok(existing);
+        }
+        write_version(
+            conn,
+            org,
+            &id,
+            existing.version,
+            edit.prepared.as_ref(),
+            now,
+        )?
+        .ok_or(Error::Conflict)
+    }
 }
 
 /// Creates a group with its members (POST /Groups); unknown members fail the whole request.
@@ -158,29 +172,10 @@ pub fn create_group(
     let resolved = members::resolve_members(conn, org, &id, wanted)?;
     let stored = insert_group(conn, org, &id, prepared, now)?;
     members::add_members(conn, org, &id, &resolved)?;
-    view_of(conn, org, stored)
+    kind::view::<Groups>(conn, org, stored, true)
 }
 
-/// Reads a group; `with_members` false skips the member query (`excludedAttributes=members`).
-pub fn get_group(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    with_members: bool,
-) -> Result<GroupView> {
-    let stored = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
-    if with_members {
-        view_of(conn, org, stored)
-    } else {
-        Ok(GroupView {
-            stored,
-            members: None,
-        })
-    }
-}
-
-/// Replaces a group (PUT /Groups/{id}). Members change only when the body names them: an
-/// omitted `members` keeps them, an empty list clears them.
+/// Replaces a group (PUT /Groups/{id}) (see [`kind::replace`]).
 pub fn replace_group(
     conn: &mut DbConn,
     org: &OrgId,
@@ -189,103 +184,5 @@ pub fn replace_group(
     prepare: impl FnOnce(&serde_json::Value) -> Result<Prepared, ProtocolError>,
     now: NaiveDateTime,
 ) -> Result<GroupView> {
-    let existing = locked_for_write(conn, org, id, if_match)?;
-    let prepared = prepare(&existing.resource)?;
-    if let Some(wanted) = &prepared.members {
-        let resolved = members::resolve_members(conn, org, id, wanted)?;
-        members::set_members(conn, org, id, &resolved)?;
-    }
-    let stored =
-        update_group(conn, org, id, existing.version, &prepared, now)?.ok_or(Error::Conflict)?;
-    view_of(conn, org, stored)
-}
-
-/// Deletes a group (DELETE /Groups/{id}) after checking `If-Match`.
-pub fn remove_group(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    if_match: Option<&Precondition>,
-) -> Result<()> {
-    locked_for_write(conn, org, id, if_match)?;
-    delete_group(conn, org, id)?;
-    Ok(())
-}
-
-/// The group a read-modify-write is about to change: its row locked for the transaction
-/// (see [`lock_row`]) and `If-Match` checked against the version read under that lock.
-fn locked_for_write(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    if_match: Option<&Precondition>,
-) -> Result<StoredResource> {
-    lock_row(conn, Locked::Group, org, id.as_str())?;
-    let existing = find_group(conn, org, id)?.ok_or_else(|| group_not_found(id))?;
-    check_if_match(if_match, existing.version)?;
-    Ok(existing)
-}
-
-fn group_not_found(id: &GroupId) -> Error {
-    Error::not_found(format_args!("group {id}"))
-}
-
-/// Patches a group (PATCH /Groups/{id}, RFC 7644 §3.5.2) in one transaction: `edit` works out
-/// the change from the stored resource; membership changes touch only the rows they name. The
-/// version changes only when something did. Members are loaded for the answer only when
-/// `with_members`.
-pub fn patch_group(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    if_match: Option<&Precondition>,
-    edit: impl FnOnce(&StoredResource) -> Result<Edit>,
-    with_members: bool,
-    now: NaiveDateTime,
-) -> Result<GroupView> {
-    let existing = locked_for_write(conn, org, id, if_match)?;
-    let edit = edit(&existing)?;
-    let members_changed = members::apply_member_changes(conn, org, id, &edit.member_changes)?;
-    let stored = match &edit.prepared {
-        Some(prepared) => {
-            update_group(conn, org, id, existing.version, prepared, now)?.ok_or(Error::Conflict)?
-        }
-        None if members_changed => {
-            bump_version(conn, org, id, existing.version, now)?.ok_or(Error::Conflict)?
-        }
-        None => existing,
-    };
-    if with_members {
-        view_of(conn, org, stored)
-    } else {
-        Ok(GroupView {
-            stored,
-            members: None,
-        })
-    }
-}
-
-/// A new version for a change that lives outside the group row (its members).
-fn bump_version(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    expected_version: i64,
-    now: NaiveDateTime,
-) -> Result<Option<StoredResource>> {
-    let updated = diesel::update(
-        groups::table
-            .filter(groups::org_id.eq(org.as_str()))
-            .filter(groups::id.eq(id.as_str()))
-            .filter(groups::version.eq(expected_version)),
-    )
-    .set((
-        groups::version.eq(expected_version + 1),
-        groups::last_modified.eq(now),
-    ))
-    .execute(conn)?;
-    if updated == 0 {
-        return Ok(None);
-    }
-    find_group(conn, org, id)
+    kind::replace(conn, org, id, if_match, prepare, None, now)
 }

@@ -80,4 +80,4 @@ macro_rules! from_db {
     )*};
 }
 
-from_db!(OrgId, TokenId);
+from_db!(OrgId, TokenId, GroupId);

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use diesel::prelude::*;
 
+use super::resource_table::ResourceTable;
 use super::resources::IN_LIST_CHUNK;
 use super::schema::{group_members, groups, users};
 use super::{DbConn, GroupId, OrgId, UserId, write_limit};
@@ -49,22 +50,10 @@ pub fn resolve_members(
     let mut found: HashMap<String, MemberType> = HashMap::with_capacity(wanted.len());
     for chunk in wanted.chunks(IN_LIST_CHUNK) {
         write_limit::check()?;
-        let user_ids: Vec<(String, String)> = conn
-            .planned_per_run(
-                users::table
-                    .filter(users::id.eq_any(chunk))
-                    .select((users::id, users::org_id)),
-            )
-            .load(conn)?;
-        found.extend(in_org(user_ids, org).map(|id| (id, MemberType::User)));
-        let group_ids: Vec<(String, String)> = conn
-            .planned_per_run(
-                groups::table
-                    .filter(groups::id.eq_any(chunk))
-                    .select((groups::id, groups::org_id)),
-            )
-            .load(conn)?;
-        found.extend(in_org(group_ids, org).map(|id| (id, MemberType::Group)));
+        let users = users::table::ids_in_org(conn, org, chunk)?;
+        found.extend(users.into_iter().map(|id| (id, MemberType::User)));
+        let groups = groups::table::ids_in_org(conn, org, chunk)?;
+        found.extend(groups.into_iter().map(|id| (id, MemberType::Group)));
     }
     unknown.extend(wanted.iter().filter(|id| !found.contains_key(*id)).cloned());
     if !unknown.is_empty() {
@@ -94,20 +83,6 @@ pub fn resolve_members(
             })
         })
         .collect())
-}
-
-/// The ids of `rows` (id, org) that belong to `org`.
-///
-/// Lookups by a list of ids filter on the primary key alone and check the organisation here:
-/// with `org_id` in the condition, SQLite's planner (which keeps no statistics) took the
-/// organisation's indexes for the narrower choice and walked every row of a large tenant.
-pub(crate) fn in_org(
-    rows: Vec<(String, String)>,
-    org: &OrgId,
-) -> impl Iterator<Item = String> + '_ {
-    rows.into_iter()
-        .filter(move |(_, owner)| owner == org.as_str())
-        .map(|(id, _)| id)
 }
 
 /// Adds members that are not members yet; answers how many rows were written.

@@ -1,4 +1,5 @@
-//! What users and groups have in common in storage.
+//! What users and groups have in common in storage: the stored form, and what a write
+//! checks and changes.
 
 use chrono::NaiveDateTime;
 use serde_json::Value;
@@ -20,6 +21,17 @@ pub struct StoredResource {
 }
 
 impl StoredResource {
+    /// A resource just inserted: version 1, created and modified `now`.
+    pub(crate) fn inserted(id: &str, resource: &Value, now: NaiveDateTime) -> Self {
+        StoredResource {
+            id: id.to_owned(),
+            resource: resource.clone(),
+            version: 1,
+            created_at: now,
+            last_modified: now,
+        }
+    }
+
     pub(crate) fn from_row(
         id: String,
         resource: &str,
@@ -55,8 +67,9 @@ pub fn check_if_match(if_match: Option<&Precondition>, version: i64) -> Result<(
     }
 }
 
-/// What a PATCH does to a stored resource, worked out by the caller from the stored state
-/// (engine, validation and password hashing stay out of the store).
+/// What a PATCH (or a PUT, see [`super::kind::replace`]) does to a stored resource, worked out by the
+/// caller from the stored state (engine, validation and password hashing stay out of the
+/// store).
 #[derive(Debug, Default)]
 pub struct Edit {
     /// The validated new attributes, when any changed.
@@ -65,35 +78,4 @@ pub struct Edit {
     pub member_changes: Vec<MemberChange>,
     /// A new password's hash (Users only).
     pub password_hash: Option<String>,
-}
-
-/// The tables whose rows a read-modify-write locks.
-#[derive(Debug, Clone, Copy)]
-pub enum Locked {
-    User,
-    Group,
-}
-
-/// Locks one resource row until the transaction ends, so concurrent writers of the same
-/// resource queue instead of losing the optimistic version check (PostgreSQL runs them side
-/// by side; SQLite's IMMEDIATE transactions already serialise every writer).
-/// Scoped by organisation, so that naming another tenant's id never holds its row.
-pub fn lock_row(
-    conn: &mut super::DbConn,
-    table: Locked,
-    org: &super::OrgId,
-    id: &str,
-) -> Result<()> {
-    use diesel::RunQueryDsl;
-    if let super::DbConn::Postgres(pg) = conn {
-        let statement = match table {
-            Locked::User => "SELECT 1 FROM users WHERE id = $1 AND org_id = $2 FOR UPDATE",
-            Locked::Group => "SELECT 1 FROM groups WHERE id = $1 AND org_id = $2 FOR UPDATE",
-        };
-        diesel::sql_query(statement)
-            .bind::<diesel::sql_types::Text, _>(id)
-            .bind::<diesel::sql_types::Text, _>(org.as_str())
-            .execute(pg)?;
-    }
-    Ok(())
 }

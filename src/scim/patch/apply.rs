@@ -22,7 +22,7 @@
 use serde_json::{Map, Value};
 
 use super::members::{MemberChange, dedupe, member_change, push_change};
-use super::op::{OpKind, Operation, in_operation, json_kind};
+use super::op::{OpKind, Operation, in_operation};
 use super::path::{Target, required_values};
 use super::values::{
     check_one_primary, clear_primary, get_ignore_case, insert_canonical, is_primary,
@@ -31,6 +31,7 @@ use super::values::{
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{ResolvedFilter, matches_element};
 use crate::scim::normalize::normalize_value;
+use crate::scim::resource::json_kind;
 use crate::scim::schema::{Mutability, ResourceTypeDef};
 
 /// The outcome of a PATCH on one resource.

@@ -31,11 +31,12 @@
 
 use serde_json::{Map, Value};
 
-use super::op::{OpKind, Operation, RawOperation, in_operation, json_kind, member};
+use super::op::{OpKind, Operation, RawOperation, in_operation, member};
 use super::path::Target;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, parse_patch_path};
 use crate::scim::normalize::coerce_boolean;
+use crate::scim::resource::json_kind;
 use crate::scim::schema::{AttrType, AttributeDef, ResourceTypeDef};
 
 /// Rewrites the client's operations into RFC form; `resource_id` is the id of the resource

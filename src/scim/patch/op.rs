@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::PatchPath;
 use crate::scim::limits::Limits;
+use crate::scim::resource::json_kind;
 
 /// A PATCH body whose envelope is valid: the operations as the client sent them.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,15 +195,4 @@ pub(crate) fn member<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value)
     })
-}
-
-pub(crate) fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

@@ -14,20 +14,18 @@ use serde_json::Value;
 
 mod sql;
 
-use super::filter_sql::{self, Compiled, Predicate};
-use super::groups::GroupView;
+use super::filter_sql::{self, Compiled};
+use super::groups::{GroupView, Groups};
+use super::kind::{self, ResourceKind};
 use super::render::ResourceView;
-use super::resources::StoredResource;
+use super::resources::{IN_LIST_CHUNK, StoredResource};
 use super::schema::{groups, users};
-use super::users::UserView;
-use super::{DbConn, OrgId, members};
+use super::users::{UserView, Users};
+use super::{DbConn, OrgId};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{ResolvedFilter, ResolvedTarget, ResolvedValue, matches};
-use sql::{
-    SortColumn, candidate_groups, candidate_users, count_groups, count_users, group_sort_column,
-    load_groups, load_users, page_groups, page_users, user_sort_column,
-};
+use sql::{SearchTable, SortColumn, group_sort_column, user_sort_column};
 
 /// What to list.
 #[derive(Debug, Clone)]
@@ -53,14 +51,6 @@ pub enum Window {
     Index { offset: i64, limit: i64 },
     /// RFC 9865: continue after the position a previous page's `nextCursor` encoded.
     Cursor { after: Option<Cursor>, limit: i64 },
-}
-
-impl Window {
-    fn limit(&self) -> i64 {
-        match self {
-            Window::Index { limit, .. } | Window::Cursor { limit, .. } => *limit,
-        }
-    }
 }
 
 /// A position in creation order: the last row of a page.
@@ -146,42 +136,18 @@ pub fn search_groups(
     run::<Groups>(conn, org, search, with_members)
 }
 
-/// The table-specific steps of a search.
-trait Source {
-    type Table;
-    type View;
+/// What a search adds to a resource kind: its SQL statements, its filter compiler, and how
+/// the in-memory check sees it.
+trait Source: ResourceKind<Table: SearchTable, View: ResourceView> {
     /// The computed attribute a filter on this type may read: a user's `groups`, a group's
     /// `members`.
     const COMPUTED: &'static str;
-    fn compile(conn: &mut DbConn, org: &OrgId, search: &Search) -> Result<Compiled<Self::Table>>;
+    fn compile(
+        conn: &mut DbConn,
+        org: &OrgId,
+        filter: &ResolvedFilter,
+    ) -> Result<Compiled<Self::Table>>;
     fn sort_column(target: &ResolvedTarget) -> Option<SortColumn>;
-    fn count(
-        conn: &mut DbConn,
-        org: &OrgId,
-        predicate: Option<Predicate<Self::Table>>,
-    ) -> Result<i64>;
-    fn page(
-        conn: &mut DbConn,
-        org: &OrgId,
-        predicate: Option<Predicate<Self::Table>>,
-        order: Option<(SortColumn, bool)>,
-        window: &Window,
-    ) -> Result<(Vec<StoredResource>, bool)>;
-    fn candidates(
-        conn: &mut DbConn,
-        org: &OrgId,
-        predicate: Option<Predicate<Self::Table>>,
-        max_scan: i64,
-    ) -> Result<Vec<String>>;
-    fn load(conn: &mut DbConn, org: &OrgId, ids: &[String]) -> Result<Vec<StoredResource>>;
-    /// Adds the computed attribute when `load` is set.
-    fn attach(
-        conn: &mut DbConn,
-        org: &OrgId,
-        stored: Vec<StoredResource>,
-        load: bool,
-    ) -> Result<Vec<Self::View>>;
-    fn document(view: &Self::View) -> Value;
     fn forget_computed(view: &mut Self::View);
 }
 
@@ -197,40 +163,41 @@ fn run<S: Source>(
         .sort
         .as_ref()
         .map(|sort| S::sort_column(&sort.target));
-    let compiled = S::compile(conn, org, search)?;
+    let compiled = compile::<S>(conn, org, search)?;
     if compiled.exact && sort_column.as_ref().is_none_or(Option::is_some) {
         let order = sort_column
             .flatten()
             .map(|column| (column, descending(search)));
-        let (stored, more) = S::page(conn, org, compiled.predicate, order, &search.window)?;
+        let (stored, more) = S::Table::page(conn, org, compiled.predicate, order, &search.window)?;
         let total = match known_total(&search.window, stored.len(), more) {
             Some(total) => total,
             None => {
                 // Compiled again: a boxed predicate is consumed by the query it goes into.
-                let again = S::compile(conn, org, search)?.predicate;
-                S::count(conn, org, again)?
+                let again = compile::<S>(conn, org, search)?.predicate;
+                S::Table::count_matching(conn, org, again)?
             }
         };
         let next_cursor = more
             .then(|| stored.last().map(|last| Cursor::of(last, total).encode()))
             .flatten();
-        let items = S::attach(conn, org, stored, with_computed)?;
+        let items = kind::views::<S>(conn, org, stored, with_computed)?;
         return Ok(Found {
             total,
             items,
             next_cursor,
         });
     }
-    let candidates = S::candidates(conn, org, compiled.predicate, search.max_scan)?;
+    let candidates = S::Table::candidates(conn, org, compiled.predicate, search.max_scan)?;
     let filter_reads_computed = search
         .filter
         .as_ref()
         .is_some_and(|f| mentions(f, S::COMPUTED));
     let mut matched = Vec::new();
-    for chunk in candidates.chunks(super::resources::IN_LIST_CHUNK) {
-        let stored = S::load(conn, org, chunk)?;
-        for view in S::attach(conn, org, stored, with_computed || filter_reads_computed)? {
-            let document = S::document(&view);
+    for chunk in candidates.chunks(IN_LIST_CHUNK) {
+        let stored = S::Table::load(conn, org, chunk)?;
+        for view in kind::views::<S>(conn, org, stored, with_computed || filter_reads_computed)? {
+            // The resource as a filter sees it (attributes, `id`, `meta`, computed attributes).
+            let document = view.render(None);
             if search
                 .filter
                 .as_ref()
@@ -247,69 +214,32 @@ fn run<S: Source>(
     Ok(found)
 }
 
-struct Users;
-struct Groups;
+fn compile<S: Source>(
+    conn: &mut DbConn,
+    org: &OrgId,
+    search: &Search,
+) -> Result<Compiled<S::Table>> {
+    match &search.filter {
+        Some(filter) => S::compile(conn, org, filter),
+        None => Ok(Compiled {
+            predicate: None,
+            exact: true,
+        }),
+    }
+}
 
 impl Source for Users {
-    type Table = users::table;
-    type View = UserView;
     const COMPUTED: &'static str = "groups";
 
-    fn compile(conn: &mut DbConn, org: &OrgId, search: &Search) -> Result<Compiled<users::table>> {
-        compile_users(conn, org, search)
+    fn compile(
+        conn: &mut DbConn,
+        org: &OrgId,
+        filter: &ResolvedFilter,
+    ) -> Result<Compiled<users::table>> {
+        filter_sql::users_filter(conn, org, filter)
     }
     fn sort_column(target: &ResolvedTarget) -> Option<SortColumn> {
         user_sort_column(target)
-    }
-    fn count(
-        conn: &mut DbConn,
-        org: &OrgId,
-        predicate: Option<Predicate<users::table>>,
-    ) -> Result<i64> {
-        count_users(predicate, org, conn)
-    }
-    fn page(
-        conn: &mut DbConn,
-        org: &OrgId,
-        predicate: Option<Predicate<users::table>>,
-        order: Option<(SortColumn, bool)>,
-        window: &Window,
-    ) -> Result<(Vec<StoredResource>, bool)> {
-        page_users(conn, org, predicate, order, window)
-    }
-    fn candidates(
-        conn: &mut DbConn,
-        org: &OrgId,
-        predicate: Option<Predicate<users::table>>,
-        max_scan: i64,
-    ) -> Result<Vec<String>> {
-        candidate_users(conn, org, predicate, max_scan)
-    }
-    fn load(conn: &mut DbConn, org: &OrgId, ids: &[String]) -> Result<Vec<StoredResource>> {
-        load_users(conn, org, ids)
-    }
-    fn attach(
-        conn: &mut DbConn,
-        org: &OrgId,
-        stored: Vec<StoredResource>,
-        load: bool,
-    ) -> Result<Vec<UserView>> {
-        let mut groups = if load {
-            let ids: Vec<String> = stored.iter().map(|user| user.id.clone()).collect();
-            members::groups_of_users(conn, org, &ids)?
-        } else {
-            Default::default()
-        };
-        Ok(stored
-            .into_iter()
-            .map(|stored| UserView {
-                groups: groups.remove(&stored.id).unwrap_or_default(),
-                stored,
-            })
-            .collect())
-    }
-    fn document(view: &UserView) -> Value {
-        view.render(None)
     }
     fn forget_computed(view: &mut UserView) {
         view.groups.clear();
@@ -317,67 +247,17 @@ impl Source for Users {
 }
 
 impl Source for Groups {
-    type Table = groups::table;
-    type View = GroupView;
     const COMPUTED: &'static str = "members";
 
-    fn compile(conn: &mut DbConn, org: &OrgId, search: &Search) -> Result<Compiled<groups::table>> {
-        compile_groups(conn, org, search)
-    }
     fn sort_column(target: &ResolvedTarget) -> Option<SortColumn> {
         group_sort_column(target)
     }
-    fn count(
+    fn compile(
         conn: &mut DbConn,
         org: &OrgId,
-        predicate: Option<Predicate<groups::table>>,
-    ) -> Result<i64> {
-        count_groups(predicate, org, conn)
-    }
-    fn page(
-        conn: &mut DbConn,
-        org: &OrgId,
-        predicate: Option<Predicate<groups::table>>,
-        order: Option<(SortColumn, bool)>,
-        window: &Window,
-    ) -> Result<(Vec<StoredResource>, bool)> {
-        page_groups(conn, org, predicate, order, window)
-    }
-    fn candidates(
-        conn: &mut DbConn,
-        org: &OrgId,
-        predicate: Option<Predicate<groups::table>>,
-        max_scan: i64,
-    ) -> Result<Vec<String>> {
-        candidate_groups(conn, org, predicate, max_scan)
-    }
-    fn load(conn: &mut DbConn, org: &OrgId, ids: &[String]) -> Result<Vec<StoredResource>> {
-        load_groups(conn, org, ids)
-    }
-    fn attach(
-        conn: &mut DbConn,
-        org: &OrgId,
-        stored: Vec<StoredResource>,
-        load: bool,
-    ) -> Result<Vec<GroupView>> {
-        let mut members = if load {
-            let ids: Vec<String> = stored.iter().map(|group| group.id.clone()).collect();
-            Some(members::members_of_groups(conn, org, &ids)?)
-        } else {
-            None
-        };
-        Ok(stored
-            .into_iter()
-            .map(|stored| GroupView {
-                members: members
-                    .as_mut()
-                    .map(|members| members.remove(&stored.id).unwrap_or_default()),
-                stored,
-            })
-            .collect())
-    }
-    fn document(view: &GroupView) -> Value {
-        view.render(None)
+        filter: &ResolvedFilter,
+    ) -> Result<Compiled<groups::table>> {
+        filter_sql::groups_filter(conn, org, filter)
     }
     fn forget_computed(view: &mut GroupView) {
         view.members = None;
@@ -404,34 +284,6 @@ fn known_total(window: &Window, returned: usize, more: bool) -> Option<i64> {
 
 fn descending(search: &Search) -> bool {
     search.sort.as_ref().is_some_and(|sort| sort.descending)
-}
-
-fn compile_users(
-    conn: &mut DbConn,
-    org: &OrgId,
-    search: &Search,
-) -> Result<Compiled<users::table>> {
-    match &search.filter {
-        Some(filter) => filter_sql::users_filter(conn, org, filter),
-        None => Ok(Compiled {
-            predicate: None,
-            exact: true,
-        }),
-    }
-}
-
-fn compile_groups(
-    conn: &mut DbConn,
-    org: &OrgId,
-    search: &Search,
-) -> Result<Compiled<groups::table>> {
-    match &search.filter {
-        Some(filter) => filter_sql::groups_filter(conn, org, filter),
-        None => Ok(Compiled {
-            predicate: None,
-            exact: true,
-        }),
-    }
 }
 
 /// Whether the filter reads `attribute` anywhere (to load computed attributes only then).
