@@ -7,5 +7,6 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod scim;
+pub mod service;
 pub mod startup;
 pub mod store;
