@@ -120,31 +120,7 @@ pub enum OrgCommand {
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create an API token and print it once (on stdout; details go to stderr)
-    Create {
-        /// Organization the token belongs to
-        #[arg(long)]
-        org: String,
-        /// A name that says where the token is used, e.g. "Okta production"
-        #[arg(long)]
-        name: String,
-        /// What the token is for
-        #[arg(long)]
-        description: Option<String>,
-        /// Scopes, repeatable or space-separated: scim:read scim:write scim:delete tokens:manage
-        /// [default: scim:read scim:write scim:delete]
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// Expiry: a date (2027-01-31), an RFC 3339 time, or a number of days (90d) [default: never]
-        #[arg(long)]
-        expires: Option<String>,
-        /// Only accept the token from these networks (CIDRs or addresses, IPv4 or IPv6),
-        /// repeatable or comma-separated [default: anywhere]
-        #[arg(long = "allow-ip", value_delimiter = ',')]
-        allow_ip: Vec<String>,
-        /// Requests per minute this token may make [default: the server's --rate-limit]
-        #[arg(long)]
-        rate_limit: Option<u32>,
-    },
+    Create(admin::CreateTokenArgs),
     /// List an organization's tokens, newest first (the secret is never shown again)
     List {
         #[arg(long)]
@@ -289,26 +265,7 @@ fn run_org(store: &Store, command: OrgCommand) -> anyhow::Result<()> {
 
 fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Create {
-            org,
-            name,
-            description,
-            scopes,
-            expires,
-            allow_ip,
-            rate_limit,
-        } => admin::create_token(
-            store,
-            &org,
-            admin::NewTokenArgs {
-                name,
-                description,
-                scopes,
-                expires,
-                allow_ip,
-                rate_limit,
-            },
-        )?,
+        TokenCommand::Create(args) => admin::create_token(store, args)?,
         TokenCommand::List { org, name, sort } => admin::list_tokens(store, &org, name, sort)?,
         TokenCommand::Show { id } => admin::show_token(store, &id)?,
         TokenCommand::Disable { id } => admin::set_enabled(store, &id, false)?,

@@ -39,17 +39,35 @@ pub struct AuditArgs {
     limit: i64,
 }
 
-/// The flags of `scimd token create`.
-pub(super) struct NewTokenArgs {
-    pub name: String,
-    pub description: Option<String>,
-    pub scopes: Vec<String>,
-    pub expires: Option<String>,
-    pub allow_ip: Vec<String>,
-    pub rate_limit: Option<u32>,
+/// `scimd token create`.
+#[derive(Debug, Args)]
+pub struct CreateTokenArgs {
+    /// Organization the token belongs to
+    #[arg(long)]
+    org: String,
+    /// A name that says where the token is used, e.g. "Okta production"
+    #[arg(long)]
+    name: String,
+    /// What the token is for
+    #[arg(long)]
+    description: Option<String>,
+    /// Scopes, repeatable or space-separated: scim:read scim:write scim:delete tokens:manage
+    /// [default: scim:read scim:write scim:delete]
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Expiry: a date (2027-01-31), an RFC 3339 time, or a number of days (90d) [default: never]
+    #[arg(long)]
+    expires: Option<String>,
+    /// Only accept the token from these networks (CIDRs or addresses, IPv4 or IPv6),
+    /// repeatable or comma-separated [default: anywhere]
+    #[arg(long = "allow-ip", value_delimiter = ',')]
+    allow_ip: Vec<String>,
+    /// Requests per minute this token may make [default: the server's --rate-limit]
+    #[arg(long)]
+    rate_limit: Option<u32>,
 }
 
-pub(super) fn create_token(store: &Store, org: &str, args: NewTokenArgs) -> anyhow::Result<()> {
+pub(super) fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
     let now = store::now();
     let scopes = if args.scopes.is_empty() {
         Scopes::SCIM
@@ -61,7 +79,7 @@ pub(super) fn create_token(store: &Store, org: &str, args: NewTokenArgs) -> anyh
         .map(|text| Expiry::parse(&text, now))
         .transpose()
         .map_err(|e| anyhow!("--expires {e}"))?;
-    let org = find_org(store, org)?;
+    let org = find_org(store, &args.org)?;
     let allowed_cidrs =
         input::parse_networks(&args.allow_ip).map_err(|e| anyhow!("--allow-ip {e}"))?;
     let request = TokenRequest {
