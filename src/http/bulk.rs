@@ -11,11 +11,9 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
+use super::actor;
 use super::extract::{ScimBase, declares_json, json_error};
-use super::groups::Groups;
-use super::resource::{Kind, Writer};
 use super::response::scim_json;
-use super::users::Users;
 use crate::auth::{AuthContext, Authenticator, Scope};
 use crate::error::{Error, Result};
 use crate::scim::BULK_RESPONSE_URN;
@@ -26,7 +24,10 @@ use crate::scim::bulk::{
 use crate::scim::error::ProtocolError;
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
+use crate::service::Actor;
+use crate::service::resources::{self, Groups, Kind, Users};
 use crate::store::Store;
+use crate::store::render::ResourceView;
 
 /// What one operation produced, for the BulkResponse.
 struct Done {
@@ -228,9 +229,9 @@ async fn run(
         limits,
     };
     let rendered = if resource_type.name == Users::RESOURCE_TYPE.name {
-        run_on::<Users>(store, Writer::of(auth), base, request).await?
+        run_on::<Users>(store, actor(auth), base, request).await?
     } else {
-        run_on::<Groups>(store, Writer::of(auth), base, request).await?
+        run_on::<Groups>(store, actor(auth), base, request).await?
     };
     let field = |rendered: &Value, pointer: &str| {
         rendered
@@ -271,7 +272,7 @@ struct KindRequest<'a> {
 /// Runs one operation on a resource of kind `K`; answers the rendered resource, none for DELETE.
 async fn run_on<K: Kind>(
     store: &Store,
-    writer: Writer,
+    actor: Actor,
     base: &ScimBase,
     request: KindRequest<'_>,
 ) -> Result<Option<Value>> {
@@ -284,16 +285,16 @@ async fn run_on<K: Kind>(
         limits,
     } = request;
     let view = match (method, id) {
-        (BulkMethod::Post, None) => K::create(store, writer, data).await?,
+        (BulkMethod::Post, None) => resources::create::<K>(store, actor, data).await?,
         (BulkMethod::Put, Some(id)) => {
-            K::replace(store, writer, K::parse_id(&id)?, if_match, data).await?
+            resources::replace::<K>(store, actor, K::parse_id(&id)?, if_match, data).await?
         }
         (BulkMethod::Patch, Some(id)) => {
             let id = K::parse_id(&id)?;
-            K::modify(store, writer, id, if_match, data, limits, false).await?
+            resources::patch::<K>(store, actor, id, if_match, data, limits, false).await?
         }
         (BulkMethod::Delete, Some(id)) => {
-            K::remove(store, writer, K::parse_id(&id)?, if_match).await?;
+            resources::delete::<K>(store, actor, K::parse_id(&id)?, if_match).await?;
             return Ok(None);
         }
         (method, _) => {
@@ -304,7 +305,7 @@ async fn run_on<K: Kind>(
             .into());
         }
     };
-    Ok(Some(K::render(view, base)))
+    Ok(Some(view.into_rendered(Some(&base.0))))
 }
 
 fn entry_base(operation: &BulkOperation) -> Map<String, Value> {

@@ -9,18 +9,18 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::ScimBase;
-use super::response::{render_group, render_user, scim_json};
+use super::response::scim_json;
 use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
 use crate::scim::discovery::list_response;
 use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
 use crate::scim::query::{ListRequest, Paging, QueryParams};
-use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
-use crate::store::groups::GroupView;
-use crate::store::search::{self, Cursor, Found, Search, Sort, Window, canonical_ids};
-use crate::store::users::UserView;
-use crate::store::{DbConn, OrgId, Store};
+use crate::scim::schema::ResourceTypeDef;
+use crate::service::resources::{self, Kind};
+use crate::store::Store;
+use crate::store::render::ResourceView;
+use crate::store::search::{Cursor, Search, Sort, Window, canonical_ids};
 
 /// Most candidates a filter that no index answers may examine before it is `tooMany`.
 pub const MAX_FILTER_SCAN: i64 = 50_000;
@@ -133,35 +133,30 @@ pub fn list_page(
     scim_json(body)
 }
 
-/// What listing needs to know about a resource type: how to search it and render it.
-pub struct Listing<V: 'static> {
-    pub rt: &'static ResourceTypeDef,
-    /// Runs the search; the flag says whether the projection needs the computed attribute
-    /// (a user's `groups`, a group's `members`).
-    pub search: fn(&mut DbConn, &OrgId, &Search, bool) -> Result<Found<V>>,
-    pub needs_computed: fn(&Projection) -> bool,
-    pub render: fn(V, &ScimBase) -> Value,
+/// `GET /Users`, `GET /Groups` (RFC 7644 §3.4.2).
+pub async fn list<K: Kind>(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    limits: web::Data<Limits>,
+    base: ScimBase,
+    query: ListQuery,
+) -> Result<HttpResponse> {
+    respond::<K>(auth, &store, &limits, base, &query.0).await
 }
 
-/// Users, for `GET /Users` and `POST /Users/.search`.
-pub const USERS: Listing<UserView> = Listing {
-    rt: &USER_RESOURCE_TYPE,
-    search: search::search_users,
-    needs_computed: Projection::needs_groups,
-    render: render_user,
-};
-
-/// Groups, for `GET /Groups` and `POST /Groups/.search`.
-pub const GROUPS: Listing<GroupView> = Listing {
-    rt: &GROUP_RESOURCE_TYPE,
-    search: search::search_groups,
-    needs_computed: Projection::needs_members,
-    render: render_group,
-};
+/// `POST /Users/.search`, `POST /Groups/.search` (RFC 7644 §3.4.3).
+pub async fn search<K: Kind>(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    limits: web::Data<Limits>,
+    base: ScimBase,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    respond::<K>(auth, &store, &limits, base, &search_params(&body)?).await
+}
 
 /// Answers a list or search request for one resource type.
-pub async fn respond<V: Send + 'static>(
-    listing: &'static Listing<V>,
+async fn respond<K: Kind>(
     auth: AuthContext,
     store: &Store,
     limits: &Limits,
@@ -169,18 +164,16 @@ pub async fn respond<V: Send + 'static>(
     params: &QueryParams,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimRead)?;
-    let Plan { request, search } = plan(params, listing.rt, limits)?;
-    let with_computed = (listing.needs_computed)(&request.projection);
-    let found = store
-        .read(move |conn| (listing.search)(conn, &auth.org_id, &search, with_computed))
-        .await?;
+    let Plan { request, search } = plan(params, K::RESOURCE_TYPE, limits)?;
+    let with_memberships = K::shows_memberships(&request.projection);
+    let found = resources::search::<K>(store, auth.org_id, search, with_memberships).await?;
     let resources = found
         .items
         .into_iter()
         .map(|view| {
             request
                 .projection
-                .apply(listing.rt, (listing.render)(view, &base))
+                .apply(K::RESOURCE_TYPE, view.into_rendered(Some(&base.0)))
         })
         .collect();
     Ok(list_page(

@@ -1,6 +1,6 @@
 //! What happens around every authenticated request once its handler has answered: expiry
 //! warnings for the IdP. (The audit record of a SCIM write is written in the write's own
-//! transaction: see [`super::resource::Writer`].)
+//! transaction: see [`crate::service::resources`].)
 
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;

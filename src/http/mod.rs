@@ -3,23 +3,22 @@
 pub mod api;
 pub mod bulk;
 pub mod discovery;
+pub mod error;
 pub mod extract;
-pub mod groups;
 pub mod health;
 pub mod list;
 pub mod middleware;
-pub mod patch;
 pub mod resource;
 pub mod response;
 pub mod search;
-pub mod users;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::auth::AuthContext;
 use crate::error::Error;
 use crate::scim::limits::Limits;
-use groups::Groups;
-use users::Users;
+use crate::service::Actor;
+use crate::service::resources::{Groups, Users};
 
 /// Registers every route. Each resource answers methods it does not serve with 405 before any
 /// body is read.
@@ -40,13 +39,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
         web::scope("/scim/v2")
             .service(
                 web::resource("/Users")
-                    .route(web::get().to(users::list_users))
+                    .route(web::get().to(list::list::<Users>))
                     .route(web::post().to(resource::create::<Users>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
                 web::resource("/Users/.search")
-                    .route(web::post().to(users::search_users))
+                    .route(web::post().to(list::search::<Users>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
@@ -59,13 +58,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
             )
             .service(
                 web::resource("/Groups")
-                    .route(web::get().to(groups::list_groups))
+                    .route(web::get().to(list::list::<Groups>))
                     .route(web::post().to(resource::create::<Groups>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
                 web::resource("/Groups/.search")
-                    .route(web::post().to(groups::search_groups))
+                    .route(web::post().to(list::search::<Groups>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
@@ -116,6 +115,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
     )
     .service(api::scope())
     .default_service(web::to(unknown_endpoint));
+}
+
+/// The caller as the use cases and the audit log know it.
+fn actor(auth: &AuthContext) -> Actor {
+    Actor::new(auth.org_id.clone(), auth.actor())
 }
 
 async fn unknown_endpoint() -> Result<HttpResponse, Error> {

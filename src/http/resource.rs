@@ -1,124 +1,22 @@
-//! The single-resource endpoints of `/Users` and `/Groups` (RFC 7644 §3.3–§3.6), written once.
-//! A [`Kind`] supplies what differs between the two; its operations are plain functions, so
-//! that Bulk runs exactly what the single-resource endpoints run.
-
-use std::future::Future;
+//! The single-resource endpoints of `/Users` and `/Groups` (RFC 7644 §3.3–§3.6), written once
+//! over a [`Kind`]: each reads the request, checks the scope, calls
+//! [`crate::service::resources`] and answers.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::actor;
 use super::extract::{IfMatch, IfNoneMatch, ScimBase};
 use super::list::ListQuery;
 use super::response::{no_content_with_etag, not_modified, resource_response};
 use crate::auth::{AuthContext, Scope};
 use crate::error::Result;
-use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
-use crate::scim::schema::ResourceTypeDef;
-use crate::store::audit::{NewAuditEvent, insert_audit_event};
-use crate::store::{self, DbConn, OrgId, Store};
-
-/// Who writes: the organization written to, and the actor the audit log names.
-#[derive(Debug, Clone)]
-pub struct Writer {
-    pub org: OrgId,
-    actor: String,
-}
-
-impl Writer {
-    pub fn of(auth: &AuthContext) -> Writer {
-        Writer {
-            org: auth.org_id.clone(),
-            actor: auth.actor(),
-        }
-    }
-
-    /// Records `scim.write` in the write's own transaction, so the log cannot miss a write
-    /// that committed nor name one that rolled back. Bulk operations are recorded one by one.
-    pub fn record(
-        &self,
-        conn: &mut DbConn,
-        resource_type: &ResourceTypeDef,
-        operation: &str,
-        id: &str,
-    ) -> Result<()> {
-        insert_audit_event(
-            conn,
-            &NewAuditEvent {
-                org_id: Some(&self.org),
-                event_type: "scim.write",
-                actor: Some(&self.actor),
-                target: Some(id),
-                remote_addr: None,
-                details: json!({
-                    "resource_type": resource_type.name,
-                    "operation": operation,
-                }),
-            },
-            store::now(),
-        )
-    }
-}
-
-/// A resource type's storage, rendering and write operations. Every write records itself
-/// through [`Writer::record`].
-pub trait Kind: 'static {
-    type Id: Send + 'static;
-    /// A stored resource with what its rendering needs besides its row.
-    type View: Send + 'static;
-
-    const RESOURCE_TYPE: &'static ResourceTypeDef;
-    /// PATCH answers 204 with the new ETag unless `attributes` asks for a body.
-    const PATCH_ANSWERS_NO_CONTENT: bool;
-
-    /// Reads an id from a URL; anything but a UUID names no resource (404).
-    fn parse_id(text: &str) -> Result<Self::Id>;
-    /// Whether `projection` shows the attribute computed from memberships: a user's `groups`,
-    /// a group's `members`. Reads and PATCH answers skip those queries otherwise.
-    fn shows_memberships(projection: &Projection) -> bool;
-    fn version(view: &Self::View) -> i64;
-    fn render(view: Self::View, base: &ScimBase) -> Value;
-
-    fn get(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &Self::Id,
-        with_memberships: bool,
-    ) -> Result<Self::View>;
-    /// POST to the collection.
-    fn create(
-        store: &Store,
-        writer: Writer,
-        body: Value,
-    ) -> impl Future<Output = Result<Self::View>>;
-    /// PUT.
-    fn replace(
-        store: &Store,
-        writer: Writer,
-        id: Self::Id,
-        if_match: Option<Precondition>,
-        body: Value,
-    ) -> impl Future<Output = Result<Self::View>>;
-    /// PATCH, in the RFC's form and the dialects Okta and Entra send.
-    fn modify(
-        store: &Store,
-        writer: Writer,
-        id: Self::Id,
-        if_match: Option<Precondition>,
-        body: Value,
-        limits: Limits,
-        with_memberships: bool,
-    ) -> impl Future<Output = Result<Self::View>>;
-    /// DELETE.
-    fn remove(
-        store: &Store,
-        writer: Writer,
-        id: Self::Id,
-        if_match: Option<Precondition>,
-    ) -> impl Future<Output = Result<()>>;
-}
+use crate::service::resources::{self, Kind};
+use crate::store::Store;
+use crate::store::render::ResourceView;
 
 fn answer<K: Kind>(
     status: StatusCode,
@@ -126,7 +24,12 @@ fn answer<K: Kind>(
     base: &ScimBase,
     projection: &Projection,
 ) -> HttpResponse {
-    resource_response(status, K::RESOURCE_TYPE, K::render(view, base), projection)
+    resource_response(
+        status,
+        K::RESOURCE_TYPE,
+        view.into_rendered(Some(&base.0)),
+        projection,
+    )
 }
 
 pub async fn create<K: Kind>(
@@ -138,7 +41,7 @@ pub async fn create<K: Kind>(
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimWrite)?;
     let projection = query.projection(K::RESOURCE_TYPE)?;
-    let view = K::create(&store, Writer::of(&auth), body.into_inner()).await?;
+    let view = resources::create::<K>(&store, actor(&auth), body.into_inner()).await?;
     Ok(answer::<K>(StatusCode::CREATED, view, &base, &projection))
 }
 
@@ -154,13 +57,12 @@ pub async fn get<K: Kind>(
     let projection = query.projection(K::RESOURCE_TYPE)?;
     let with_memberships = K::shows_memberships(&projection);
     let id = K::parse_id(&id)?;
-    let view = store
-        .read(move |conn| K::get(conn, &auth.org_id, &id, with_memberships))
-        .await?;
+    let view = resources::get::<K>(&store, auth.org_id, id, with_memberships).await?;
+    let version = view.stored().version;
     if let Some(precondition) = if_none_match.0
-        && precondition.matches_version(K::version(&view))
+        && precondition.matches_version(version)
     {
-        return Ok(not_modified(K::version(&view)));
+        return Ok(not_modified(version));
     }
     Ok(answer::<K>(StatusCode::OK, view, &base, &projection))
 }
@@ -177,7 +79,8 @@ pub async fn replace<K: Kind>(
     auth.require(Scope::ScimWrite)?;
     let projection = query.projection(K::RESOURCE_TYPE)?;
     let id = K::parse_id(&id)?;
-    let view = K::replace(&store, Writer::of(&auth), id, if_match.0, body.into_inner()).await?;
+    let view =
+        resources::replace::<K>(&store, actor(&auth), id, if_match.0, body.into_inner()).await?;
     Ok(answer::<K>(StatusCode::OK, view, &base, &projection))
 }
 
@@ -200,9 +103,9 @@ pub async fn patch<K: Kind>(
     let wants_body = !K::PATCH_ANSWERS_NO_CONTENT || query.0.attributes.is_some();
     let with_memberships = wants_body && K::shows_memberships(&projection);
     let id = K::parse_id(&id)?;
-    let view = K::modify(
+    let view = resources::patch::<K>(
         &store,
-        Writer::of(&auth),
+        actor(&auth),
         id,
         if_match.0,
         body.into_inner(),
@@ -211,7 +114,7 @@ pub async fn patch<K: Kind>(
     )
     .await?;
     if !wants_body {
-        return Ok(no_content_with_etag(K::version(&view)));
+        return Ok(no_content_with_etag(view.stored().version));
     }
     Ok(answer::<K>(StatusCode::OK, view, &base, &projection))
 }
@@ -223,6 +126,6 @@ pub async fn delete<K: Kind>(
     if_match: IfMatch,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimDelete)?;
-    K::remove(&store, Writer::of(&auth), K::parse_id(&id)?, if_match.0).await?;
+    resources::delete::<K>(&store, actor(&auth), K::parse_id(&id)?, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

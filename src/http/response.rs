@@ -6,20 +6,12 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::extract::ScimBase;
 use crate::error::scim_error_json;
+use crate::scim::SCIM_CONTENT_TYPE;
 use crate::scim::projection::Projection;
-use crate::scim::resource::{self, Meta, RenderExtras};
-use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
-use crate::store::groups::GroupView;
-use crate::store::resources::StoredResource;
-use crate::store::users::UserView;
-
-/// The media type of every SCIM response (RFC 7644 §3.1).
-pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+use crate::scim::schema::ResourceTypeDef;
 
 /// A 200 response with a SCIM body.
 pub fn scim_json(body: serde_json::Value) -> HttpResponse {
@@ -70,47 +62,6 @@ pub fn not_modified(version: i64) -> HttpResponse {
         .finish()
 }
 
-fn meta(rt: &ResourceTypeDef, stored: &StoredResource, base: &ScimBase) -> Meta {
-    Meta {
-        created: DateTime::<Utc>::from_naive_utc_and_offset(stored.created_at, Utc),
-        last_modified: DateTime::<Utc>::from_naive_utc_and_offset(stored.last_modified, Utc),
-        version: stored.version,
-        location: resource::location(&base.0, rt, &stored.id),
-    }
-}
-
-/// A user as clients see it.
-pub fn render_user(view: UserView, base: &ScimBase) -> Value {
-    let meta = meta(&USER_RESOURCE_TYPE, &view.stored, base);
-    let extras = RenderExtras {
-        members: None,
-        groups: Some(view.groups),
-    };
-    resource::render(
-        &USER_RESOURCE_TYPE,
-        &view.stored.resource,
-        &view.stored.id,
-        &meta,
-        extras,
-    )
-}
-
-/// A group as clients see it.
-pub fn render_group(view: GroupView, base: &ScimBase) -> Value {
-    let meta = meta(&GROUP_RESOURCE_TYPE, &view.stored, base);
-    let extras = RenderExtras {
-        members: view.members,
-        groups: None,
-    };
-    resource::render(
-        &GROUP_RESOURCE_TYPE,
-        &view.stored.resource,
-        &view.stored.id,
-        &meta,
-        extras,
-    )
-}
-
 /// Turns error responses that the framework produced as plain text or HTML (unknown routes,
 /// malformed requests rejected before a handler ran) into SCIM error bodies.
 pub fn scim_error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
@@ -130,7 +81,7 @@ pub fn scim_error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         let (request, _) = response.into_parts();
         let replacement = HttpResponse::build(status)
             .content_type(SCIM_CONTENT_TYPE)
-            .body(scim_error_json(status, None, detail).to_string());
+            .body(scim_error_json(status.as_u16(), None, detail).to_string());
         Ok(ErrorHandlerResponse::Response(
             ServiceResponse::new(request, replacement).map_into_right_body::<B>(),
         ))

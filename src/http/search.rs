@@ -6,15 +6,15 @@ use serde_json::Value;
 
 use super::extract::ScimBase;
 use super::list::{Plan, list_page, plan, search_params};
-use super::response::{render_group, render_user};
 use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
 use crate::scim::limits::Limits;
 use crate::scim::query::Paging;
-use crate::scim::schema::{GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE};
-use crate::store::Store;
-use crate::store::search::{self, Window};
+use crate::service::resources::{Groups, Kind, Users};
+use crate::store::render::ResourceView;
+use crate::store::search::Window;
+use crate::store::{DbConn, OrgId, Store};
 
 pub async fn search_all(
     auth: AuthContext,
@@ -32,8 +32,8 @@ pub async fn search_all(
         .into());
     }
     let (users_plan, groups_plan) = match (
-        plan(&params, &USER_RESOURCE_TYPE, &limits),
-        plan(&params, &GROUP_RESOURCE_TYPE, &limits),
+        plan(&params, Users::RESOURCE_TYPE, &limits),
+        plan(&params, Groups::RESOURCE_TYPE, &limits),
     ) {
         (Err(error), Err(_)) => return Err(error),
         (users, groups) => (users.ok(), groups.ok()),
@@ -47,64 +47,65 @@ pub async fn search_all(
         },
         None => return Err(Error::internal("no resource type accepted the search")),
     };
-    let org = auth.org_id.clone();
-    let (total, resources) = store
+    let org = auth.org_id;
+    let base_url = base.0;
+    let page = store
         .read(move |conn| {
-            let mut resources = Vec::new();
-            let mut total = 0;
-            if let Some(Plan {
-                request,
-                mut search,
-            }) = users_plan
-            {
-                search.window = Window::Index {
-                    offset,
-                    limit: count,
-                };
-                let found =
-                    search::search_users(conn, &org, &search, request.projection.needs_groups())?;
-                total += found.total;
-                resources.extend(
-                    found
-                        .items
-                        .into_iter()
-                        .map(|view| (request.projection.clone(), Some(view), None)),
-                );
-            }
-            if let Some(Plan {
-                request,
-                mut search,
-            }) = groups_plan
-            {
-                let skipped = i64::try_from(resources.len()).unwrap_or(i64::MAX);
-                search.window = Window::Index {
-                    offset: (offset - total).max(0),
-                    limit: (count - skipped).max(0),
-                };
-                let found =
-                    search::search_groups(conn, &org, &search, request.projection.needs_members())?;
-                total += found.total;
-                resources.extend(
-                    found
-                        .items
-                        .into_iter()
-                        .map(|view| (request.projection.clone(), None, Some(view))),
-                );
-            }
-            Ok((total, resources))
+            let mut page = Page {
+                offset,
+                count,
+                total: 0,
+                resources: Vec::new(),
+            };
+            page.add::<Users>(conn, &org, users_plan, &base_url)?;
+            page.add::<Groups>(conn, &org, groups_plan, &base_url)?;
+            Ok(page)
         })
         .await?;
-    let rendered = resources
-        .into_iter()
-        .filter_map(|(projection, user, group)| match (user, group) {
-            (Some(user), _) => {
-                Some(projection.apply(&USER_RESOURCE_TYPE, render_user(user, &base)))
-            }
-            (_, Some(group)) => {
-                Some(projection.apply(&GROUP_RESOURCE_TYPE, render_group(group, &base)))
-            }
-            _ => None,
-        })
-        .collect();
-    Ok(list_page(rendered, total, &paging, None))
+    Ok(list_page(page.resources, page.total, &paging, None))
+}
+
+/// The page being filled, one resource type after the other: a type's matches are skipped
+/// where the page's offset lies beyond them, and a later type fills what room is left.
+struct Page {
+    offset: i64,
+    count: i64,
+    total: i64,
+    resources: Vec<Value>,
+}
+
+impl Page {
+    fn add<K: Kind>(
+        &mut self,
+        conn: &mut DbConn,
+        org: &OrgId,
+        plan: Option<Plan>,
+        base_url: &str,
+    ) -> Result<()> {
+        let Some(Plan {
+            request,
+            mut search,
+        }) = plan
+        else {
+            return Ok(());
+        };
+        let skipped = i64::try_from(self.resources.len()).unwrap_or(i64::MAX);
+        search.window = Window::Index {
+            offset: (self.offset - self.total).max(0),
+            limit: (self.count - skipped).max(0),
+        };
+        let found = K::search(
+            conn,
+            org,
+            &search,
+            K::shows_memberships(&request.projection),
+        )?;
+        self.total += found.total;
+        self.resources.extend(found.items.into_iter().map(|view| {
+            request
+                .projection
+                .apply(K::RESOURCE_TYPE, view.into_rendered(Some(base_url)))
+        }));
+        Ok(())
+    }
 }

@@ -4,12 +4,14 @@
 pub mod audit;
 pub mod conn;
 pub mod data_version;
+pub mod error;
 pub mod filter_sql;
 pub mod groups;
 pub mod ids;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod render;
 pub mod resources;
 pub mod schema;
 pub mod search;

@@ -16,6 +16,7 @@ mod sql;
 
 use super::filter_sql::{self, Compiled, Predicate};
 use super::groups::GroupView;
+use super::render::ResourceView;
 use super::resources::StoredResource;
 use super::schema::{groups, users};
 use super::users::UserView;
@@ -23,8 +24,6 @@ use super::{DbConn, OrgId, members};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{ResolvedFilter, ResolvedTarget, ResolvedValue, matches};
-use crate::scim::resource::{self, Meta, RenderExtras};
-use crate::scim::schema::{GROUP_RESOURCE_TYPE, ResourceTypeDef, USER_RESOURCE_TYPE};
 use sql::{
     SortColumn, candidate_groups, candidate_users, count_groups, count_users, group_sort_column,
     load_groups, load_users, page_groups, page_users, user_sort_column,
@@ -310,7 +309,7 @@ impl Source for Users {
             .collect())
     }
     fn document(view: &UserView) -> Value {
-        user_document(view)
+        view.render(None)
     }
     fn forget_computed(view: &mut UserView) {
         view.groups.clear();
@@ -378,7 +377,7 @@ impl Source for Groups {
             .collect())
     }
     fn document(view: &GroupView) -> Value {
-        group_document(view)
+        view.render(None)
     }
     fn forget_computed(view: &mut GroupView) {
         view.members = None;
@@ -433,33 +432,6 @@ fn compile_groups(
             exact: true,
         }),
     }
-}
-
-/// The resource as a filter sees it (attributes, `id`, `meta`, computed attributes).
-fn document(rt: &ResourceTypeDef, stored: &StoredResource, extras: RenderExtras) -> Value {
-    let meta = Meta {
-        created: stored.created_at.and_utc(),
-        last_modified: stored.last_modified.and_utc(),
-        version: stored.version,
-        location: String::new(),
-    };
-    resource::render(rt, &stored.resource, &stored.id, &meta, extras)
-}
-
-fn user_document(view: &UserView) -> Value {
-    let extras = RenderExtras {
-        members: None,
-        groups: Some(view.groups.clone()),
-    };
-    document(&USER_RESOURCE_TYPE, &view.stored, extras)
-}
-
-fn group_document(view: &GroupView) -> Value {
-    let extras = RenderExtras {
-        members: view.members.clone(),
-        groups: None,
-    };
-    document(&GROUP_RESOURCE_TYPE, &view.stored, extras)
 }
 
 /// Whether the filter reads `attribute` anywhere (to load computed attributes only then).

@@ -103,7 +103,7 @@ mod tests {
             .is_ok()
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn both_password_dialects_are_hashed_before_the_transaction_and_the_hash_is_used() {
         let limits = Limits::default();
         for body in [
@@ -130,7 +130,7 @@ mod tests {
         }
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn a_body_without_a_password_hashes_nothing_and_another_password_is_hashed_anew() {
         let limits = Limits::default();
         let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],

@@ -1,0 +1,220 @@
+//! Users and Groups (RFC 7644 §3.3–§3.6): create, read, replace, patch, delete and search,
+//! written once for every resource kind. A [`Kind`] names the store calls that differ; the
+//! SCIM handlers and Bulk both call these functions, so Bulk runs exactly what the
+//! single-resource endpoints run.
+
+mod kinds;
+mod patch;
+
+use serde_json::Value;
+
+pub use kinds::{Groups, Users};
+use patch::{PrehashedPassword, edit};
+
+use super::Actor;
+use crate::auth::password::hash_optional;
+use crate::error::Result;
+use crate::scim::error::ProtocolError;
+use crate::scim::etag::Precondition;
+use crate::scim::limits::Limits;
+use crate::scim::projection::Projection;
+use crate::scim::resource::{Prepared, prepare};
+use crate::scim::schema::ResourceTypeDef;
+use crate::store::render::ResourceView;
+use crate::store::resources::{Edit, StoredResource};
+use crate::store::search::{Found, Search};
+use crate::store::{self, DbConn, OrgId, Store};
+
+/// A resource type: its ids, and the store calls that read and write it. Every write the
+/// functions of this module make records itself in its own transaction.
+pub trait Kind: 'static {
+    type Id: Send + Sync + 'static;
+    type View: ResourceView + Send + 'static;
+
+    const RESOURCE_TYPE: &'static ResourceTypeDef = <Self::View as ResourceView>::RESOURCE_TYPE;
+    /// Whether the type has a `password`, hashed before the write's transaction starts.
+    const HAS_PASSWORD: bool;
+    /// PATCH answers 204 with the new ETag unless `attributes` asks for a body.
+    const PATCH_ANSWERS_NO_CONTENT: bool;
+
+    /// Reads an id from a URL; anything but a UUID names no resource (404).
+    fn parse_id(text: &str) -> Result<Self::Id>;
+    fn id_str(id: &Self::Id) -> &str;
+    /// Whether `projection` shows the attribute computed from memberships: a user's `groups`,
+    /// a group's `members`. Reads and PATCH answers skip those queries otherwise.
+    fn shows_memberships(projection: &Projection) -> bool;
+
+    fn find(
+        conn: &mut DbConn,
+        org: &OrgId,
+        id: &Self::Id,
+        with_memberships: bool,
+    ) -> Result<Self::View>;
+    fn search(
+        conn: &mut DbConn,
+        org: &OrgId,
+        search: &Search,
+        with_memberships: bool,
+    ) -> Result<Found<Self::View>>;
+    fn insert(
+        conn: &mut DbConn,
+        org: &OrgId,
+        prepared: &Prepared,
+        password_hash: Option<&str>,
+        now: chrono::NaiveDateTime,
+    ) -> Result<Self::View>;
+    fn replace(
+        conn: &mut DbConn,
+        org: &OrgId,
+        id: &Self::Id,
+        if_match: Option<&Precondition>,
+        prepare: impl FnOnce(&Value) -> Result<Prepared, ProtocolError>,
+        password_hash: Option<&str>,
+        now: chrono::NaiveDateTime,
+    ) -> Result<Self::View>;
+    fn patch(
+        conn: &mut DbConn,
+        org: &OrgId,
+        id: &Self::Id,
+        if_match: Option<&Precondition>,
+        edit: impl FnOnce(&StoredResource) -> Result<Edit>,
+        with_memberships: bool,
+        now: chrono::NaiveDateTime,
+    ) -> Result<Self::View>;
+    fn remove(
+        conn: &mut DbConn,
+        org: &OrgId,
+        id: &Self::Id,
+        if_match: Option<&Precondition>,
+    ) -> Result<()>;
+}
+
+/// POST to the collection.
+pub async fn create<K: Kind>(store: &Store, actor: Actor, body: Value) -> Result<K::View> {
+    let prepared = prepare(K::RESOURCE_TYPE, &body, None)?;
+    let password_hash = hash_optional(prepared.password.clone()).await?;
+    store
+        .write(move |conn| {
+            let view = K::insert(
+                conn,
+                &actor.org,
+                &prepared,
+                password_hash.as_deref(),
+                store::now(),
+            )?;
+            actor.record_write(conn, K::RESOURCE_TYPE, "create", &view.stored().id)?;
+            Ok(view)
+        })
+        .await
+}
+
+/// GET of one resource.
+pub async fn get<K: Kind>(
+    store: &Store,
+    org: OrgId,
+    id: K::Id,
+    with_memberships: bool,
+) -> Result<K::View> {
+    store
+        .read(move |conn| K::find(conn, &org, &id, with_memberships))
+        .await
+}
+
+/// PUT.
+pub async fn replace<K: Kind>(
+    store: &Store,
+    actor: Actor,
+    id: K::Id,
+    if_match: Option<Precondition>,
+    body: Value,
+) -> Result<K::View> {
+    let password_hash = if K::HAS_PASSWORD {
+        // Validated once up front so the slow password hash runs outside the transaction.
+        let password = prepare(K::RESOURCE_TYPE, &body, None)?.password;
+        hash_optional(password).await?
+    } else {
+        None
+    };
+    store
+        .write_retrying(move |conn| {
+            let view = K::replace(
+                conn,
+                &actor.org,
+                &id,
+                if_match.as_ref(),
+                |existing| prepare(K::RESOURCE_TYPE, &body, Some(existing)),
+                password_hash.as_deref(),
+                store::now(),
+            )?;
+            actor.record_write(conn, K::RESOURCE_TYPE, "replace", K::id_str(&id))?;
+            Ok(view)
+        })
+        .await
+}
+
+/// PATCH, in the RFC's form and the dialects Okta and Entra send.
+pub async fn patch<K: Kind>(
+    store: &Store,
+    actor: Actor,
+    id: K::Id,
+    if_match: Option<Precondition>,
+    body: Value,
+    limits: Limits,
+    with_memberships: bool,
+) -> Result<K::View> {
+    let prehashed = if K::HAS_PASSWORD {
+        PrehashedPassword::of(K::RESOURCE_TYPE, &body, &limits).await?
+    } else {
+        None
+    };
+    store
+        .write_retrying(move |conn| {
+            let view = K::patch(
+                conn,
+                &actor.org,
+                &id,
+                if_match.as_ref(),
+                |existing| {
+                    edit(
+                        K::RESOURCE_TYPE,
+                        existing,
+                        &body,
+                        &limits,
+                        prehashed.as_ref(),
+                    )
+                },
+                with_memberships,
+                store::now(),
+            )?;
+            actor.record_write(conn, K::RESOURCE_TYPE, "patch", K::id_str(&id))?;
+            Ok(view)
+        })
+        .await
+}
+
+/// DELETE.
+pub async fn delete<K: Kind>(
+    store: &Store,
+    actor: Actor,
+    id: K::Id,
+    if_match: Option<Precondition>,
+) -> Result<()> {
+    store
+        .write(move |conn| {
+            K::remove(conn, &actor.org, &id, if_match.as_ref())?;
+            actor.record_write(conn, K::RESOURCE_TYPE, "delete", K::id_str(&id))
+        })
+        .await
+}
+
+/// One page of a list or search request.
+pub async fn search<K: Kind>(
+    store: &Store,
+    org: OrgId,
+    search: Search,
+    with_memberships: bool,
+) -> Result<Found<K::View>> {
+    store
+        .read(move |conn| K::search(conn, &org, &search, with_memberships))
+        .await
+}
