@@ -68,6 +68,15 @@ pub struct ServeArgs {
     #[arg(long, env = "AUTH_SECRET_PREVIOUS", hide_env_values = true)]
     pub auth_secret_previous: Option<String>,
 
+    /// Start even if AUTH_SECRET or AUTH_SECRET_PREVIOUS is shorter than 32 characters
+    /// (with a warning) instead of refusing to
+    #[arg(
+        long,
+        env = "SCIMD_ALLOW_WEAK_AUTH_SECRET",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_weak_auth_secret: bool,
+
     /// Requests per minute allowed to each token without a limit of its own [default: no limit]
     #[arg(long, env = "SCIMD_RATE_LIMIT")]
     pub rate_limit: Option<u32>,
@@ -84,7 +93,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SCIMD_WORKERS")]
     pub workers: Option<usize>,
 
-    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-Proto and
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed for
+    /// the client address (IP allowlists, throttling, audit) and whose X-Forwarded-Proto and
     /// X-Forwarded-Host are believed when building resource URLs
     #[arg(
         long = "trusted-proxy",
@@ -178,6 +188,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 bind: args.bind,
                 auth_secret: args.auth_secret.map(SecretString::from),
                 auth_secret_previous: args.auth_secret_previous.map(SecretString::from),
+                allow_weak_auth_secret: args.allow_weak_auth_secret,
                 rate_limit_per_minute: args.rate_limit,
                 auth_secret_org: args.auth_secret_org,
                 pool_size: args.pool_size,

@@ -23,6 +23,9 @@ pub struct Config {
     pub auth_secret_previous: Option<SecretString>,
     /// Requests per minute for each token without a limit of its own; `None`: unlimited.
     pub rate_limit_per_minute: Option<u32>,
+    /// Start with a shared secret shorter than 32 characters (with a warning) instead of
+    /// refusing to.
+    pub allow_weak_auth_secret: bool,
     /// The organization `AUTH_SECRET` authenticates as; created at start-up if missing.
     pub auth_secret_org: String,
     pub pool_size: u32,
@@ -30,7 +33,7 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Request limits, enforced and advertised in `/ServiceProviderConfig`.
     pub limits: Limits,
-    /// Proxies whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed.
+    /// Proxies whose `X-Forwarded-For`/`-Proto`/`-Host` are believed.
     pub trusted_proxies: Vec<IpNet>,
     /// How long one request may hold the database writer; `None`: unlimited.
     pub max_write: Option<Duration>,
@@ -50,6 +53,7 @@ impl Config {
             bind: "127.0.0.1:8080".to_owned(),
             auth_secret: None,
             auth_secret_previous: None,
+            allow_weak_auth_secret: false,
             rate_limit_per_minute: None,
             auth_secret_org: "default".to_owned(),
             pool_size: 10,

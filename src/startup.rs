@@ -6,7 +6,6 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use secrecy::ExposeSecret;
 
 use crate::auth::{Authenticator, SharedSecret, secret};
 use crate::bootstrap::{self, FirstStart};
@@ -29,6 +28,7 @@ impl Application {
     /// Opens and migrates the database, performs the first start where due, and binds the
     /// listener. Every failure comes back as one readable error.
     pub fn build(config: Config) -> anyhow::Result<Application> {
+        check_shared_secrets(&config)?;
         let store =
             Store::open(&config.database_url, config.pool_size)?.with_max_write(config.max_write);
         let applied = migrate::run_pending(&store)?;
@@ -38,12 +38,6 @@ impl Application {
         let first_start = bootstrap::first_start(&store)?;
         let shared_secret = match &config.auth_secret {
             Some(secret) => {
-                if secret.expose_secret().len() < secret::RECOMMENDED_MIN_LEN {
-                    log::warn!(
-                        "AUTH_SECRET is shorter than {} characters; use a long random secret",
-                        secret::RECOMMENDED_MIN_LEN
-                    );
-                }
                 let org_id = bootstrap::ensure_org(&store, &config.auth_secret_org)?;
                 let shared = SharedSecret::new(secret, org_id);
                 Some(match &config.auth_secret_previous {
@@ -131,6 +125,30 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Refuses short shared secrets, before anything is opened, unless the operator accepted them.
+fn check_shared_secrets(config: &Config) -> anyhow::Result<()> {
+    let configured = [
+        ("AUTH_SECRET", &config.auth_secret),
+        ("AUTH_SECRET_PREVIOUS", &config.auth_secret_previous),
+    ];
+    for (name, value) in configured {
+        if !value.as_ref().is_some_and(secret::is_weak) {
+            continue;
+        }
+        let min = secret::MIN_LEN;
+        anyhow::ensure!(
+            config.allow_weak_auth_secret,
+            "{name} is shorter than {min} characters: use a long random secret \
+             (openssl rand -hex 32), or accept this one with --allow-weak-auth-secret"
+        );
+        log::warn!(
+            "{name} is shorter than {min} characters (accepted by --allow-weak-auth-secret); \
+             use a long random secret"
+        );
+    }
+    Ok(())
 }
 
 /// Method, path without the query string (SCIM filters carry user names and e-mail

@@ -11,7 +11,7 @@ pub mod secret;
 pub mod token;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ use crate::store::data_version::{DataVersion, VersionedCache};
 use crate::store::tokens::{self, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
 use lifecycle::Refusal;
-use limit::{Rate, RateLimiter, retry_after_secs};
+use limit::{AddressKey, Rate, RateLimiter, retry_after_secs};
 use token::{TokenDigest, WellFormedToken};
 
 /// How often a token's last-used time is written, per token and instance: often enough for
@@ -37,10 +37,11 @@ use token::{TokenDigest, WellFormedToken};
 const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
 
 /// Failed authentications one address may make at once, and regains one of every
-/// [`FAILURE_REFILL`]. Only failures count, so a valid token is never slowed by them.
+/// [`FAILURE_REFILL`]. Only failures count, so a valid token is never slowed by them; an
+/// address over the budget has anything but a well-formed token refused uncompared.
 const FAILURE_BURST: f64 = 20.0;
 const FAILURE_REFILL: Duration = Duration::from_secs(3);
-/// Addresses and tokens tracked by the in-memory limiters before they are pruned.
+/// Addresses and tokens tracked by the in-memory limiters; the least recently used go first.
 const MAX_TRACKED_KEYS: usize = 100_000;
 /// Token records kept between requests before the cache starts over.
 const MAX_CACHED_TOKENS: usize = 10_000;
@@ -70,7 +71,7 @@ pub struct Authenticator {
     /// the next request looks its token up again. Unused without `data_version`.
     found_tokens: VersionedCache<TokenDigest, FoundToken>,
     token_limits: RateLimiter<TokenId>,
-    failures: RateLimiter<IpAddr>,
+    failures: RateLimiter<AddressKey>,
 }
 
 /// A refused credential: the error the client gets and what the audit log records.
@@ -127,10 +128,11 @@ impl Authenticator {
         self
     }
 
-    /// Authenticates a request from `client_ip`. Bad credentials are the same
-    /// [`Error::Unauthorized`] whatever the reason (the reason goes to the debug log and the
-    /// audit log, under the token's display prefix at most); a token used from outside its
-    /// allowlist is [`Error::Forbidden`]. Repeated failures from one address answer 429.
+    /// Authenticates a request from `client_ip` (`None`: the address is unknown, see
+    /// [`context::client_ip`]). Bad credentials are the same [`Error::Unauthorized`] whatever
+    /// the reason (the reason goes to the debug log and the audit log, under the token's
+    /// display prefix at most); a token used from outside its allowlist is
+    /// [`Error::Forbidden`]. Repeated failures from one address answer 429.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
@@ -152,21 +154,23 @@ impl Authenticator {
             log::debug!("authentication failed: no bearer credential");
             return Err(unauthorized(None));
         };
-        // A well-formed token goes straight to its lookup, so token traffic does not pay for
-        // hashing the shared secret too; anything else is refused here, before any database
-        // query, unless it is the shared secret.
+        // A well-formed token goes straight to its lookup, whatever its address's failures (a
+        // random token cannot be guessed), and without hashing the shared secret too. Anything
+        // else is refused here, before any database query, unless it is the shared secret.
         let token = match WellFormedToken::parse(credential) {
             Ok(token) => token,
             Err(reason) => {
-                return self.shared_secret_context(credential).ok_or_else(|| {
-                    log::debug!("authentication failed: malformed token ({reason})");
-                    unauthorized(None)
-                });
+                return self
+                    .shared_secret_unless_throttled(credential, client_ip)?
+                    .ok_or_else(|| {
+                        log::debug!("authentication failed: malformed token ({reason})");
+                        unauthorized(None)
+                    });
             }
         };
         let Some(found) = self.find(token.digest()).await? else {
             // An AUTH_SECRET may happen to have a token's shape.
-            if let Some(context) = self.shared_secret_context(credential) {
+            if let Some(context) = self.shared_secret_unless_throttled(credential, client_ip)? {
                 return Ok(context);
             }
             log::debug!(
@@ -205,9 +209,20 @@ impl Authenticator {
                 "authentication failed: token {}… used from outside its allowlist",
                 record.display_prefix
             );
+            let (detail, reason) = match client_ip {
+                Some(_) => (
+                    "this token may not be used from this address",
+                    "address not allowed",
+                ),
+                None => (
+                    "this token may only be used from its allowed networks, and the client \
+                     address could not be determined",
+                    "address unknown",
+                ),
+            };
             return Err(Rejection::Credential(Failure {
-                error: Error::Forbidden("this token may not be used from this address".to_owned()),
-                event: Some(event_for(record, "auth.ip_denied", "address not allowed")),
+                error: Error::Forbidden(detail.to_owned()),
+                event: Some(event_for(record, "auth.ip_denied", reason)),
             }));
         }
         if record.first_used_at.is_none() {
@@ -272,6 +287,27 @@ impl Authenticator {
         self.data_version.as_ref()?.current()
     }
 
+    /// Compares `credential` with the shared secret, unless its address has used up its
+    /// failure budget: then it is refused with 429 uncompared, so that the throttle slows
+    /// guessing of the secret and not merely the answers to it.
+    fn shared_secret_unless_throttled(
+        &self,
+        credential: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Option<AuthContext>, Rejection> {
+        let key = AddressKey::of(client_ip);
+        if let Some(wait) = self
+            .failures
+            .is_limited(&key, failure_rate(), Instant::now())
+        {
+            log::debug!("authentication failures throttled for {key}");
+            return Err(Rejection::Other(Error::TooManyRequests {
+                retry_after_secs: retry_after_secs(wait),
+            }));
+        }
+        Ok(self.shared_secret_context(credential))
+    }
+
     fn shared_secret_context(&self, credential: &str) -> Option<AuthContext> {
         let secret = self.shared_secret.as_ref()?;
         secret.matches(credential).then(|| AuthContext {
@@ -285,7 +321,7 @@ impl Authenticator {
     /// Counts a failure against the address: within its budget the failure is audited (in the
     /// background) and answered as is; beyond it, 429 without touching the database.
     fn on_failure(&self, failure: Failure, client_ip: Option<IpAddr>) -> Error {
-        let key = client_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let key = AddressKey::of(client_ip);
         if let Err(wait) = self.failures.take(&key, failure_rate(), Instant::now()) {
             log::debug!("authentication failures throttled for {key}");
             return Error::TooManyRequests {

@@ -6,8 +6,14 @@ use subtle::ConstantTimeEq;
 
 use crate::store::OrgId;
 
-/// Below this length a shared secret is guessable enough to warn about.
-pub const RECOMMENDED_MIN_LEN: usize = 32;
+/// Shorter shared secrets are refused unless explicitly allowed: the failure throttle slows
+/// guessing down, it cannot make a short secret safe.
+pub const MIN_LEN: usize = 32;
+
+/// Shorter than [`MIN_LEN`] characters.
+pub fn is_weak(secret: &SecretString) -> bool {
+    secret.expose_secret().chars().count() < MIN_LEN
+}
 
 /// The configured secret and the organization it authenticates as.
 pub struct SharedSecret {
@@ -56,6 +62,16 @@ mod tests {
         assert!(secret.matches("correct horse battery staple 1234"));
         assert!(!secret.matches("correct horse battery staple 123"));
         assert!(!secret.matches(""));
+    }
+
+    #[test]
+    fn a_secret_is_weak_below_32_characters() {
+        assert!(is_weak(&SecretString::from("x".repeat(31))));
+        assert!(!is_weak(&SecretString::from("x".repeat(32))));
+        assert!(
+            is_weak(&SecretString::from("é".repeat(20))),
+            "characters, not bytes"
+        );
     }
 
     #[test]

@@ -215,17 +215,78 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// The URL with every password replaced by `***`: the userinfo's (`USER:PASSWORD@`) and the
+/// `password` and `sslpassword` query parameters, which libpq accepts too. The userinfo ends at
+/// the last `@` before the query, so that a password with an unencoded `@` is hidden whole.
 fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
     };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    let mut redacted = format!("{scheme}://");
+    let host_and_path = match before_query.rsplit_once('@') {
+        Some((userinfo, host_and_path)) => {
+            match userinfo.split_once(':') {
+                Some((user, _password)) => {
+                    redacted.push_str(user);
+                    redacted.push_str(":***@");
+                }
+                None => {
+                    redacted.push_str(userinfo);
+                    redacted.push('@');
+                }
+            }
+            host_and_path
+        }
+        None => before_query,
+    };
+    redacted.push_str(host_and_path);
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((key, _)) if is_password_key(key) => format!("{key}=***"),
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&parameters.join("&"));
     }
+    redacted
+}
+
+/// libpq percent-decodes parameter names, so `pass%77ord` is a password too.
+fn is_password_key(key: &str) -> bool {
+    let key = percent_decoded(key);
+    ["password", "sslpassword"]
+        .iter()
+        .any(|name| key.trim().eq_ignore_ascii_case(name))
+}
+
+fn percent_decoded(text: &str) -> String {
+    let mut decoded = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        let escaped = tail
+            .get(..2)
+            .filter(|_| byte == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(escaped) => {
+                decoded.push(escaped);
+                rest = tail.get(2..).unwrap_or_default();
+            }
+            None => {
+                decoded.push(byte);
+                rest = tail;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// Per-connection settings, applied to every new connection.
@@ -331,5 +392,42 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://scim:hunter2@db:5432/scimd").unwrap();
         assert_eq!(url.to_string(), "postgres://scim:***@db:5432/scimd");
         assert!(!format!("{url:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn every_form_of_password_is_hidden() {
+        for (url, shown) in [
+            (
+                "postgres://scim:p@ss@w0rd@db:5432/scimd",
+                "postgres://scim:***@db:5432/scimd",
+            ),
+            (
+                "postgres://scim@db/scimd?password=hunter2&sslmode=require",
+                "postgres://scim@db/scimd?password=***&sslmode=require",
+            ),
+            (
+                "postgresql://db/scimd?user=scim&PASSWORD=hunter2",
+                "postgresql://db/scimd?user=scim&PASSWORD=***",
+            ),
+            (
+                "postgres://db/scimd?sslpassword=hunter2&pass%77ord=hunter2",
+                "postgres://db/scimd?sslpassword=***&pass%77ord=***",
+            ),
+            (
+                "postgres://scim:hunter2@db/scimd?user=a@b.example",
+                "postgres://scim:***@db/scimd?user=a@b.example",
+            ),
+            (
+                "postgres://scim:hunter2@[::1]:5432/scimd",
+                "postgres://scim:***@[::1]:5432/scimd",
+            ),
+            ("postgres://db/scimd", "postgres://db/scimd"),
+            ("postgres://scim@db/scimd", "postgres://scim@db/scimd"),
+        ] {
+            let url = DatabaseUrl::parse(url).unwrap();
+            assert_eq!(url.to_string(), shown);
+            assert!(!url.to_string().contains("hunter2"));
+            assert!(!url.to_string().contains("w0rd"));
+        }
     }
 }

@@ -172,6 +172,63 @@ fn a_port_in_use_fails_with_one_readable_line() {
     assert_one_line_error(&output, &format!("cannot listen on {address}"));
 }
 
+#[tokio::test]
+async fn a_short_auth_secret_is_refused_before_anything_is_opened_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.db");
+    let url = format!("sqlite://{}", file.display());
+    let serve = |secret_variable: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &url)
+            .env_remove("AUTH_SECRET")
+            .env(secret_variable, "0123456789")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("scimd started with a 10-character {secret_variable}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child.wait_with_output().unwrap()
+    };
+    for variable in ["AUTH_SECRET", "AUTH_SECRET_PREVIOUS"] {
+        let output = serve(variable);
+        assert_one_line_error(
+            &output,
+            &format!("{variable} is shorter than 32 characters"),
+        );
+        assert_one_line_error(&output, "--allow-weak-auth-secret");
+    }
+    assert!(!file.exists(), "the database was opened");
+
+    let server = ServeProcess::start_with(
+        &url,
+        &["--allow-weak-auth-secret"],
+        &[("AUTH_SECRET", "0123456789")],
+    );
+    let status = reqwest::Client::new()
+        .get(format!("{}/scim/v2/ServiceProviderConfig", server.base_url))
+        .bearer_auth("0123456789")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let (ok, _, err) = server.stop();
+    assert!(ok, "{err}");
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        err.contains("AUTH_SECRET is shorter than 32 characters"),
+        "no warning:\n{err}"
+    );
+}
+
 #[test]
 fn help_lists_every_command_and_its_environment_variables() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
@@ -196,7 +253,12 @@ fn help_lists_every_command_and_its_environment_variables() {
             .output()
             .unwrap(),
     );
-    for expected in ["SCIMD_BIND", "AUTH_SECRET", "AUTH_SECRET_ORG"] {
+    for expected in [
+        "SCIMD_BIND",
+        "AUTH_SECRET",
+        "AUTH_SECRET_ORG",
+        "SCIMD_ALLOW_WEAK_AUTH_SECRET",
+    ] {
         assert!(
             serve.contains(expected),
             "{expected} missing from:\n{serve}"

@@ -2,15 +2,14 @@
 //! colleague) can report it, and it is revoked at once. No authentication: holding the token
 //! is the proof. The answer is the same whether or not a token existed.
 
-use std::net::IpAddr;
 use std::time::Instant;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::context::client_ip;
 use crate::auth::lifecycle::revoke_leaked_tokens as revoke_in_store;
-use crate::auth::limit::{Rate, RateLimiter, retry_after_secs};
+use crate::auth::limit::{AddressKey, Rate, RateLimiter, retry_after_secs};
 use crate::auth::token::WellFormedToken;
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
@@ -22,7 +21,7 @@ pub const MAX_TOKENS_PER_REPORT: usize = 100;
 pub const REPORTS_PER_MINUTE: u32 = 10;
 
 /// Rate limit of leak reports, per client address and instance.
-pub struct IntakeLimiter(RateLimiter<IpAddr>);
+pub struct IntakeLimiter(RateLimiter<AddressKey>);
 
 impl Default for IntakeLimiter {
     fn default() -> Self {
@@ -52,28 +51,31 @@ impl LeakReport {
     }
 }
 
+/// The body is read only once the rate limit allows the report, so that reports beyond it
+/// cost no reading or parsing of up to a megabyte each.
 pub async fn revoke_leaked_tokens(
     request: HttpRequest,
     store: web::Data<Store>,
     limiter: web::Data<IntakeLimiter>,
-    body: web::Json<LeakReport>,
-) -> Result<HttpResponse> {
+    payload: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
     let address = client_ip(&request);
-    if let Some(key) = address
-        && let Err(wait) =
-            limiter
-                .0
-                .take(&key, Rate::per_minute(REPORTS_PER_MINUTE), Instant::now())
+    let key = AddressKey::of(address);
+    if let Err(wait) = limiter
+        .0
+        .take(&key, Rate::per_minute(REPORTS_PER_MINUTE), Instant::now())
     {
         return Err(Error::TooManyRequests {
             retry_after_secs: retry_after_secs(wait),
-        });
+        }
+        .into());
     }
+    let body = web::Json::<LeakReport>::from_request(&request, &mut payload.into_inner()).await?;
     let tokens = body.into_inner().into_tokens();
     if tokens.len() > MAX_TOKENS_PER_REPORT {
-        return Err(ProtocolError::invalid_value(format!(
+        return Err(Error::from(ProtocolError::invalid_value(format!(
             "a report holds at most {MAX_TOKENS_PER_REPORT} tokens"
-        ))
+        )))
         .into());
     }
     let received = tokens.len();

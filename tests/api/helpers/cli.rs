@@ -37,9 +37,15 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Starts `scimd serve --bind 127.0.0.1:0` and waits until it listens.
     pub fn start(database_url: &str, envs: &[(&str, &str)]) -> ServeProcess {
+        ServeProcess::start_with(database_url, &[], envs)
+    }
+
+    /// Starts `scimd serve --bind 127.0.0.1:0 ARGS…` and waits until it listens.
+    pub fn start_with(database_url: &str, args: &[&str], envs: &[(&str, &str)]) -> ServeProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_scimd"));
         command
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(args)
             .env("DATABASE_URL", database_url)
             .env_remove("AUTH_SECRET")
             .env("RUST_LOG", "info")
