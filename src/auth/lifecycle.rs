@@ -6,14 +6,10 @@ use std::net::IpAddr;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use ipnet::IpNet;
-use serde_json::json;
 
-use super::token::TokenDigest;
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
-use crate::store::DbConn;
-use crate::store::audit::{NewAuditEvent, insert_audit_event};
-use crate::store::tokens::{self, TokenRecord};
+use crate::store::tokens::TokenRecord;
 
 /// At most this many networks in one allowlist.
 pub const MAX_ALLOWED_CIDRS: usize = 100;
@@ -179,38 +175,6 @@ pub fn end_of_life(record: &TokenRecord) -> Option<NaiveDateTime> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
-}
-
-/// Revokes each reported token that is live, recording `token.revoked_as_leaked`; answers
-/// how many were. Unknown and already revoked tokens are skipped silently.
-pub fn revoke_leaked_tokens(
-    conn: &mut DbConn,
-    digests: &[TokenDigest],
-    remote_addr: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<usize> {
-    let mut revoked = 0;
-    for digest in digests {
-        let Some(record) = tokens::find_token_by_digest(conn, digest.as_str())? else {
-            continue;
-        };
-        if tokens::revoke_token(conn, &record.org_id, &record.id, now)? {
-            revoked += 1;
-            insert_audit_event(
-                conn,
-                &NewAuditEvent {
-                    org_id: Some(&record.org_id),
-                    event_type: "token.revoked_as_leaked",
-                    actor: Some("leak-report"),
-                    target: Some(record.id.as_str()),
-                    remote_addr,
-                    details: json!({ "prefix": record.display_prefix }),
-                },
-                now,
-            )?;
-        }
-    }
-    Ok(revoked)
 }
 
 #[cfg(test)]

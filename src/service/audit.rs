@@ -1,6 +1,7 @@
 //! Audit events, built in one place: what happened (a typed kind), who did it (the actor) and
 //! to what (the target). The store keeps them as plain strings, which the audit API and
-//! `scimd audit` show as they are, so every string here is part of the log's format.
+//! `scimd audit` show as they are, so every string here is part of the log's format. The
+//! kind is defined beside the store, so that the authenticator can name its failures with it.
 
 use std::fmt;
 
@@ -8,49 +9,9 @@ use chrono::NaiveDateTime;
 
 use crate::auth::{AuthContext, Principal};
 use crate::error::Result;
+pub use crate::store::audit::EventKind;
 use crate::store::audit::{NewAuditEvent, insert_audit_event};
 use crate::store::{DbConn, OrgId, TokenId};
-
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    TokenCreated,
-    TokenUpdated,
-    TokenDisabled,
-    TokenEnabled,
-    TokenRotated,
-    TokenRevoked,
-    TokenRevokedAsLeaked,
-    /// An expired token was presented.
-    TokenExpiredUse,
-    /// A rotated token was presented after its grace period.
-    TokenStaleUse,
-    AuthFailed,
-    /// A token was presented from outside its allowlist.
-    AuthIpDenied,
-    /// A SCIM create, replace, patch or delete.
-    ScimWrite,
-}
-
-impl EventKind {
-    /// The event's `type` in the log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::TokenCreated => "token.created",
-            EventKind::TokenUpdated => "token.updated",
-            EventKind::TokenDisabled => "token.disabled",
-            EventKind::TokenEnabled => "token.enabled",
-            EventKind::TokenRotated => "token.rotated",
-            EventKind::TokenRevoked => "token.revoked",
-            EventKind::TokenRevokedAsLeaked => "token.revoked_as_leaked",
-            EventKind::TokenExpiredUse => "token.expired_use",
-            EventKind::TokenStaleUse => "token.stale_use",
-            EventKind::AuthFailed => "auth.failed",
-            EventKind::AuthIpDenied => "auth.ip_denied",
-            EventKind::ScimWrite => "scim.write",
-        }
-    }
-}
 
 /// Who did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +111,7 @@ impl<'a> Event<'a> {
             conn,
             &NewAuditEvent {
                 org_id: self.org,
-                event_type: self.kind.as_str(),
+                event_type: self.kind,
                 actor: actor.as_deref(),
                 target: self.target.as_ref().map(Target::as_str),
                 remote_addr: self.remote_addr,

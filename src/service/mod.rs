@@ -41,7 +41,7 @@ impl Actor {
             conn,
             &NewAuditEvent {
                 org_id: Some(&self.org),
-                event_type: EventKind::ScimWrite.as_str(),
+                event_type: EventKind::ScimWrite,
                 actor: Some(&self.name),
                 target: Some(id),
                 remote_addr: None,

@@ -18,6 +18,7 @@ use crate::scim::error::ProtocolError;
 use crate::store::tokens::{self as stored, NewToken, TokenChanges, TokenRecord};
 use crate::store::{DbConn, OrgId, TokenId, orgs};
 
+pub mod leaks;
 mod list;
 
 pub use list::{TokenSort, TokenSortKey, list};
