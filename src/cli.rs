@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{self, Config};
+use crate::service::input;
 use crate::startup::Application;
 use crate::store::{self, Store, migrate, orgs};
 
@@ -181,7 +182,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let trusted_proxies = args
                 .trusted_proxies
                 .iter()
-                .map(|text| parse_network(text))
+                .map(|text| input::parse_network(text).map_err(|e| anyhow!("--trusted-proxy {e}")))
                 .collect::<anyhow::Result<_>>()?;
             let config = Config {
                 trusted_proxies,
@@ -298,14 +299,6 @@ fn format_time(time: Option<NaiveDateTime>) -> String {
         || "never".to_owned(),
         |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
     )
-}
-
-/// Parses a trusted proxy: a CIDR (`10.0.0.0/8`) or a single address.
-fn parse_network(text: &str) -> anyhow::Result<ipnet::IpNet> {
-    let text = text.trim();
-    text.parse::<ipnet::IpNet>()
-        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| anyhow!("--trusted-proxy '{text}' is neither an IP address nor a CIDR"))
 }
 
 #[cfg(test)]
