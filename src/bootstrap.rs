@@ -1,8 +1,13 @@
 //! What `scimd serve` sets up on a database it finds empty.
 
-use crate::auth::{self, IssuedToken, Scopes, TokenRequest};
+use crate::auth::Scopes;
+use crate::auth::bounds::Permissions;
+use crate::auth::lifecycle::Restrictions;
 use crate::error::{Error, Result};
 use crate::scim::error::ScimType;
+use crate::service::audit::Actor;
+use crate::service::input::{Description, TokenName};
+use crate::service::tokens::{self, Caller, IssuedToken, TokenRequest};
 use crate::store::{self, OrgId, Store, orgs, state};
 
 /// The organization a first start creates.
@@ -29,13 +34,18 @@ pub fn first_start(store: &Store) -> Result<Option<FirstStart>> {
         }
         let org = orgs::insert_org(conn, DEFAULT_ORG, now)?;
         let request = TokenRequest {
-            name: "first-start token".to_owned(),
-            description: Some("Created by scimd on its first start".to_owned()),
-            scopes: Scopes::SCIM,
-            expires_at: None,
-            created_by: "first-start".to_owned(),
+            name: TokenName::parse("first-start token")?,
+            description: Some(Description::parse(
+                "Created by scimd on its first start".to_owned(),
+            )?),
+            permissions: Permissions {
+                scopes: Scopes::SCIM,
+                expires_at: None,
+                restrictions: Restrictions::default(),
+            },
         };
-        let token = auth::issue_token(conn, &org.id, &request, now)?;
+        let caller = Caller::Admin(Actor::FirstStart);
+        let token = tokens::create(conn, &org.id, &caller, &request, now)?;
         Ok(Some(FirstStart {
             org_name: org.name,
             token,

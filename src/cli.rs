@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, anyhow};
-use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::{self, Scopes, TokenRequest};
 use crate::config::{self, Config};
+use crate::service::input;
 use crate::startup::Application;
-use crate::store::{self, Store, TokenId, migrate, orgs, tokens};
+use crate::store::{self, Store, migrate, orgs};
 
 mod admin;
 
@@ -131,31 +131,7 @@ pub enum OrgCommand {
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create an API token and print it once (on stdout; details go to stderr)
-    Create {
-        /// Organization the token belongs to
-        #[arg(long)]
-        org: String,
-        /// A name that says where the token is used, e.g. "Okta production"
-        #[arg(long)]
-        name: String,
-        /// What the token is for
-        #[arg(long)]
-        description: Option<String>,
-        /// Scopes, repeatable or space-separated: scim:read scim:write scim:delete tokens:manage
-        /// [default: scim:read scim:write scim:delete]
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// Expiry: a date (2027-01-31), an RFC 3339 time, or a number of days (90d) [default: never]
-        #[arg(long)]
-        expires: Option<String>,
-        /// Only accept the token from these networks (CIDRs or addresses, IPv4 or IPv6),
-        /// repeatable or comma-separated [default: anywhere]
-        #[arg(long = "allow-ip", value_delimiter = ',')]
-        allow_ip: Vec<String>,
-        /// Requests per minute this token may make [default: the server's --rate-limit]
-        #[arg(long)]
-        rate_limit: Option<u32>,
-    },
+    Create(admin::CreateTokenArgs),
     /// List an organization's tokens, newest first (the secret is never shown again)
     List {
         #[arg(long)]
@@ -206,7 +182,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let trusted_proxies = args
                 .trusted_proxies
                 .iter()
-                .map(|text| parse_network(text))
+                .map(|text| input::parse_network(text).map_err(|e| anyhow!("--trusted-proxy {e}")))
                 .collect::<anyhow::Result<_>>()?;
             let config = Config {
                 trusted_proxies,
@@ -301,102 +277,13 @@ fn run_org(store: &Store, command: OrgCommand) -> anyhow::Result<()> {
 
 fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Create {
-            org,
-            name,
-            description,
-            scopes,
-            expires,
-            allow_ip,
-            rate_limit,
-        } => {
-            let now = store::now();
-            let scopes = if scopes.is_empty() {
-                Scopes::SCIM
-            } else {
-                Scopes::parse(&scopes.join(" ")).map_err(|error| anyhow!(error))?
-            };
-            let expires_at = expires
-                .map(|text| parse_expiry(&text, now))
-                .transpose()
-                .map_err(|error| anyhow!(error))?;
-            let org = find_org(store, &org)?;
-            let request = TokenRequest {
-                name,
-                description,
-                scopes,
-                expires_at,
-                created_by: "cli".to_owned(),
-            };
-            let restrictions = admin::restrictions(&allow_ip, rate_limit)?;
-            let issued = store.write_blocking(|conn| {
-                auth::issue::issue_restricted_token(
-                    conn,
-                    &org.id,
-                    &request,
-                    &restrictions,
-                    None,
-                    now,
-                )
-            })?;
-            println!("{}", issued.plain.expose_secret());
-            eprintln!(
-                "created token '{}' (id {}, {}…) for organization '{}' with scopes '{}', expires {}.\n\
-                 Copy it now: it will not be shown again.",
-                request.name.trim(),
-                issued.id,
-                issued.display_prefix,
-                org.name,
-                scopes,
-                format_time(expires_at),
-            );
-        }
-        TokenCommand::List { org, name, sort } => {
-            let org = find_org(store, &org)?;
-            let sort = auth::lifecycle::TokenSort::parse(sort.as_deref(), None)
-                .map_err(|error| anyhow!(error))?;
-            let list = store.run_blocking(|conn| tokens::list_tokens(conn, &org.id))?;
-            let list = auth::lifecycle::arrange(list, name.as_deref(), sort);
-            let now = store::now();
-            println!(
-                "{:<36}  {:<24}  {:<14}  {:<8}  {:<20}  {:<20}  {:<20}  SCOPES",
-                "ID", "NAME", "PREFIX", "STATUS", "CREATED", "EXPIRES", "LAST USED"
-            );
-            for token in list {
-                println!(
-                    "{:<36}  {:<24}  {:<14}  {:<8}  {:<20}  {:<20}  {:<20}  {}",
-                    token.id,
-                    token.name,
-                    format!("{}…", token.display_prefix),
-                    auth::lifecycle::status(&token, org.inactivity_days, now),
-                    format_time(Some(token.created_at)),
-                    format_time(token.expires_at),
-                    format_time(token.last_used_at),
-                    token.scopes,
-                );
-            }
-        }
+        TokenCommand::Create(args) => admin::create_token(store, args)?,
+        TokenCommand::List { org, name, sort } => admin::list_tokens(store, &org, name, sort)?,
         TokenCommand::Show { id } => admin::show_token(store, &id)?,
         TokenCommand::Disable { id } => admin::set_enabled(store, &id, false)?,
         TokenCommand::Enable { id } => admin::set_enabled(store, &id, true)?,
         TokenCommand::Rotate { id, grace } => admin::rotate(store, &id, &grace)?,
-        TokenCommand::Revoke { id } => {
-            let id = TokenId::parse(&id).ok_or_else(|| anyhow!("'{id}' is not a token id"))?;
-            let token = store
-                .run_blocking(|conn| tokens::find_token_any_org(conn, &id))?
-                .ok_or_else(|| anyhow!("no token with id {id}"))?;
-            let revoked = store.write_blocking(|conn| {
-                auth::revoke_token(conn, &token.org_id, &token.id, "cli", store::now())
-            })?;
-            if revoked {
-                println!("revoked token '{}' ({}…)", token.name, token.display_prefix);
-            } else {
-                println!(
-                    "token '{}' ({}…) was already revoked",
-                    token.name, token.display_prefix
-                );
-            }
-        }
+        TokenCommand::Revoke { id } => admin::revoke(store, &id)?,
     }
     Ok(())
 }
@@ -414,93 +301,13 @@ fn format_time(time: Option<NaiveDateTime>) -> String {
     )
 }
 
-/// Parses a trusted proxy: a CIDR (`10.0.0.0/8`) or a single address.
-fn parse_network(text: &str) -> anyhow::Result<ipnet::IpNet> {
-    let text = text.trim();
-    text.parse::<ipnet::IpNet>()
-        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| anyhow!("--trusted-proxy '{text}' is neither an IP address nor a CIDR"))
-}
-
-/// Parses `--expires`: `90d` (days from now), a date (the start of that day, UTC) or an
-/// RFC 3339 time.
-pub fn parse_expiry(text: &str, now: NaiveDateTime) -> Result<NaiveDateTime, String> {
-    let text = text.trim();
-    let days = text
-        .strip_suffix('d')
-        .or_else(|| text.strip_suffix(" days"))
-        .map(str::trim);
-    let expiry = if let Some(days) = days.and_then(|d| d.parse::<i64>().ok()) {
-        if !(1..=3650).contains(&days) {
-            return Err(format!("--expires '{text}': use 1 to 3650 days"));
-        }
-        now + TimeDelta::days(days)
-    } else if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        date.and_time(chrono::NaiveTime::MIN)
-    } else if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
-        time.naive_utc()
-    } else {
-        return Err(format!(
-            "--expires '{text}' is not a date (2027-01-31), an RFC 3339 time or a number of days (90d)"
-        ));
-    };
-    if expiry <= now {
-        return Err(format!("--expires '{text}' lies in the past"));
-    }
-    Ok(expiry)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    fn noon() -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 11, 26)
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap()
-    }
-
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn expiry_accepts_days_dates_and_times() {
-        assert_eq!(
-            parse_expiry("90d", noon()),
-            Ok(noon() + TimeDelta::days(90))
-        );
-        assert_eq!(
-            parse_expiry("30 days", noon()),
-            Ok(noon() + TimeDelta::days(30))
-        );
-        assert_eq!(
-            parse_expiry("2027-01-31", noon()).unwrap().to_string(),
-            "2027-01-31 00:00:00"
-        );
-        assert_eq!(
-            parse_expiry("2027-01-31T10:00:00+01:00", noon())
-                .unwrap()
-                .to_string(),
-            "2027-01-31 09:00:00"
-        );
-    }
-
-    #[test]
-    fn expiry_in_the_past_or_garbage_is_refused() {
-        assert!(
-            parse_expiry("2020-01-01", noon())
-                .unwrap_err()
-                .contains("past")
-        );
-        assert!(parse_expiry("0d", noon()).is_err());
-        assert!(
-            parse_expiry("soon", noon())
-                .unwrap_err()
-                .contains("not a date")
-        );
     }
 }

@@ -11,7 +11,8 @@ use crate::auth::{Authenticator, SharedSecret, secret};
 use crate::bootstrap::{self, FirstStart};
 use crate::config::Config;
 use crate::http;
-use crate::http::extract::{self, TrustedProxies};
+use crate::http::auth::TrustedProxies;
+use crate::http::extract;
 use crate::store::data_version::DataVersion;
 use crate::store::{BackendKind, Store, migrate};
 

@@ -1,16 +1,15 @@
 //! The rule that a token can only create, change or rotate tokens at most as permissive as
 //! itself, on every axis. Without it a token could mint or edit its way out of its own scopes,
 //! expiry, allowlist or rate limit (issue 18). The CLI acts as an administrator and is not
-//! bounded by it.
+//! bounded by it. Pure comparisons of permissions, beside the other rules about what a
+//! credential may do; `crate::service::tokens` loads the tokens and applies them.
 
 use chrono::NaiveDateTime;
-use ipnet::IpNet;
 
+use super::Scopes;
 use super::lifecycle::{self, Restrictions};
-use super::{AuthContext, Principal, Scopes};
 use crate::error::{Error, Result};
 use crate::store::tokens::TokenRecord;
-use crate::store::{DbConn, OrgId, TokenId};
 
 /// What a token can do, until when, from where and how often: the axes on which one token can
 /// be more permissive than another.
@@ -32,28 +31,6 @@ impl Permissions {
             restrictions: Restrictions::of(record),
         })
     }
-
-    /// The permissions of the credential behind a request, read in the caller's transaction so
-    /// that an edit the token makes to itself is judged against what it was.
-    pub fn of_caller(conn: &mut DbConn, auth: &AuthContext) -> Result<Permissions> {
-        match &auth.principal {
-            Principal::Token { id, .. } => {
-                Permissions::of(&lifecycle::load_token(conn, &auth.org_id, id)?)
-            }
-            Principal::SharedSecret => Ok(Permissions {
-                scopes: auth.scopes,
-                expires_at: None,
-                restrictions: Restrictions::default(),
-            }),
-        }
-    }
-}
-
-/// A change to a token's allowlist and rate limit; `None` leaves one alone.
-#[derive(Debug, Clone, Default)]
-pub struct RestrictionEdit {
-    pub allowed_cidrs: Option<Vec<IpNet>>,
-    pub rate_limit_per_minute: Option<Option<u32>>,
 }
 
 /// Refuses with 403, naming the axis, unless `requested` is at most as permissive as `holder`
@@ -117,43 +94,19 @@ pub fn check_grantable(caller: Scopes, requested: Scopes) -> Result<()> {
     }
 }
 
-/// Loads a token of `org` (or 404) that a caller with `caller` permissions may change by
-/// `edit`: the token as it will be must be at most as permissive as the caller (403
-/// otherwise). Rotating mints a secret with the token's permissions, and re-enabling it or
-/// lifting its restrictions hands them back, so this is the rule for creating a token too.
-/// A token changing itself can thus tighten, never loosen, its own restrictions.
-pub fn load_manageable_token(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &TokenId,
-    caller: &Permissions,
-    edit: &RestrictionEdit,
-) -> Result<TokenRecord> {
-    let record = lifecycle::load_token(conn, org, id)?;
-    let mut after = Permissions::of(&record)?;
-    if let Some(cidrs) = &edit.allowed_cidrs {
-        after.restrictions.allowed_cidrs.clone_from(cidrs);
-    }
-    if let Some(limit) = edit.rate_limit_per_minute {
-        after.restrictions.rate_limit_per_minute = limit;
-    }
-    check_within(caller, &after)?;
-    Ok(record)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::Scope;
+    use crate::service::input::{parse_network, parse_time};
+    use ipnet::IpNet;
 
     fn time(text: &str) -> NaiveDateTime {
-        lifecycle::parse_time(text).unwrap()
+        parse_time(text).unwrap()
     }
 
     fn nets(list: &[&str]) -> Vec<IpNet> {
-        list.iter()
-            .map(|t| lifecycle::parse_cidr(t).unwrap())
-            .collect()
+        list.iter().map(|t| parse_network(t).unwrap()).collect()
     }
 
     /// `scim:read scim:write tokens:manage`, expiring, allowlisted, 5 requests per minute.

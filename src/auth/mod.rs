@@ -1,8 +1,8 @@
-//! Who is calling: API tokens, the shared secret, and the request extractor.
+//! Who is calling: API tokens, the shared secret, the authenticator and its cache, limits.
+//! `crate::http::auth` reads the caller from a request; `crate::service::tokens` changes tokens.
 
 pub mod bounds;
 pub mod context;
-pub mod issue;
 pub mod lifecycle;
 pub mod limit;
 pub mod password;
@@ -19,12 +19,11 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde_json::json;
 
 pub use context::{AuthContext, Principal};
-pub use issue::{IssuedToken, TokenRequest, issue_token, revoke_token};
 pub use scope::{Scope, Scopes};
 pub use secret::SharedSecret;
 
 use crate::error::{Error, Result};
-use crate::store::audit::{NewAuditEvent, insert_audit_event};
+use crate::store::audit::{EventKind, NewAuditEvent, insert_audit_event};
 use crate::store::data_version::{DataVersion, VersionedCache};
 use crate::store::tokens::{self, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
@@ -82,7 +81,7 @@ struct Failure {
 
 struct FailureEvent {
     org_id: Option<OrgId>,
-    event_type: &'static str,
+    event_type: EventKind,
     reason: &'static str,
     token_id: Option<TokenId>,
     prefix: Option<String>,
@@ -129,7 +128,7 @@ impl Authenticator {
     }
 
     /// Authenticates a request from `client_ip` (`None`: the address is unknown, see
-    /// [`context::client_ip`]). Bad credentials are the same [`Error::Unauthorized`] whatever
+    /// `crate::http::auth::client_ip`). Bad credentials are the same [`Error::Unauthorized`] whatever
     /// the reason (the reason goes to the debug log and the audit log, under the token's
     /// display prefix at most); a token used from outside its allowlist is
     /// [`Error::Forbidden`]. Repeated failures from one address answer 429.
@@ -179,7 +178,7 @@ impl Authenticator {
             );
             return Err(unauthorized(Some(FailureEvent {
                 org_id: None,
-                event_type: "auth.failed",
+                event_type: EventKind::AuthFailed,
                 reason: "unknown",
                 token_id: None,
                 prefix: Some(token.display_prefix()),
@@ -194,9 +193,9 @@ impl Authenticator {
                 refusal.as_str()
             );
             let event_type = match refusal {
-                Refusal::Expired => "token.expired_use",
-                Refusal::Superseded => "token.stale_use",
-                _ => "auth.failed",
+                Refusal::Expired => EventKind::TokenExpiredUse,
+                Refusal::Superseded => EventKind::TokenStaleUse,
+                _ => EventKind::AuthFailed,
             };
             return Err(unauthorized(Some(event_for(
                 record,
@@ -222,7 +221,7 @@ impl Authenticator {
             };
             return Err(Rejection::Credential(Failure {
                 error: Error::Forbidden(detail.to_owned()),
-                event: Some(event_for(record, "auth.ip_denied", reason)),
+                event: Some(event_for(record, EventKind::AuthIpDenied, reason)),
             }));
         }
         if record.first_used_at.is_none() {
@@ -429,7 +428,7 @@ fn unauthorized(event: Option<FailureEvent>) -> Rejection {
     })
 }
 
-fn event_for(record: &TokenRecord, event_type: &'static str, reason: &'static str) -> FailureEvent {
+fn event_for(record: &TokenRecord, event_type: EventKind, reason: &'static str) -> FailureEvent {
     FailureEvent {
         org_id: Some(record.org_id.clone()),
         event_type,
@@ -462,6 +461,7 @@ fn credential_from_header(value: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::{self, audit::Actor, tokens::Caller};
     use crate::store::DatabaseUrl;
     use secrecy::ExposeSecret;
 
@@ -513,7 +513,8 @@ mod tests {
         store
             .write_blocking(|conn| {
                 let record = tokens::find_token_any_org(conn, &id)?.unwrap();
-                issue::revoke_token(conn, &record.org_id, &record.id, "test", store::now())
+                let cli = Caller::Admin(Actor::Cli);
+                service::tokens::revoke(conn, &record.org_id, &cli, &record.id, store::now())
             })
             .unwrap();
         assert!(!cached(), "a commit outdates it");

@@ -1,15 +1,23 @@
-//! Token lifecycle, organization policy and audit commands of the CLI.
+//! Token, organization policy and audit commands of the CLI: each parses its flags with
+//! `crate::service::input`, calls `crate::service::tokens` as an administrator and prints.
 
 use anyhow::{Context, anyhow};
-use chrono::TimeDelta;
 use clap::Args;
 use secrecy::ExposeSecret;
 
 use super::{find_org, format_time};
-use crate::auth::lifecycle::{self, Restrictions};
+use crate::auth::Scopes;
+use crate::auth::bounds::Permissions;
+use crate::auth::lifecycle;
+use crate::service::audit::Actor;
+use crate::service::input::{self, Description, Expiry, Grace, TokenName};
+use crate::service::tokens::{self, Caller, TokenRequest, TokenSort};
 use crate::store::audit::{AuditQuery, search_audit_events};
-use crate::store::tokens::{self, TokenRecord};
+use crate::store::tokens::TokenRecord;
 use crate::store::{self, Store, TokenId, orgs};
+
+/// The CLI acts as an administrator: not bounded by any token.
+const CLI: Caller = Caller::Admin(Actor::Cli);
 
 /// `scimd audit`: filters, all optional.
 #[derive(Debug, Args)]
@@ -31,33 +39,108 @@ pub struct AuditArgs {
     limit: i64,
 }
 
-pub(super) fn restrictions(
-    allow_ip: &[String],
+/// `scimd token create`.
+#[derive(Debug, Args)]
+pub struct CreateTokenArgs {
+    /// Organization the token belongs to
+    #[arg(long)]
+    org: String,
+    /// A name that says where the token is used, e.g. "Okta production"
+    #[arg(long)]
+    name: String,
+    /// What the token is for
+    #[arg(long)]
+    description: Option<String>,
+    /// Scopes, repeatable or space-separated: scim:read scim:write scim:delete tokens:manage
+    /// [default: scim:read scim:write scim:delete]
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Expiry: a date (2027-01-31), an RFC 3339 time, or a number of days (90d) [default: never]
+    #[arg(long)]
+    expires: Option<String>,
+    /// Only accept the token from these networks (CIDRs or addresses, IPv4 or IPv6),
+    /// repeatable or comma-separated [default: anywhere]
+    #[arg(long = "allow-ip", value_delimiter = ',')]
+    allow_ip: Vec<String>,
+    /// Requests per minute this token may make [default: the server's --rate-limit]
+    #[arg(long)]
     rate_limit: Option<u32>,
-) -> anyhow::Result<Restrictions> {
-    let allowed_cidrs = allow_ip
-        .iter()
-        .map(|text| lifecycle::parse_cidr(text).map_err(|e| anyhow!("--allow-ip {e}")))
-        .collect::<anyhow::Result<_>>()?;
-    Ok(Restrictions {
-        allowed_cidrs,
-        rate_limit_per_minute: rate_limit,
-    })
+}
+
+pub(super) fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
+    let now = store::now();
+    let scopes = if args.scopes.is_empty() {
+        Scopes::SCIM
+    } else {
+        Scopes::parse(&args.scopes.join(" ")).map_err(|error| anyhow!(error))?
+    };
+    let expires_at = args
+        .expires
+        .map(|text| Expiry::parse(&text, now))
+        .transpose()
+        .map_err(|e| anyhow!("--expires {e}"))?;
+    let org = find_org(store, &args.org)?;
+    let allowed_cidrs =
+        input::parse_networks(&args.allow_ip).map_err(|e| anyhow!("--allow-ip {e}"))?;
+    let request = TokenRequest {
+        permissions: Permissions {
+            scopes,
+            expires_at,
+            restrictions: input::restrictions(allowed_cidrs, args.rate_limit)?,
+        },
+        name: TokenName::parse(&args.name)?,
+        description: args.description.map(Description::parse).transpose()?,
+    };
+    let issued = store.write_blocking(|conn| tokens::create(conn, &org.id, &CLI, &request, now))?;
+    println!("{}", issued.plain.expose_secret());
+    eprintln!(
+        "created token '{}' (id {}, {}…) for organization '{}' with scopes '{}', expires {}.\n\
+         Copy it now: it will not be shown again.",
+        request.name.as_str(),
+        issued.id,
+        issued.display_prefix,
+        org.name,
+        scopes,
+        format_time(expires_at),
+    );
+    Ok(())
+}
+
+pub(super) fn list_tokens(
+    store: &Store,
+    org: &str,
+    name: Option<String>,
+    sort: Option<String>,
+) -> anyhow::Result<()> {
+    let org = find_org(store, org)?;
+    let sort = TokenSort::parse(sort.as_deref(), None).map_err(|error| anyhow!(error))?;
+    let (list, days) =
+        store.run_blocking(|conn| tokens::list(conn, &org.id, name.as_deref(), sort))?;
+    let now = store::now();
+    println!(
+        "{:<36}  {:<24}  {:<14}  {:<8}  {:<20}  {:<20}  {:<20}  SCOPES",
+        "ID", "NAME", "PREFIX", "STATUS", "CREATED", "EXPIRES", "LAST USED"
+    );
+    for token in list {
+        println!(
+            "{:<36}  {:<24}  {:<14}  {:<8}  {:<20}  {:<20}  {:<20}  {}",
+            token.id,
+            token.name,
+            format!("{}…", token.display_prefix),
+            lifecycle::status(&token, days, now),
+            format_time(Some(token.created_at)),
+            format_time(token.expires_at),
+            format_time(token.last_used_at),
+            token.scopes,
+        );
+    }
+    Ok(())
 }
 
 pub(super) fn set_inactivity(store: &Store, name: &str, days: &str) -> anyhow::Result<()> {
     let org = find_org(store, name)?;
-    let days = match days.trim() {
-        "off" | "never" => None,
-        text => Some(
-            text.trim_end_matches('d')
-                .parse::<i32>()
-                .ok()
-                .filter(|days| (1..=3650).contains(days))
-                .ok_or_else(|| anyhow!("'{text}' is not a number of days (1-3650) or 'off'"))?,
-        ),
-    };
-    store.write_blocking(|conn| orgs::set_inactivity_days(conn, &org.id, days))?;
+    let days = input::parse_inactivity_days(days).map_err(|error| anyhow!(error))?;
+    store.write_blocking(|conn| tokens::set_inactivity_policy(conn, &org.id, days))?;
     match days {
         Some(days) => println!(
             "tokens of '{}' unused for {days} days now stop working",
@@ -68,10 +151,11 @@ pub(super) fn set_inactivity(store: &Store, name: &str, days: &str) -> anyhow::R
     Ok(())
 }
 
+/// The operator names a token by its id alone, whatever its organization.
 fn find_any(store: &Store, id: &str) -> anyhow::Result<TokenRecord> {
     let id = TokenId::parse(id).ok_or_else(|| anyhow!("'{id}' is not a token id"))?;
     store
-        .run_blocking(|conn| tokens::find_token_any_org(conn, &id))?
+        .run_blocking(|conn| tokens::find_in_any_org(conn, &id))?
         .ok_or_else(|| anyhow!("no token with id {id}"))
 }
 
@@ -148,7 +232,7 @@ pub(super) fn show_token(store: &Store, id: &str) -> anyhow::Result<()> {
 pub(super) fn set_enabled(store: &Store, id: &str, enabled: bool) -> anyhow::Result<()> {
     let token = find_any(store, id)?;
     let updated = store.write_blocking(|conn| {
-        lifecycle::set_token_enabled(conn, &token.org_id, &token.id, enabled, "cli", store::now())
+        tokens::set_enabled(conn, &token.org_id, &CLI, &token.id, enabled, store::now())
     })?;
     let state = if updated.disabled_at.is_some() {
         "disabled"
@@ -164,17 +248,11 @@ pub(super) fn set_enabled(store: &Store, id: &str, enabled: bool) -> anyhow::Res
 
 pub(super) fn rotate(store: &Store, id: &str, grace: &str) -> anyhow::Result<()> {
     let token = find_any(store, id)?;
-    let grace = parse_duration(grace).map_err(|e| anyhow!("--grace {e}"))?;
-    let (issued, _) = store.write_blocking(|conn| {
-        lifecycle::rotate_token(
-            conn,
-            &token.org_id,
-            &token.id,
-            grace.num_seconds(),
-            "cli",
-            store::now(),
-        )
+    let grace = Grace::parse(grace).map_err(|e| anyhow!("--grace {e}"))?;
+    let rotation = store.write_blocking(|conn| {
+        tokens::rotate(conn, &token.org_id, &CLI, &token.id, grace, store::now())
     })?;
+    let issued = &rotation.issued;
     println!("{}", issued.plain.expose_secret());
     eprintln!(
         "rotated token '{}' ({}…): successor {} ({}…). The old token keeps working until the \
@@ -183,37 +261,25 @@ pub(super) fn rotate(store: &Store, id: &str, grace: &str) -> anyhow::Result<()>
         token.display_prefix,
         issued.id,
         issued.display_prefix,
-        grace.num_seconds(),
+        grace.as_seconds(),
     );
     Ok(())
 }
 
-/// `90s`, `30m`, `1h`, `7d`, or plain seconds.
-fn parse_duration(text: &str) -> Result<TimeDelta, String> {
-    let text = text.trim();
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, "s"), |at| text.split_at(at));
-    let number: i64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 90s, 30m, 1h or 7d"))?;
-    let unit_seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => {
-            return Err(format!(
-                "'{text}' is not a duration like 90s, 30m, 1h or 7d"
-            ));
-        }
-    };
-    // An overflowing product is longer than 7 days too, not a wrapped-around small number.
-    let seconds = number.checked_mul(unit_seconds).unwrap_or(i64::MAX);
-    if !(0..=lifecycle::MAX_GRACE_SECONDS).contains(&seconds) {
-        return Err(format!("'{text}' is longer than 7 days"));
+pub(super) fn revoke(store: &Store, id: &str) -> anyhow::Result<()> {
+    let token = find_any(store, id)?;
+    let revoked = store.write_blocking(|conn| {
+        tokens::revoke(conn, &token.org_id, &CLI, &token.id, store::now())
+    })?;
+    if revoked {
+        println!("revoked token '{}' ({}…)", token.name, token.display_prefix);
+    } else {
+        println!(
+            "token '{}' ({}…) was already revoked",
+            token.name, token.display_prefix
+        );
     }
-    Ok(TimeDelta::seconds(seconds))
+    Ok(())
 }
 
 pub(super) fn run_audit(store: &Store, args: &AuditArgs) -> anyhow::Result<()> {
@@ -226,7 +292,7 @@ pub(super) fn run_audit(store: &Store, args: &AuditArgs) -> anyhow::Result<()> {
         .since
         .as_deref()
         .map(|text| {
-            lifecycle::parse_time(text)
+            input::parse_time(text)
                 .ok_or_else(|| anyhow!("--since '{text}' is not a date or an RFC 3339 time"))
         })
         .transpose()?;
@@ -256,24 +322,4 @@ pub(super) fn run_audit(store: &Store, args: &AuditArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grace_periods_take_units_and_stop_at_seven_days() {
-        assert_eq!(parse_duration("90s"), Ok(TimeDelta::seconds(90)));
-        assert_eq!(parse_duration("30m"), Ok(TimeDelta::minutes(30)));
-        assert_eq!(parse_duration("1h"), Ok(TimeDelta::hours(1)));
-        assert_eq!(parse_duration("7d"), Ok(TimeDelta::days(7)));
-        assert_eq!(parse_duration("5"), Ok(TimeDelta::seconds(5)));
-        assert!(parse_duration("8d").is_err());
-        assert!(parse_duration("soon").is_err());
-        assert!(
-            parse_duration("999999999999999d").is_err(),
-            "overflow is not wrapped"
-        );
-    }
 }

@@ -1,29 +1,17 @@
 //! Request extractors for SCIM: bodies, preconditions, and the base URL clients see.
 
 use std::future::{Ready, ready};
-use std::net::IpAddr;
 
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, mime, web};
-use ipnet::IpNet;
 
+use super::auth::TrustedProxies;
 use crate::error::Error;
 use crate::scim::error::ProtocolError;
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
-
-/// Peers whose `X-Forwarded-*` headers are believed. Anyone else could forge them to plant
-/// their own host in `meta.location`.
-#[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(pub Vec<IpNet>);
-
-impl TrustedProxies {
-    pub fn contains(&self, address: IpAddr) -> bool {
-        self.0.iter().any(|net| net.contains(&address))
-    }
-}
 
 /// Where `/scim/v2` is, as the client addressed it: for `meta.location` and `$ref`s.
 #[derive(Debug, Clone)]

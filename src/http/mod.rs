@@ -1,6 +1,7 @@
 //! HTTP: every URL the server answers, in one place.
 
 pub mod api;
+pub mod auth;
 pub mod bulk;
 pub mod discovery;
 pub mod error;
@@ -17,8 +18,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::auth::AuthContext;
 use crate::error::Error;
 use crate::scim::limits::Limits;
-use crate::service::Actor;
 use crate::service::resources::{Groups, Users};
+use crate::service::{Actor, audit};
 
 /// Registers every route. Each resource answers methods it does not serve with 405 before any
 /// body is read.
@@ -119,7 +120,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
 
 /// The caller as the use cases and the audit log know it.
 fn actor(auth: &AuthContext) -> Actor {
-    Actor::new(auth.org_id.clone(), auth.actor())
+    Actor::new(auth.org_id.clone(), audit::Actor::of(auth).to_string())
 }
 
 async fn unknown_endpoint() -> Result<HttpResponse, Error> {

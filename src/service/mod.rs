@@ -2,7 +2,10 @@
 //! Bulk, the CLI) has read it. Each writes in one transaction with its audit record; none
 //! knows HTTP.
 
+pub mod audit;
+pub mod input;
 pub mod resources;
+pub mod tokens;
 
 use serde_json::json;
 
@@ -10,6 +13,7 @@ use crate::error::Result;
 use crate::scim::schema::ResourceTypeDef;
 use crate::store::audit::{NewAuditEvent, insert_audit_event};
 use crate::store::{self, DbConn, OrgId};
+use audit::EventKind;
 
 /// Who acts: the organization acted in, and the actor the audit log names.
 #[derive(Debug, Clone)]
@@ -37,7 +41,7 @@ impl Actor {
             conn,
             &NewAuditEvent {
                 org_id: Some(&self.org),
-                event_type: "scim.write",
+                event_type: EventKind::ScimWrite,
                 actor: Some(&self.name),
                 target: Some(id),
                 remote_addr: None,

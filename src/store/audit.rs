@@ -7,11 +7,52 @@ use super::schema::audit_events;
 use super::{DbConn, OrgId};
 use crate::error::Result;
 
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    TokenCreated,
+    TokenUpdated,
+    TokenDisabled,
+    TokenEnabled,
+    TokenRotated,
+    TokenRevoked,
+    TokenRevokedAsLeaked,
+    /// An expired token was presented.
+    TokenExpiredUse,
+    /// A rotated token was presented after its grace period.
+    TokenStaleUse,
+    AuthFailed,
+    /// A token was presented from outside its allowlist.
+    AuthIpDenied,
+    /// A SCIM create, replace, patch or delete.
+    ScimWrite,
+}
+
+impl EventKind {
+    /// The event's `type` in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::TokenCreated => "token.created",
+            EventKind::TokenUpdated => "token.updated",
+            EventKind::TokenDisabled => "token.disabled",
+            EventKind::TokenEnabled => "token.enabled",
+            EventKind::TokenRotated => "token.rotated",
+            EventKind::TokenRevoked => "token.revoked",
+            EventKind::TokenRevokedAsLeaked => "token.revoked_as_leaked",
+            EventKind::TokenExpiredUse => "token.expired_use",
+            EventKind::TokenStaleUse => "token.stale_use",
+            EventKind::AuthFailed => "auth.failed",
+            EventKind::AuthIpDenied => "auth.ip_denied",
+            EventKind::ScimWrite => "scim.write",
+        }
+    }
+}
+
 /// One event to record. `details` is free-form JSON and never holds a secret.
 #[derive(Debug, Clone)]
 pub struct NewAuditEvent<'a> {
     pub org_id: Option<&'a OrgId>,
-    pub event_type: &'a str,
+    pub event_type: EventKind,
     pub actor: Option<&'a str>,
     pub target: Option<&'a str>,
     pub remote_addr: Option<&'a str>,
@@ -41,7 +82,7 @@ pub fn insert_audit_event(
             audit_events::id.eq(uuid::Uuid::new_v4().to_string()),
             audit_events::org_id.eq(event.org_id.map(OrgId::as_str)),
             audit_events::occurred_at.eq(now),
-            audit_events::event_type.eq(event.event_type),
+            audit_events::event_type.eq(event.event_type.as_str()),
             audit_events::actor.eq(event.actor),
             audit_events::target.eq(event.target),
             audit_events::remote_addr.eq(event.remote_addr),

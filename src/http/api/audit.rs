@@ -7,10 +7,10 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::{json_response, rfc3339};
-use crate::auth::lifecycle::parse_time;
 use crate::auth::{AuthContext, Scope};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
+use crate::service::input::parse_time;
 use crate::store::Store;
 use crate::store::audit::{AuditEvent, AuditQuery, search_audit_events};
 

@@ -1,22 +1,17 @@
-//! `POST /api/v1/credentials/revoke`: anyone who finds a leaked token (a secret scanner, a
-//! colleague) can report it, and it is revoked at once. No authentication: holding the token
-//! is the proof. The answer is the same whether or not a token existed.
+//! `POST /api/v1/credentials/revoke`: the leak intake (`crate::service::tokens::leaks`) over
+//! HTTP, rate limited per address. The answer is the same whether or not a token existed.
 
 use std::time::Instant;
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::context::client_ip;
-use crate::auth::lifecycle::revoke_leaked_tokens as revoke_in_store;
 use crate::auth::limit::{AddressKey, Rate, RateLimiter, retry_after_secs};
-use crate::auth::token::WellFormedToken;
 use crate::error::{Error, Result};
-use crate::scim::error::ProtocolError;
+use crate::http::auth::client_ip;
+use crate::service::tokens::leaks;
 use crate::store::{self, Store};
 
-/// Tokens one report may carry.
-pub const MAX_TOKENS_PER_REPORT: usize = 100;
 /// Reports one address may send per minute.
 pub const REPORTS_PER_MINUTE: u32 = 10;
 
@@ -72,24 +67,13 @@ pub async fn revoke_leaked_tokens(
     }
     let body = web::Json::<LeakReport>::from_request(&request, &mut payload.into_inner()).await?;
     let tokens = body.into_inner().into_tokens();
-    if tokens.len() > MAX_TOKENS_PER_REPORT {
-        return Err(Error::from(ProtocolError::invalid_value(format!(
-            "a report holds at most {MAX_TOKENS_PER_REPORT} tokens"
-        )))
-        .into());
-    }
+    let digests = leaks::reported_digests(&tokens)?;
     let received = tokens.len();
-    // Malformed strings cannot be tokens: skipped without a query.
-    let digests: Vec<_> = tokens
-        .iter()
-        .filter_map(|text| WellFormedToken::parse(text.trim()).ok())
-        .map(|token| token.digest())
-        .collect();
     let remote_addr = address.map(|ip| ip.to_string());
     if !digests.is_empty() {
         let revoked = store
             .write(move |conn| {
-                revoke_in_store(conn, &digests, remote_addr.as_deref(), store::now())
+                leaks::revoke_leaked(conn, &digests, remote_addr.as_deref(), store::now())
             })
             .await?;
         if revoked > 0 {

@@ -7,12 +7,15 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{PREFIX, json_response, rfc3339};
-use crate::auth::bounds::{self, Permissions, RestrictionEdit};
-use crate::auth::lifecycle::{self, Restrictions, TokenSort};
-use crate::auth::{self, AuthContext, IssuedToken, Scope, Scopes, TokenRequest};
+use crate::auth::bounds::Permissions;
+use crate::auth::{AuthContext, Scope, Scopes, lifecycle};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
-use crate::store::tokens::{TokenChanges, TokenRecord};
+use crate::service::input::{self, Description, Expiry, Grace, TokenName};
+use crate::service::tokens::{
+    self, Caller, IssuedToken, StatusChange, TokenEdit, TokenRequest, TokenSort,
+};
+use crate::store::tokens::TokenRecord;
 use crate::store::{self, Store, TokenId};
 
 /// A token as the API shows it: never the secret, only its display prefix.
@@ -112,12 +115,12 @@ pub async fn list_tokens(
     auth.require(Scope::TokensManage)?;
     let sort = TokenSort::parse(params.sort.as_deref(), params.order.as_deref())
         .map_err(ProtocolError::invalid_value)?;
-    let name = params.name.clone();
+    let name = params.into_inner().name;
     let (records, days) = store
-        .read(move |conn| lifecycle::list_tokens(conn, &auth.org_id))
+        .read(move |conn| tokens::list(conn, &auth.org_id, name.as_deref(), sort))
         .await?;
     let now = store::now();
-    let tokens: Vec<TokenView> = lifecycle::arrange(records, name.as_deref(), sort)
+    let tokens: Vec<TokenView> = records
         .into_iter()
         .map(|record| TokenView::new(record, days, now))
         .collect();
@@ -132,7 +135,7 @@ pub async fn get_token(
     auth.require(Scope::TokensManage)?;
     let id = token_id(&id)?;
     let (record, days) = store
-        .read(move |conn| lifecycle::load_token_with_policy(conn, &auth.org_id, &id))
+        .read(move |conn| tokens::show(conn, &auth.org_id, &id))
         .await?;
     Ok(json_response(&TokenView::new(record, days, store::now())))
 }
@@ -164,35 +167,26 @@ pub async fn create_token(
         Some(list) => Scopes::parse(&list.join(" ")).map_err(ProtocolError::invalid_value)?,
         None => Scopes::SCIM,
     };
-    let requested = Permissions {
-        scopes,
-        expires_at: lifecycle::expiry(body.expires_at.as_deref(), body.expires_in_days, now)
-            .map_err(ProtocolError::invalid_value)?,
-        restrictions: Restrictions {
-            allowed_cidrs: parse_cidrs(&body.allowed_cidrs)?,
-            rate_limit_per_minute: body.rate_limit_per_minute,
-        },
-    };
-    requested.restrictions.validate()?;
+    let expires_at = Expiry::from_fields(body.expires_at.as_deref(), body.expires_in_days, now)
+        .map_err(ProtocolError::invalid_value)?;
+    let restrictions = input::restrictions(
+        parse_cidrs(&body.allowed_cidrs)?,
+        body.rate_limit_per_minute,
+    )?;
     let request = TokenRequest {
-        name: body.name,
-        description: body.description,
-        scopes,
-        expires_at: requested.expires_at,
-        created_by: auth.actor(),
+        name: TokenName::parse(&body.name)?,
+        description: body.description.map(Description::parse).transpose()?,
+        permissions: Permissions {
+            scopes,
+            expires_at,
+            restrictions,
+        },
     };
     let (issued, record, days) = store
         .write(move |conn| {
-            bounds::check_within(&Permissions::of_caller(conn, &auth)?, &requested)?;
-            let issued = auth::issue::issue_restricted_token(
-                conn,
-                &auth.org_id,
-                &request,
-                &requested.restrictions,
-                None,
-                now,
-            )?;
-            let (record, days) = lifecycle::load_token_with_policy(conn, &auth.org_id, &issued.id)?;
+            let org = auth.org_id.clone();
+            let issued = tokens::create(conn, &org, &Caller::Credential(auth), &request, now)?;
+            let (record, days) = tokens::show(conn, &org, &issued.id)?;
             Ok((issued, record, days))
         })
         .await?;
@@ -200,10 +194,7 @@ pub async fn create_token(
 }
 
 fn parse_cidrs(texts: &[String]) -> Result<Vec<ipnet::IpNet>> {
-    texts
-        .iter()
-        .map(|text| lifecycle::parse_cidr(text).map_err(|e| ProtocolError::invalid_value(e).into()))
-        .collect()
+    input::parse_networks(texts).map_err(|e| ProtocolError::invalid_value(e).into())
 }
 
 /// `Some(None)` for an explicit `null`, `None` for an absent field.
@@ -239,78 +230,42 @@ pub async fn update_token(
     let id = token_id(&id)?;
     let body = body.into_inner();
     let allowed_cidrs = match &body.allowed_cidrs {
-        Some(Some(list)) => Some(parse_cidrs(list)?),
-        Some(None) => Some(Vec::new()),
+        Some(Some(list)) => Some(Some(parse_cidrs(list)?)),
+        Some(None) => Some(None),
         None => None,
     };
-    let restrictions = Restrictions {
-        allowed_cidrs: allowed_cidrs.clone().unwrap_or_default(),
-        rate_limit_per_minute: body.rate_limit_per_minute.flatten(),
-    };
-    restrictions.validate()?;
-    let edit = RestrictionEdit {
+    // Checked as a whole, like a new token's.
+    input::restrictions(
+        allowed_cidrs.clone().flatten().unwrap_or_default(),
+        body.rate_limit_per_minute.flatten(),
+    )?;
+    let edit = TokenEdit {
+        name: body.name.as_deref().map(TokenName::parse).transpose()?,
+        description: body
+            .description
+            .map(|text| text.map(Description::parse).transpose())
+            .transpose()?,
+        status: body
+            .status
+            .as_deref()
+            .map(StatusChange::parse)
+            .transpose()?,
         allowed_cidrs,
         rate_limit_per_minute: body.rate_limit_per_minute,
     };
-    let changes = TokenChanges {
-        name: body.name,
-        description: body.description,
-        allowed_cidrs: edit
-            .allowed_cidrs
-            .as_ref()
-            .map(|_| restrictions.allowed_cidrs_text()),
-        rate_limit_per_minute: body
-            .rate_limit_per_minute
-            .map(|_| restrictions.rate_limit_i32()),
-    };
-    let status = body.status;
-    if status
-        .as_deref()
-        .is_some_and(|s| !matches!(s, "active" | "disabled" | "revoked"))
-    {
-        return Err(ProtocolError::invalid_value(
-            "status is 'active', 'disabled' or 'revoked'".to_owned(),
-        )
-        .into());
-    }
-    let stops_only = matches!(status.as_deref(), Some("revoked" | "disabled"))
-        && changes.name.is_none()
-        && changes.description.is_none()
-        && changes.allowed_cidrs.is_none()
-        && changes.rate_limit_per_minute.is_none();
     let now = store::now();
     let (record, days) = store
         .write(move |conn| {
-            let org = &auth.org_id;
-            let actor = auth.actor();
-            // Stopping a token is open to every tokens:manage token, as DELETE is; anything
-            // else may hand power back, so the token as changed must be within the caller's.
-            if stops_only {
-                lifecycle::load_token(conn, org, &id)?;
-            } else {
-                let caller = Permissions::of_caller(conn, &auth)?;
-                bounds::load_manageable_token(conn, org, &id, &caller, &edit)?;
-            }
-            lifecycle::update_token(conn, org, &id, &changes, &actor, now)?;
-            match status.as_deref() {
-                Some("revoked") => {
-                    auth::revoke_token(conn, org, &id, &actor, now)?;
-                }
-                Some(status) => {
-                    lifecycle::set_token_enabled(conn, org, &id, status == "active", &actor, now)?;
-                }
-                None => {}
-            }
-            lifecycle::load_token_with_policy(conn, org, &id)
+            let org = auth.org_id.clone();
+            tokens::edit(conn, &org, &Caller::Credential(auth), &id, &edit, now)
         })
         .await?;
     Ok(json_response(&TokenView::new(record, days, now)))
 }
 
 /// `DELETE`: revokes for good, at once, on every instance. Revoking twice is harmless. Any
-/// tokens:manage token may revoke any token of its organization, whatever that token holds:
-/// revocation is the emergency brake for a leaked token and gives nobody anything. The audit
-/// event names both tokens (actor and target).
+/// tokens:manage token may revoke any token of its organization (see
+/// [`tokens::revoke`]).
 pub async fn revoke_token(
     auth: AuthContext,
     store: web::Data<Store>,
@@ -320,8 +275,8 @@ pub async fn revoke_token(
     let id = token_id(&id)?;
     store
         .write(move |conn| {
-            lifecycle::load_token(conn, &auth.org_id, &id)?;
-            auth::revoke_token(conn, &auth.org_id, &id, &auth.actor(), store::now())
+            let org = auth.org_id.clone();
+            tokens::revoke(conn, &org, &Caller::Credential(auth), &id, store::now())
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -351,22 +306,18 @@ pub async fn rotate_token(
     };
     let grace = request
         .grace_period_seconds
-        .unwrap_or(lifecycle::DEFAULT_GRACE_SECONDS);
+        .map_or_else(|| Ok(Grace::default()), Grace::seconds)?;
     let now = store::now();
-    let (issued, successor, predecessor, days) = store
+    let rotation = store
         .write(move |conn| {
-            let org = &auth.org_id;
-            let caller = Permissions::of_caller(conn, &auth)?;
-            bounds::load_manageable_token(conn, org, &id, &caller, &RestrictionEdit::default())?;
-            let (issued, _) = lifecycle::rotate_token(conn, org, &id, grace, &auth.actor(), now)?;
-            let (successor, days) = lifecycle::load_token_with_policy(conn, org, &issued.id)?;
-            let predecessor = lifecycle::load_token(conn, org, &id)?;
-            Ok((issued, successor, predecessor, days))
+            let org = auth.org_id.clone();
+            tokens::rotate(conn, &org, &Caller::Credential(auth), &id, grace, now)
         })
         .await?;
+    let days = rotation.inactivity_days;
     Ok(minted(
-        &issued,
-        TokenView::new(successor, days, now),
-        Some(TokenView::new(predecessor, days, now)),
+        &rotation.issued,
+        TokenView::new(rotation.successor, days, now),
+        Some(TokenView::new(rotation.predecessor, days, now)),
     ))
 }

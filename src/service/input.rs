@@ -1,0 +1,323 @@
+//! What the front ends receive, parsed once for all of them: a value of these types is valid
+//! by construction. The management API and the CLI word their own messages around the
+//! errors (a JSON field or a `--flag`), never re-check what these functions accept.
+
+use std::net::IpAddr;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use ipnet::IpNet;
+
+use crate::auth::lifecycle::Restrictions;
+use crate::error::Result;
+use crate::scim::error::ProtocolError;
+
+/// Longest token name accepted.
+pub const MAX_NAME_LEN: usize = 100;
+/// Longest token description, in characters.
+pub const MAX_DESCRIPTION_LEN: usize = 1000;
+/// Longest expiry and inactivity policy, in days: ten years.
+pub const MAX_DAYS: i64 = 3650;
+/// How long a rotated token keeps working after its successor's first use, unless told.
+pub const DEFAULT_GRACE_SECONDS: i64 = 3600;
+/// The longest grace period a rotation may ask for: seven days.
+pub const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
+
+/// A token's name: 1 to [`MAX_NAME_LEN`] characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub fn parse(text: &str) -> Result<TokenName> {
+        let name = text.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+            return Err(ProtocolError::invalid_value(format!(
+                "a token name must be 1 to {MAX_NAME_LEN} characters"
+            ))
+            .into());
+        }
+        Ok(TokenName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A token's description: at most [`MAX_DESCRIPTION_LEN`] characters, kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub fn parse(text: String) -> Result<Description> {
+        if text.chars().count() > MAX_DESCRIPTION_LEN {
+            return Err(ProtocolError::invalid_value(format!(
+                "a token description has at most {MAX_DESCRIPTION_LEN} characters"
+            ))
+            .into());
+        }
+        Ok(Description(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A date (the start of that day, UTC) or an RFC 3339 time.
+pub fn parse_time(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|date| date.and_time(NaiveTime::MIN))
+        .ok()
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|time| time.naive_utc())
+        })
+}
+
+/// A token's expiry, which must lie in the future.
+pub struct Expiry;
+
+impl Expiry {
+    /// From the management API's `expires_at` (a date or an RFC 3339 time) or
+    /// `expires_in_days`; neither means never.
+    pub fn from_fields(
+        at: Option<&str>,
+        in_days: Option<i64>,
+        now: NaiveDateTime,
+    ) -> Result<Option<NaiveDateTime>, String> {
+        let expiry = match (at, in_days) {
+            (Some(_), Some(_)) => {
+                return Err("give expires_at or expires_in_days, not both".to_owned());
+            }
+            (None, None) => return Ok(None),
+            (None, Some(days)) => {
+                days_from(now, days).ok_or_else(|| "expires_in_days is 1 to 3650".to_owned())?
+            }
+            (Some(text), None) => parse_time(text).ok_or_else(|| {
+                format!("'{text}' is not a date (2027-01-31) or an RFC 3339 time")
+            })?,
+        };
+        if expiry <= now {
+            return Err("the expiry must lie in the future".to_owned());
+        }
+        Ok(Some(expiry))
+    }
+
+    /// From one text: `90d` or `90 days` from now, a date or an RFC 3339 time.
+    pub fn parse(text: &str, now: NaiveDateTime) -> Result<NaiveDateTime, String> {
+        let text = text.trim();
+        let days = text
+            .strip_suffix('d')
+            .or_else(|| text.strip_suffix(" days"))
+            .and_then(|days| days.trim().parse::<i64>().ok());
+        let expiry = match days {
+            Some(days) => {
+                days_from(now, days).ok_or_else(|| format!("'{text}': use 1 to 3650 days"))?
+            }
+            None => parse_time(text).ok_or_else(|| {
+                format!(
+                    "'{text}' is not a date (2027-01-31), an RFC 3339 time or a number of days (90d)"
+                )
+            })?,
+        };
+        if expiry <= now {
+            return Err(format!("'{text}' lies in the past"));
+        }
+        Ok(expiry)
+    }
+}
+
+fn days_from(now: NaiveDateTime, days: i64) -> Option<NaiveDateTime> {
+    (1..=MAX_DAYS)
+        .contains(&days)
+        .then(|| now + TimeDelta::days(days))
+}
+
+/// Parses one allowlist entry: a CIDR (`10.0.0.0/8`, `2001:db8::/32`) or a single address.
+pub fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("'{text}' is neither an IP address nor a CIDR"))
+}
+
+/// An allowlist, entry by entry; the first bad entry's error.
+pub fn parse_networks(texts: &[String]) -> Result<Vec<IpNet>, String> {
+    texts.iter().map(|text| parse_network(text)).collect()
+}
+
+/// An allowlist and a rate limit, within their limits.
+pub fn restrictions(
+    allowed_cidrs: Vec<IpNet>,
+    rate_limit_per_minute: Option<u32>,
+) -> Result<Restrictions> {
+    let restrictions = Restrictions {
+        allowed_cidrs,
+        rate_limit_per_minute,
+    };
+    restrictions.validate()?;
+    Ok(restrictions)
+}
+
+/// How long a rotated token keeps working after its successor's first use: 0 to 7 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grace(i64);
+
+impl Default for Grace {
+    fn default() -> Self {
+        Grace(DEFAULT_GRACE_SECONDS)
+    }
+}
+
+impl Grace {
+    pub fn seconds(seconds: i64) -> Result<Grace> {
+        if !(0..=MAX_GRACE_SECONDS).contains(&seconds) {
+            return Err(ProtocolError::invalid_value(format!(
+                "the grace period is 0 to {MAX_GRACE_SECONDS} seconds (7 days)"
+            ))
+            .into());
+        }
+        Ok(Grace(seconds))
+    }
+
+    /// `90s`, `30m`, `1h`, `7d`, or plain seconds.
+    pub fn parse(text: &str) -> Result<Grace, String> {
+        let text = text.trim();
+        let (number, unit) = text
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or((text, "s"), |at| text.split_at(at));
+        let not_a_duration = || format!("'{text}' is not a duration like 90s, 30m, 1h or 7d");
+        let number: i64 = number.parse().map_err(|_| not_a_duration())?;
+        let unit_seconds = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86400,
+            _ => return Err(not_a_duration()),
+        };
+        // An overflowing product is longer than 7 days too, not a wrapped-around small number.
+        let seconds = number.checked_mul(unit_seconds).unwrap_or(i64::MAX);
+        if !(0..=MAX_GRACE_SECONDS).contains(&seconds) {
+            return Err(format!("'{text}' is longer than 7 days"));
+        }
+        Ok(Grace(seconds))
+    }
+
+    pub fn as_seconds(self) -> i64 {
+        self.0
+    }
+}
+
+/// An organization's inactivity policy: a number of days (`30`, `30d`), or `off`/`never`.
+pub fn parse_inactivity_days(text: &str) -> Result<Option<i32>, String> {
+    match text.trim() {
+        "off" | "never" => Ok(None),
+        text => text
+            .trim_end_matches('d')
+            .parse::<i32>()
+            .ok()
+            .filter(|days| (1..=MAX_DAYS).contains(&i64::from(*days)))
+            .map(Some)
+            .ok_or_else(|| format!("'{text}' is not a number of days (1-3650) or 'off'")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noon() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 26)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn expiry_accepts_days_dates_and_times() {
+        let parse = |text| Expiry::parse(text, noon());
+        assert_eq!(parse("90d"), Ok(noon() + TimeDelta::days(90)));
+        assert_eq!(parse("30 days"), Ok(noon() + TimeDelta::days(30)));
+        assert_eq!(
+            parse("2027-01-31").unwrap().to_string(),
+            "2027-01-31 00:00:00"
+        );
+        assert_eq!(
+            parse("2027-01-31T10:00:00+01:00").unwrap().to_string(),
+            "2027-01-31 09:00:00"
+        );
+        assert_eq!(
+            Expiry::from_fields(None, Some(90), noon()),
+            Ok(Some(noon() + TimeDelta::days(90)))
+        );
+        assert_eq!(
+            Expiry::from_fields(Some("2027-01-31"), None, noon()),
+            Ok(parse_time("2027-01-31"))
+        );
+        assert_eq!(Expiry::from_fields(None, None, noon()), Ok(None));
+    }
+
+    #[test]
+    fn expiry_in_the_past_or_garbage_is_refused() {
+        assert!(
+            Expiry::parse("2020-01-01", noon())
+                .unwrap_err()
+                .contains("past")
+        );
+        assert!(Expiry::parse("0d", noon()).is_err());
+        assert!(
+            Expiry::parse("soon", noon())
+                .unwrap_err()
+                .contains("not a date")
+        );
+        assert!(Expiry::from_fields(Some("2030-01-01"), Some(3), noon()).is_err());
+        assert!(Expiry::from_fields(None, Some(3651), noon()).is_err());
+        assert!(Expiry::from_fields(Some("90d"), None, noon()).is_err());
+    }
+
+    #[test]
+    fn networks_are_parsed_and_normalised() {
+        let net = |text| parse_network(text).map(|net| net.to_string());
+        assert_eq!(net("10.1.2.3/8").unwrap(), "10.0.0.0/8");
+        assert_eq!(net("192.0.2.7").unwrap(), "192.0.2.7/32");
+        assert!(net("10.0.0.0/33").is_err());
+        assert!(net("example.com").is_err());
+    }
+
+    #[test]
+    fn grace_periods_take_units_and_stop_at_seven_days() {
+        let seconds = |text| Grace::parse(text).map(Grace::as_seconds);
+        assert_eq!(seconds("90s"), Ok(90));
+        assert_eq!(seconds("30m"), Ok(1800));
+        assert_eq!(seconds("1h"), Ok(3600));
+        assert_eq!(seconds("7d"), Ok(7 * 86400));
+        assert_eq!(seconds("5"), Ok(5));
+        assert!(seconds("8d").is_err());
+        assert!(seconds("soon").is_err());
+        assert!(
+            seconds("999999999999999d").is_err(),
+            "overflow is not wrapped"
+        );
+        assert!(Grace::seconds(MAX_GRACE_SECONDS + 1).is_err());
+        assert!(Grace::seconds(-1).is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(TokenName::parse("  Okta ").unwrap().as_str(), "Okta");
+        assert!(TokenName::parse("   ").is_err());
+        assert!(TokenName::parse(&"x".repeat(MAX_NAME_LEN + 1)).is_err());
+        assert!(Description::parse("d".repeat(MAX_DESCRIPTION_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn inactivity_is_days_or_off() {
+        assert_eq!(parse_inactivity_days("30"), Ok(Some(30)));
+        assert_eq!(parse_inactivity_days("30d"), Ok(Some(30)));
+        assert_eq!(parse_inactivity_days("off"), Ok(None));
+        assert!(parse_inactivity_days("0").is_err());
+    }
+}

@@ -1,0 +1,60 @@
+//! Leak intake: anyone who finds a leaked token (a secret scanner, a colleague) can report
+//! it, unauthenticated, and it is revoked at once. Holding the token is the proof.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::auth::token::{TokenDigest, WellFormedToken};
+use crate::error::Result;
+use crate::scim::error::ProtocolError;
+use crate::service::audit::{Actor, Event, EventKind, Target};
+use crate::store::DbConn;
+use crate::store::tokens as stored;
+
+/// Tokens one report may carry.
+pub const MAX_TOKENS_PER_REPORT: usize = 100;
+
+/// The digests of the reported strings that can be tokens; malformed ones are skipped
+/// without a query. A report holds at most [`MAX_TOKENS_PER_REPORT`] strings.
+pub fn reported_digests(reported: &[String]) -> Result<Vec<TokenDigest>> {
+    if reported.len() > MAX_TOKENS_PER_REPORT {
+        return Err(ProtocolError::invalid_value(format!(
+            "a report holds at most {MAX_TOKENS_PER_REPORT} tokens"
+        ))
+        .into());
+    }
+    Ok(reported
+        .iter()
+        .filter_map(|text| WellFormedToken::parse(text.trim()).ok())
+        .map(|token| token.digest())
+        .collect())
+}
+
+/// Revokes each reported token that is live, recording `token.revoked_as_leaked`; answers
+/// how many were. Unknown and already revoked tokens are skipped silently.
+pub fn revoke_leaked(
+    conn: &mut DbConn,
+    digests: &[TokenDigest],
+    remote_addr: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    let mut revoked = 0;
+    for digest in digests {
+        let Some(record) = stored::find_token_by_digest(conn, digest.as_str())? else {
+            continue;
+        };
+        if stored::revoke_token(conn, &record.org_id, &record.id, now)? {
+            revoked += 1;
+            Event {
+                kind: EventKind::TokenRevokedAsLeaked,
+                org: Some(&record.org_id),
+                actor: Some(&Actor::LeakReport),
+                target: Some(Target::Token(&record.id)),
+                remote_addr,
+                details: json!({ "prefix": record.display_prefix }),
+            }
+            .record(conn, now)?;
+        }
+    }
+    Ok(revoked)
+}
