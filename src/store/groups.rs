@@ -11,8 +11,6 @@ use super::resources::{Edit, StoredResource};
 use super::schema::{group_members, groups};
 use super::{DbConn, GroupId, OrgId};
 use crate::error::{Error, Result};
-use crate::scim::error::ProtocolError;
-use crate::scim::etag::Precondition;
 use crate::scim::resource::{MemberRef, Prepared};
 
 /// What a group row holds besides the columns every resource row has: written whole on
@@ -107,10 +105,6 @@ impl ResourceId for GroupId {
     }
 }
 
-// The read-modify-write steps of a group (GET, PATCH and DELETE /Groups/{id}), written once
-// for Users and Groups: a `GroupId` makes them work on groups.
-pub use super::kind::{get as get_group, patch as patch_group, remove as remove_group};
-
 impl ResourceKind for Groups {
     type Table = groups::table;
     type View = GroupView;
@@ -173,16 +167,4 @@ pub fn create_group(
     let stored = insert_group(conn, org, &id, prepared, now)?;
     members::add_members(conn, org, &id, &resolved)?;
     kind::view::<Groups>(conn, org, stored, true)
-}
-
-/// Replaces a group (PUT /Groups/{id}) (see [`kind::replace`]).
-pub fn replace_group(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    if_match: Option<&Precondition>,
-    prepare: impl FnOnce(&serde_json::Value) -> Result<Prepared, ProtocolError>,
-    now: NaiveDateTime,
-) -> Result<GroupView> {
-    kind::replace(conn, org, id, if_match, prepare, None, now)
 }

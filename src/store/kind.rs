@@ -47,7 +47,7 @@ pub trait ResourceKind {
 }
 
 /// The id of a User or a Group: its type picks the kind the steps below work on, so that
-/// `users::get_user` and `groups::get_group` are the one [`get`].
+/// reading a user and reading a group are the one [`get`].
 pub trait ResourceId {
     type Kind: ResourceKind;
     fn as_str(&self) -> &str;

@@ -149,12 +149,6 @@ impl ResourceId for UserId {
     }
 }
 
-// The read-modify-write steps of a user (GET, PUT, PATCH and DELETE /Users/{id}), written once
-// for Users and Groups: a `UserId` makes them work on users.
-pub use super::kind::{
-    get as get_user, patch as patch_user, remove as remove_user, replace as replace_user,
-};
-
 impl ResourceKind for Users {
     type Table = users::table;
     type View = UserView;

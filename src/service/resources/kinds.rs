@@ -1,15 +1,10 @@
-//! The two resource kinds: which store functions read and write each.
-
-use serde_json::Value;
+//! The two resource kinds: what differs between Users and Groups above the store.
 
 use super::Kind;
 use crate::error::{Error, Result};
-use crate::scim::error::ProtocolError;
-use crate::scim::etag::Precondition;
 use crate::scim::projection::Projection;
 use crate::scim::resource::Prepared;
 use crate::store::groups::{self, GroupView};
-use crate::store::resources::{Edit, StoredResource};
 use crate::store::search::{self, Found, Search};
 use crate::store::users::{self, UserView};
 use crate::store::{DbConn, GroupId, OrgId, UserId};
@@ -31,16 +26,8 @@ impl Kind for Users {
         UserId::parse(text).ok_or_else(|| Error::not_found(format_args!("user {text}")))
     }
 
-    fn id_str(id: &UserId) -> &str {
-        id.as_str()
-    }
-
     fn shows_memberships(projection: &Projection) -> bool {
         projection.needs_groups()
-    }
-
-    fn find(conn: &mut DbConn, org: &OrgId, id: &UserId, with_groups: bool) -> Result<UserView> {
-        users::get_user(conn, org, id, with_groups)
     }
 
     fn search(
@@ -61,39 +48,6 @@ impl Kind for Users {
     ) -> Result<UserView> {
         users::create_user(conn, org, prepared, password_hash, now)
     }
-
-    fn replace(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &UserId,
-        if_match: Option<&Precondition>,
-        prepare: impl FnOnce(&Value) -> Result<Prepared, ProtocolError>,
-        password_hash: Option<&str>,
-        now: chrono::NaiveDateTime,
-    ) -> Result<UserView> {
-        users::replace_user(conn, org, id, if_match, prepare, password_hash, now)
-    }
-
-    fn patch(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &UserId,
-        if_match: Option<&Precondition>,
-        edit: impl FnOnce(&StoredResource) -> Result<Edit>,
-        with_groups: bool,
-        now: chrono::NaiveDateTime,
-    ) -> Result<UserView> {
-        users::patch_user(conn, org, id, if_match, edit, with_groups, now)
-    }
-
-    fn remove(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &UserId,
-        if_match: Option<&Precondition>,
-    ) -> Result<()> {
-        users::remove_user(conn, org, id, if_match)
-    }
 }
 
 impl Kind for Groups {
@@ -109,16 +63,8 @@ impl Kind for Groups {
         GroupId::parse(text).ok_or_else(|| Error::not_found(format_args!("group {text}")))
     }
 
-    fn id_str(id: &GroupId) -> &str {
-        id.as_str()
-    }
-
     fn shows_memberships(projection: &Projection) -> bool {
         projection.needs_members()
-    }
-
-    fn find(conn: &mut DbConn, org: &OrgId, id: &GroupId, with_members: bool) -> Result<GroupView> {
-        groups::get_group(conn, org, id, with_members)
     }
 
     fn search(
@@ -139,38 +85,5 @@ impl Kind for Groups {
         now: chrono::NaiveDateTime,
     ) -> Result<GroupView> {
         groups::create_group(conn, org, prepared, now)
-    }
-
-    fn replace(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &GroupId,
-        if_match: Option<&Precondition>,
-        prepare: impl FnOnce(&Value) -> Result<Prepared, ProtocolError>,
-        _password_hash: Option<&str>,
-        now: chrono::NaiveDateTime,
-    ) -> Result<GroupView> {
-        groups::replace_group(conn, org, id, if_match, prepare, now)
-    }
-
-    fn patch(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &GroupId,
-        if_match: Option<&Precondition>,
-        edit: impl FnOnce(&StoredResource) -> Result<Edit>,
-        with_members: bool,
-        now: chrono::NaiveDateTime,
-    ) -> Result<GroupView> {
-        groups::patch_group(conn, org, id, if_match, edit, with_members, now)
-    }
-
-    fn remove(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &GroupId,
-        if_match: Option<&Precondition>,
-    ) -> Result<()> {
-        groups::remove_group(conn, org, id, if_match)
     }
 }

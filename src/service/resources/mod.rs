@@ -14,21 +14,22 @@ use patch::{PrehashedPassword, edit};
 use super::Actor;
 use crate::auth::password::hash_optional;
 use crate::error::Result;
-use crate::scim::error::ProtocolError;
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{Prepared, prepare};
 use crate::scim::schema::ResourceTypeDef;
+use crate::store::kind::{self, ResourceId, ResourceKind};
 use crate::store::render::ResourceView;
-use crate::store::resources::{Edit, StoredResource};
 use crate::store::search::{Found, Search};
 use crate::store::{self, DbConn, OrgId, Store};
 
-/// A resource type: its ids, and the store calls that read and write it. Every write the
-/// functions of this module make records itself in its own transaction.
+/// A resource type: its ids and what differs between the types at this layer. Reads and
+/// read-modify-writes are the store's steps written once for both types (`store::kind`), which
+/// the id's type directs; every write the functions of this module make records itself in its
+/// own transaction.
 pub trait Kind: 'static {
-    type Id: Send + Sync + 'static;
+    type Id: ResourceId<Kind: ResourceKind<View = Self::View>> + Send + Sync + 'static;
     type View: ResourceView + Send + 'static;
 
     const RESOURCE_TYPE: &'static ResourceTypeDef = <Self::View as ResourceView>::RESOURCE_TYPE;
@@ -39,17 +40,10 @@ pub trait Kind: 'static {
 
     /// Reads an id from a URL; anything but a UUID names no resource (404).
     fn parse_id(text: &str) -> Result<Self::Id>;
-    fn id_str(id: &Self::Id) -> &str;
     /// Whether `projection` shows the attribute computed from memberships: a user's `groups`,
     /// a group's `members`. Reads and PATCH answers skip those queries otherwise.
     fn shows_memberships(projection: &Projection) -> bool;
 
-    fn find(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &Self::Id,
-        with_memberships: bool,
-    ) -> Result<Self::View>;
     fn search(
         conn: &mut DbConn,
         org: &OrgId,
@@ -63,30 +57,6 @@ pub trait Kind: 'static {
         password_hash: Option<&str>,
         now: chrono::NaiveDateTime,
     ) -> Result<Self::View>;
-    fn replace(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &Self::Id,
-        if_match: Option<&Precondition>,
-        prepare: impl FnOnce(&Value) -> Result<Prepared, ProtocolError>,
-        password_hash: Option<&str>,
-        now: chrono::NaiveDateTime,
-    ) -> Result<Self::View>;
-    fn patch(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &Self::Id,
-        if_match: Option<&Precondition>,
-        edit: impl FnOnce(&StoredResource) -> Result<Edit>,
-        with_memberships: bool,
-        now: chrono::NaiveDateTime,
-    ) -> Result<Self::View>;
-    fn remove(
-        conn: &mut DbConn,
-        org: &OrgId,
-        id: &Self::Id,
-        if_match: Option<&Precondition>,
-    ) -> Result<()>;
 }
 
 /// POST to the collection.
@@ -116,7 +86,7 @@ pub async fn get<K: Kind>(
     with_memberships: bool,
 ) -> Result<K::View> {
     store
-        .read(move |conn| K::find(conn, &org, &id, with_memberships))
+        .read(move |conn| kind::get(conn, &org, &id, with_memberships))
         .await
 }
 
@@ -137,7 +107,7 @@ pub async fn replace<K: Kind>(
     };
     store
         .write_retrying(move |conn| {
-            let view = K::replace(
+            let view = kind::replace(
                 conn,
                 &actor.org,
                 &id,
@@ -146,7 +116,7 @@ pub async fn replace<K: Kind>(
                 password_hash.as_deref(),
                 store::now(),
             )?;
-            actor.record_write(conn, K::RESOURCE_TYPE, "replace", K::id_str(&id))?;
+            actor.record_write(conn, K::RESOURCE_TYPE, "replace", id.as_str())?;
             Ok(view)
         })
         .await
@@ -169,7 +139,7 @@ pub async fn patch<K: Kind>(
     };
     store
         .write_retrying(move |conn| {
-            let view = K::patch(
+            let view = kind::patch(
                 conn,
                 &actor.org,
                 &id,
@@ -186,7 +156,7 @@ pub async fn patch<K: Kind>(
                 with_memberships,
                 store::now(),
             )?;
-            actor.record_write(conn, K::RESOURCE_TYPE, "patch", K::id_str(&id))?;
+            actor.record_write(conn, K::RESOURCE_TYPE, "patch", id.as_str())?;
             Ok(view)
         })
         .await
@@ -201,8 +171,8 @@ pub async fn delete<K: Kind>(
 ) -> Result<()> {
     store
         .write(move |conn| {
-            K::remove(conn, &actor.org, &id, if_match.as_ref())?;
-            actor.record_write(conn, K::RESOURCE_TYPE, "delete", K::id_str(&id))
+            kind::remove(conn, &actor.org, &id, if_match.as_ref())?;
+            actor.record_write(conn, K::RESOURCE_TYPE, "delete", id.as_str())
         })
         .await
 }
