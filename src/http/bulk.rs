@@ -24,7 +24,7 @@ use crate::scim::bulk::{
 use crate::scim::error::ProtocolError;
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
-use crate::service::Actor;
+use crate::service::OrgActor;
 use crate::service::resources::{self, Groups, Kind, Users};
 use crate::store::Store;
 use crate::store::render::ResourceView;
@@ -272,7 +272,7 @@ struct KindRequest<'a> {
 /// Runs one operation on a resource of kind `K`; answers the rendered resource, none for DELETE.
 async fn run_on<K: Kind>(
     store: &Store,
-    actor: Actor,
+    actor: OrgActor,
     base: &ScimBase,
     request: KindRequest<'_>,
 ) -> Result<Option<Value>> {

@@ -19,7 +19,7 @@ use crate::auth::AuthContext;
 use crate::error::Error;
 use crate::scim::limits::Limits;
 use crate::service::resources::{Groups, Users};
-use crate::service::{Actor, audit};
+use crate::service::{OrgActor, audit};
 
 /// Registers every route. Each resource answers methods it does not serve with 405 before any
 /// body is read.
@@ -119,8 +119,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
 }
 
 /// The caller as the use cases and the audit log know it.
-fn actor(auth: &AuthContext) -> Actor {
-    Actor::new(auth.org_id.clone(), audit::Actor::of(auth).to_string())
+fn actor(auth: &AuthContext) -> OrgActor {
+    OrgActor::new(auth.org_id.clone(), audit::Actor::of(auth))
 }
 
 async fn unknown_endpoint() -> Result<HttpResponse, Error> {

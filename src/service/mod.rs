@@ -11,21 +11,20 @@ use serde_json::json;
 
 use crate::error::Result;
 use crate::scim::schema::ResourceTypeDef;
-use crate::store::audit::{NewAuditEvent, insert_audit_event};
 use crate::store::{self, DbConn, OrgId};
-use audit::EventKind;
+use audit::{Event, EventKind, Target};
 
-/// Who acts: the organization acted in, and the actor the audit log names.
+/// Who acts, and in which organization: what every write of an organization's Users and
+/// Groups is scoped by and records.
 #[derive(Debug, Clone)]
-pub struct Actor {
+pub struct OrgActor {
     pub org: OrgId,
-    name: String,
+    pub actor: audit::Actor,
 }
 
-impl Actor {
-    /// `name` as the audit log shows it, e.g. `token:<id>`.
-    pub fn new(org: OrgId, name: String) -> Actor {
-        Actor { org, name }
+impl OrgActor {
+    pub fn new(org: OrgId, actor: audit::Actor) -> OrgActor {
+        OrgActor { org, actor }
     }
 
     /// Records `scim.write` in the write's own transaction, so the log cannot miss a write
@@ -37,21 +36,18 @@ impl Actor {
         operation: &str,
         id: &str,
     ) -> Result<()> {
-        insert_audit_event(
-            conn,
-            &NewAuditEvent {
-                org_id: Some(&self.org),
-                event_type: EventKind::ScimWrite,
-                actor: Some(&self.name),
-                target: Some(id),
-                remote_addr: None,
-                details: json!({
-                    "resource_type": resource_type.name,
-                    "operation": operation,
-                }),
-            },
-            store::now(),
-        )
+        Event {
+            kind: EventKind::ScimWrite,
+            org: Some(&self.org),
+            actor: Some(&self.actor),
+            target: Some(Target::Resource(id)),
+            remote_addr: None,
+            details: json!({
+                "resource_type": resource_type.name,
+                "operation": operation,
+            }),
+        }
+        .record(conn, store::now())
     }
 }
 

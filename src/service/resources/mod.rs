@@ -11,7 +11,7 @@ use serde_json::Value;
 pub use kinds::{Groups, Users};
 use patch::{PrehashedPassword, edit};
 
-use super::Actor;
+use super::OrgActor;
 use crate::auth::password::hash_optional;
 use crate::error::Result;
 use crate::scim::etag::Precondition;
@@ -60,7 +60,7 @@ pub trait Kind: 'static {
 }
 
 /// POST to the collection.
-pub async fn create<K: Kind>(store: &Store, actor: Actor, body: Value) -> Result<K::View> {
+pub async fn create<K: Kind>(store: &Store, actor: OrgActor, body: Value) -> Result<K::View> {
     let prepared = prepare(K::RESOURCE_TYPE, &body, None)?;
     let password_hash = hash_optional(prepared.password.clone()).await?;
     store
@@ -93,7 +93,7 @@ pub async fn get<K: Kind>(
 /// PUT.
 pub async fn replace<K: Kind>(
     store: &Store,
-    actor: Actor,
+    actor: OrgActor,
     id: K::Id,
     if_match: Option<Precondition>,
     body: Value,
@@ -125,7 +125,7 @@ pub async fn replace<K: Kind>(
 /// PATCH, in the RFC's form and the dialects Okta and Entra send.
 pub async fn patch<K: Kind>(
     store: &Store,
-    actor: Actor,
+    actor: OrgActor,
     id: K::Id,
     if_match: Option<Precondition>,
     body: Value,
@@ -165,7 +165,7 @@ pub async fn patch<K: Kind>(
 /// DELETE.
 pub async fn delete<K: Kind>(
     store: &Store,
-    actor: Actor,
+    actor: OrgActor,
     id: K::Id,
     if_match: Option<Precondition>,
 ) -> Result<()> {
