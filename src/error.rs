@@ -17,6 +17,10 @@ pub enum Error {
     Protocol(#[from] ProtocolError),
     #[error("authentication required")]
     Unauthorized,
+    /// The `Authorization` header has the wrong shape; the detail says which, and never
+    /// anything about tokens (see [`crate::auth::header`]).
+    #[error("{0}")]
+    BadAuthorization(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -54,8 +58,9 @@ pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 /// The server's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The `detail` of every 401, whatever the reason: telling an attacker whether a token exists,
-/// expired or was revoked helps only the attacker.
+/// The `detail` of every 401 for a credential that has the right shape, whatever the reason:
+/// telling an attacker whether a token exists, expired or was revoked helps only the attacker.
+/// A header of the wrong shape is [`Error::BadAuthorization`], which the client may be told.
 pub const UNAUTHORIZED_DETAIL: &str =
     "Authentication failed: send a valid API token as 'Authorization: Bearer <token>'.";
 
@@ -85,7 +90,7 @@ impl Error {
                 ScimType::Sensitive => (403, Some(error.scim_type)),
                 scim_type => (400, Some(scim_type)),
             },
-            Error::Unauthorized => (401, None),
+            Error::Unauthorized | Error::BadAuthorization(_) => (401, None),
             Error::Forbidden(_) => (403, None),
             Error::NotFound(_) => (404, None),
             Error::MethodNotAllowed(_) => (405, None),

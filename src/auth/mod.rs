@@ -3,6 +3,8 @@
 
 pub mod bounds;
 pub mod context;
+pub mod failure_log;
+pub mod header;
 pub mod lifecycle;
 pub mod limit;
 pub mod password;
@@ -27,6 +29,8 @@ use crate::store::audit::{EventKind, NewAuditEvent, insert_audit_event};
 use crate::store::data_version::{DataVersion, VersionedCache};
 use crate::store::tokens::{self, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
+use failure_log::FailureLog;
+use header::{BadHeader, credential_from_header};
 use lifecycle::Refusal;
 use limit::{AddressKey, Rate, RateLimiter, retry_after_secs};
 use token::{TokenDigest, WellFormedToken};
@@ -71,20 +75,24 @@ pub struct Authenticator {
     found_tokens: VersionedCache<TokenDigest, FoundToken>,
     token_limits: RateLimiter<TokenId>,
     failures: RateLimiter<AddressKey>,
+    failure_log: FailureLog,
 }
 
-/// A refused credential: the error the client gets and what the audit log records.
+/// A refused credential: the error the client gets, and what the log and the audit log
+/// record.
 struct Failure {
     error: Error,
+    reason: &'static str,
+    /// The display prefix of a well-formed token, never more of it.
+    prefix: Option<String>,
     event: Option<FailureEvent>,
 }
 
+/// A failure worth an audit event: one made with something shaped like a token.
 struct FailureEvent {
     org_id: Option<OrgId>,
     event_type: EventKind,
-    reason: &'static str,
     token_id: Option<TokenId>,
-    prefix: Option<String>,
 }
 
 enum Rejection {
@@ -111,6 +119,7 @@ impl Authenticator {
             found_tokens: VersionedCache::new(MAX_CACHED_TOKENS),
             token_limits: RateLimiter::new(MAX_TRACKED_KEYS),
             failures: RateLimiter::new(MAX_TRACKED_KEYS),
+            failure_log: FailureLog::new(Instant::now()),
         }
     }
 
@@ -128,10 +137,12 @@ impl Authenticator {
     }
 
     /// Authenticates a request from `client_ip` (`None`: the address is unknown, see
-    /// `crate::http::auth::client_ip`). Bad credentials are the same [`Error::Unauthorized`] whatever
-    /// the reason (the reason goes to the debug log and the audit log, under the token's
-    /// display prefix at most); a token used from outside its allowlist is
-    /// [`Error::Forbidden`]. Repeated failures from one address answer 429.
+    /// `crate::http::auth::client_ip`). A header of the wrong shape is
+    /// [`Error::BadAuthorization`], saying what was wrong with it; a credential of the right
+    /// shape that does not work is the same [`Error::Unauthorized`] whatever the reason (the
+    /// reason goes to the info log and the audit log, under the token's display prefix at
+    /// most); a token used from outside its allowlist is [`Error::Forbidden`], naming the
+    /// address the server saw. Repeated failures from one address answer 429.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
@@ -149,22 +160,18 @@ impl Authenticator {
         authorization: Option<&str>,
         client_ip: Option<IpAddr>,
     ) -> Result<AuthContext, Rejection> {
-        let Some(credential) = authorization.and_then(credential_from_header) else {
-            log::debug!("authentication failed: no bearer credential");
-            return Err(unauthorized(None));
-        };
+        let credential = credential_from_header(authorization).map_err(bad_shape)?;
         // A well-formed token goes straight to its lookup, whatever its address's failures (a
         // random token cannot be guessed), and without hashing the shared secret too. Anything
         // else is refused here, before any database query, unless it is the shared secret.
-        let token = match WellFormedToken::parse(credential) {
+        // The answer to a wrong shape is the same whether a shared secret is configured or
+        // not, so it tells nothing about the server either.
+        let token = match header::well_formed(credential) {
             Ok(token) => token,
-            Err(reason) => {
+            Err(bad) => {
                 return self
                     .shared_secret_unless_throttled(credential, client_ip)?
-                    .ok_or_else(|| {
-                        log::debug!("authentication failed: malformed token ({reason})");
-                        unauthorized(None)
-                    });
+                    .ok_or_else(|| bad_shape(bad));
             }
         };
         let Some(found) = self.find(token.digest()).await? else {
@@ -172,57 +179,56 @@ impl Authenticator {
             if let Some(context) = self.shared_secret_unless_throttled(credential, client_ip)? {
                 return Ok(context);
             }
-            log::debug!(
-                "authentication failed: unknown token {}…",
-                token.display_prefix()
-            );
-            return Err(unauthorized(Some(FailureEvent {
-                org_id: None,
-                event_type: EventKind::AuthFailed,
+            return Err(Rejection::Credential(Failure {
+                error: Error::Unauthorized,
                 reason: "unknown",
-                token_id: None,
                 prefix: Some(token.display_prefix()),
-            })));
+                event: Some(FailureEvent {
+                    org_id: None,
+                    event_type: EventKind::AuthFailed,
+                    token_id: None,
+                }),
+            }));
         };
         let (record, inactivity_days) = &*found;
         let now = store::now();
         if let Some(refusal) = lifecycle::refusal(record, *inactivity_days, now) {
-            log::debug!(
-                "authentication failed: token {}… is {}",
-                record.display_prefix,
-                refusal.as_str()
-            );
             let event_type = match refusal {
                 Refusal::Expired => EventKind::TokenExpiredUse,
                 Refusal::Superseded => EventKind::TokenStaleUse,
                 _ => EventKind::AuthFailed,
             };
-            return Err(unauthorized(Some(event_for(
+            return Err(refused(
                 record,
+                Error::Unauthorized,
                 event_type,
                 refusal.as_str(),
-            ))));
+            ));
         }
         if !lifecycle::address_allowed(record.allowed_cidrs.as_deref(), client_ip) {
-            log::debug!(
-                "authentication failed: token {}… used from outside its allowlist",
-                record.display_prefix
-            );
+            // The address, not the allowlist: behind a proxy that is not trusted, it is the
+            // proxy's, which is what an administrator needs to see.
             let (detail, reason) = match client_ip {
-                Some(_) => (
-                    "this token may not be used from this address",
+                Some(address) => (
+                    format!(
+                        "this token may not be used from {address}, the address this server \
+                         sees for the client"
+                    ),
                     "address not allowed",
                 ),
                 None => (
                     "this token may only be used from its allowed networks, and the client \
-                     address could not be determined",
+                     address could not be determined"
+                        .to_owned(),
                     "address unknown",
                 ),
             };
-            return Err(Rejection::Credential(Failure {
-                error: Error::Forbidden(detail.to_owned()),
-                event: Some(event_for(record, EventKind::AuthIpDenied, reason)),
-            }));
+            return Err(refused(
+                record,
+                Error::Forbidden(detail),
+                EventKind::AuthIpDenied,
+                reason,
+            ));
         }
         if record.first_used_at.is_none() {
             // Once per token: starts a rotated predecessor's grace period at once, on every
@@ -299,7 +305,7 @@ impl Authenticator {
             .failures
             .is_limited(&key, failure_rate(), Instant::now())
         {
-            log::debug!("authentication failures throttled for {key}");
+            self.log_failure("throttled", client_ip, None);
             return Err(Error::TooManyRequests {
                 retry_after_secs: retry_after_secs(wait),
             });
@@ -317,17 +323,19 @@ impl Authenticator {
         })
     }
 
-    /// Counts a failure against the address: within its budget the failure is audited (in the
-    /// background) and answered as is; beyond it, 429 without touching the database.
+    /// Counts a failure against the address: within its budget the failure is logged, audited
+    /// (in the background) and answered as is; beyond it, 429 without touching the database.
     fn on_failure(&self, failure: Failure, client_ip: Option<IpAddr>) -> Error {
         let key = AddressKey::of(client_ip);
         if let Err(wait) = self.failures.take(&key, failure_rate(), Instant::now()) {
-            log::debug!("authentication failures throttled for {key}");
+            self.log_failure("throttled", client_ip, None);
             return Error::TooManyRequests {
                 retry_after_secs: retry_after_secs(wait),
             };
         }
+        self.log_failure(failure.reason, client_ip, failure.prefix.as_deref());
         if let Some(event) = failure.event {
+            let (reason, prefix) = (failure.reason, failure.prefix);
             let store = self.store.clone();
             let remote_addr = client_ip.map(|ip| ip.to_string());
             actix_web::rt::spawn(async move {
@@ -342,8 +350,8 @@ impl Authenticator {
                                 target: event.token_id.as_ref().map(TokenId::as_str),
                                 remote_addr: remote_addr.as_deref(),
                                 details: json!({
-                                    "reason": event.reason,
-                                    "prefix": event.prefix,
+                                    "reason": reason,
+                                    "prefix": prefix,
                                 }),
                             },
                             store::now(),
@@ -356,6 +364,21 @@ impl Authenticator {
             });
         }
         failure.error
+    }
+
+    /// One info line per failure, within the global budget of [`FailureLog`]: the reason, the
+    /// client's address and a token's display prefix, never the credential.
+    fn log_failure(&self, reason: &str, client_ip: Option<IpAddr>, prefix: Option<&str>) {
+        let client = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let reason = reason.replace(' ', "_");
+        match prefix {
+            Some(prefix) => self.failure_log.log(format_args!(
+                "authentication failed: reason={reason} client={client} prefix={prefix}"
+            )),
+            None => self.failure_log.log(format_args!(
+                "authentication failed: reason={reason} client={client}"
+            )),
+        }
     }
 
     /// Writes last-used time and address in the background, at most once a minute per token.
@@ -399,8 +422,8 @@ impl Authenticator {
         let Principal::Token { id, .. } = &auth.principal else {
             return Ok(());
         };
-        let token = authorization
-            .and_then(credential_from_header)
+        let token = credential_from_header(authorization)
+            .ok()
             .and_then(|credential| WellFormedToken::parse(credential).ok())
             .ok_or(Error::Unauthorized)?;
         let found = self.find(token.digest()).await?;
@@ -421,41 +444,40 @@ impl Authenticator {
     }
 }
 
-fn unauthorized(event: Option<FailureEvent>) -> Rejection {
+/// A header of the wrong shape: not audited (nothing in it names a token), but counted and
+/// logged like any failure.
+fn bad_shape(bad: BadHeader) -> Rejection {
     Rejection::Credential(Failure {
-        error: Error::Unauthorized,
-        event,
+        error: Error::BadAuthorization(bad.detail()),
+        reason: bad.reason(),
+        prefix: None,
+        event: None,
     })
 }
 
-fn event_for(record: &TokenRecord, event_type: EventKind, reason: &'static str) -> FailureEvent {
-    FailureEvent {
-        org_id: Some(record.org_id.clone()),
-        event_type,
+/// A known token refused with `error`.
+fn refused(
+    record: &TokenRecord,
+    error: Error,
+    event_type: EventKind,
+    reason: &'static str,
+) -> Rejection {
+    Rejection::Credential(Failure {
+        error,
         reason,
-        token_id: Some(record.id.clone()),
         prefix: Some(record.display_prefix.clone()),
-    }
+        event: Some(FailureEvent {
+            org_id: Some(record.org_id.clone()),
+            event_type,
+            token_id: Some(record.id.clone()),
+        }),
+    })
 }
 
 /// When a token stops working, if within the warning window: the `Sunset` date.
 pub fn sunset_of(record: &TokenRecord, now: NaiveDateTime) -> Option<NaiveDateTime> {
     lifecycle::end_of_life(record)
         .filter(|end| *end - now <= TimeDelta::days(lifecycle::EXPIRY_WARNING_DAYS))
-}
-
-/// Reads the credential from `Authorization: Bearer <token>` (scheme case-insensitive) or from
-/// a bare `Authorization: <token>`, which Okta's "HTTP header" mode sends.
-fn credential_from_header(value: &str) -> Option<&str> {
-    let value = value.trim();
-    match value.split_once(char::is_whitespace) {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => {
-            Some(rest.trim()).filter(|credential| !credential.is_empty())
-        }
-        Some(_) => None,
-        None if value.eq_ignore_ascii_case("bearer") => None,
-        None => Some(value).filter(|credential| !credential.is_empty()),
-    }
 }
 
 #[cfg(test)]
@@ -520,16 +542,5 @@ mod tests {
         assert!(!cached(), "a commit outdates it");
         let refused = authenticator.authenticate(Some(&header), None).await;
         assert!(matches!(refused, Err(Error::Unauthorized)), "{refused:?}");
-    }
-
-    #[test]
-    fn bearer_scheme_is_case_insensitive_and_bare_tokens_are_accepted() {
-        assert_eq!(credential_from_header("Bearer abc"), Some("abc"));
-        assert_eq!(credential_from_header("bearer   abc "), Some("abc"));
-        assert_eq!(credential_from_header("BEARER abc"), Some("abc"));
-        assert_eq!(credential_from_header("abc"), Some("abc"));
-        assert_eq!(credential_from_header("Basic dXNlcjpwYXNz"), None);
-        assert_eq!(credential_from_header("Bearer "), None);
-        assert_eq!(credential_from_header(""), None);
     }
 }

@@ -47,7 +47,8 @@ impl std::fmt::Debug for TokenDigest {
     }
 }
 
-/// Why a presented string is not a well-formed token; for the debug log, never the client.
+/// Why a presented string is not a well-formed token. The client may be told (it knows what it
+/// sent); see `crate::auth::header`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MalformedToken {
     #[error("does not start with {TOKEN_PREFIX}")]

@@ -34,8 +34,8 @@ impl FromRequest for AuthContext {
         let authorization = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
+            // Lossy, so that a header with bytes outside ASCII is told apart from none at all.
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
         let client_ip = client_ip(request);
         let request = request.clone();
         Box::pin(async move {

@@ -17,7 +17,7 @@ impl ResponseError for Error {
         self.log_fault("request failed");
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(SCIM_CONTENT_TYPE);
-        if matches!(self, Error::Unauthorized) {
+        if matches!(self, Error::Unauthorized | Error::BadAuthorization(_)) {
             response.insert_header((
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"scim\""),

@@ -9,7 +9,8 @@ use crate::on_both_backends;
 
 const PROBE: &str = "/scim/v2/ServiceProviderConfig";
 
-async fn assert_unauthorized(app: &TestApp, authorization: Option<&str>) {
+/// Sends `authorization` as is, asserts a SCIM 401 with its challenge, and answers the detail.
+async fn unauthorized_detail(app: &TestApp, authorization: Option<&str>) -> String {
     let response = app
         .client
         .get(app.url(PROBE))
@@ -36,27 +37,58 @@ async fn assert_unauthorized(app: &TestApp, authorization: Option<&str>) {
     );
     let (status, body) = crate::helpers::app::into_parts(response).await;
     assert_scim_error(status, &body, StatusCode::UNAUTHORIZED, None);
+    body["detail"].as_str().unwrap().to_owned()
+}
+
+/// A 401 that tells nothing about why the credential failed.
+async fn assert_unauthorized(app: &TestApp, authorization: Option<&str>) {
     assert_eq!(
-        body["detail"],
+        unauthorized_detail(app, authorization).await,
         scimd::error::UNAUTHORIZED_DETAIL,
         "for {authorization:?}"
     );
 }
 
 on_both_backends! {
-    async fn every_kind_of_bad_credential_gets_the_same_401(backend: Backend) {
+    async fn a_header_of_the_wrong_shape_gets_a_401_saying_what_was_wrong(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let token = app.token.clone();
+        let mut wrong_checksum = token.clone();
+        let last = if wrong_checksum.ends_with('A') { "B" } else { "A" };
+        wrong_checksum.replace_range(42.., last);
+        for (authorization, problem) in [
+            (None, "the request has no Authorization header".to_owned()),
+            (Some("Bearer".to_owned()), "holds no credential".to_owned()),
+            (Some(String::new()), "holds no credential".to_owned()),
+            (Some(format!("Bearer Bearer {token}")), "says 'Bearer' twice".to_owned()),
+            (Some(format!("Token {token}")), "the header's scheme was 'Token'".to_owned()),
+            (Some("Basic dXNlcjpwYXNz".to_owned()), "the header's scheme was 'Basic'".to_owned()),
+            (Some(format!("SSWS {token}")), "the header's scheme was 'SSWS'".to_owned()),
+            // A first word that is no known scheme may be a secret: not repeated.
+            (Some("hunter2 hunter2".to_owned()), "the header's scheme was not 'Bearer'".to_owned()),
+            (Some("Bearer wxt_short".to_owned()), "is not 43 characters long".to_owned()),
+            (Some(format!("Bearer {}", "x".repeat(4000))), "does not start with 'wxt_'".to_owned()),
+            (Some(format!("Bearer ghp_{}", &token[4..])), "does not start with 'wxt_'".to_owned()),
+            (Some(format!("Bearer {}-{}", &token[..20], &token[21..])), "other than A-Z".to_owned()),
+            (Some(format!("Bearer {wrong_checksum}")), "fails the token checksum".to_owned()),
+        ] {
+            let detail = unauthorized_detail(&app, authorization.as_deref()).await;
+            assert!(
+                detail.contains("send 'Authorization: Bearer wxt_…'") && detail.contains(&problem),
+                "for {authorization:?}: {detail}"
+            );
+            assert!(!detail.contains(&token[4..12]), "the credential echoed: {detail}");
+            assert!(!detail.contains("hunter2") && !detail.contains("dXNlcjpwYXNz"), "{detail}");
+        }
+    }
+}
+
+on_both_backends! {
+    async fn a_well_formed_token_that_does_not_work_gets_the_one_generic_401(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let well_formed_unknown = scimd_token_for_nothing();
-        for authorization in [
-            None,
-            Some("Bearer".to_owned()),
-            Some("Basic dXNlcjpwYXNz".to_owned()),
-            Some("Bearer wxt_short".to_owned()),
-            Some(format!("Bearer {}", "x".repeat(4000))),
-            Some(format!("Bearer ghp_{}", &app.token[4..])),
-            Some(format!("Bearer {well_formed_unknown}")),
-        ] {
-            assert_unauthorized(&app, authorization.as_deref()).await;
+        for authorization in [format!("Bearer {well_formed_unknown}"), well_formed_unknown] {
+            assert_unauthorized(&app, Some(&authorization)).await;
         }
     }
 }
@@ -119,8 +151,13 @@ on_both_backends! {
         .await;
         let (status, _) = app.get_with(PROBE, Some(&format!("Bearer {secret}"))).await;
         assert_eq!(status, StatusCode::OK);
-        assert_unauthorized(&app, Some(&format!("Bearer {secret}x"))).await;
-        assert_unauthorized(&app, Some("Bearer a-shared-secret")).await;
+        // A wrong secret is answered like any credential that is not a token, so the answer
+        // tells neither that a secret is configured nor how close the guess was.
+        for wrong in [format!("Bearer {secret}x"), "Bearer a-shared-secret".to_owned()] {
+            let detail = unauthorized_detail(&app, Some(&wrong)).await;
+            assert!(detail.contains("does not start with 'wxt_'"), "{detail}");
+            assert!(!detail.contains("shared-secret"), "{detail}");
+        }
         let orgs = stdout(&scimd(&app.database.url, &["org", "list"]));
         assert!(orgs.contains("onprem"), "{orgs}");
         // Token authentication keeps working beside the shared secret.
@@ -217,14 +254,16 @@ on_both_backends! {
         for allowed in ["198.51.100.7", "203.0.113.9, 198.51.100.7:51234", "\"198.51.100.7:1\""] {
             from(allowed).await.assert_status(StatusCode::OK);
         }
-        for outside in [
-            "198.51.100.7, 203.0.113.9",
-            "198.51.100.7, 203.0.113.9:51234",
-            "198.51.100.7, [2001:db8::1]:443",
+        for (outside, seen) in [
+            ("198.51.100.7, 203.0.113.9", "203.0.113.9"),
+            ("198.51.100.7, 203.0.113.9:51234", "203.0.113.9"),
+            ("198.51.100.7, [2001:db8::1]:443", "2001:db8::1"),
         ] {
             let reply = from(outside).await;
             assert_scim_error(reply.status, &reply.body, StatusCode::FORBIDDEN, None);
-            assert!(reply.text.contains("this address"), "{outside}: {}", reply.text);
+            let detail = reply.body["detail"].as_str().unwrap();
+            assert!(detail.contains(&format!("from {seen},")), "{outside}: {detail}");
+            assert!(!detail.contains("198.51.100"), "the allowlist is told: {detail}");
         }
         for unreadable in ["198.51.100.7, unknown", "198.51.100.7, _proxy7, 127.0.0.1"] {
             let reply = from(unreadable).await;
@@ -286,4 +325,66 @@ on_both_backends! {
             assert_scim_error(status, &body, StatusCode::TOO_MANY_REQUESTS, None);
         }
     }
+}
+
+/// The log lines of the real binary: one per failure at info level, with the reason, the
+/// client's address and a token's display prefix, never the token; a flood costs a bounded
+/// number of lines.
+#[tokio::test]
+async fn authentication_failures_are_logged_at_info_without_secrets_and_a_flood_is_bounded() {
+    use crate::helpers::cli::ServeProcess;
+    let database = TestDatabase::new(crate::helpers::Backend::Sqlite);
+    let server = ServeProcess::start(&database.url, &[]);
+    let client = reqwest::Client::new();
+    let send = |authorization: String| {
+        let request = client
+            .get(format!("{}{PROBE}", server.base_url))
+            .header("Authorization", authorization);
+        async move { request.send().await.unwrap().status() }
+    };
+    let unknown = scimd_token_for_nothing();
+    assert_eq!(
+        send(format!("Bearer {unknown}")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(format!("Token {unknown}")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let flood = 100;
+    for _ in 0..flood {
+        let status = send("Basic dXNlcjpwYXNz".to_owned()).await;
+        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    let (ok, _, log) = server.stop();
+    assert!(ok, "{log}");
+
+    let failures: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("authentication failed"))
+        .collect();
+    let unknown_line = failures
+        .iter()
+        .find(|line| line.contains("reason=unknown"))
+        .expect(&log);
+    assert!(unknown_line.contains(" INFO "), "{unknown_line}");
+    assert!(unknown_line.contains("client=127.0.0.1"), "{unknown_line}");
+    assert!(
+        unknown_line.contains(&format!("prefix={}", &unknown[..12])),
+        "{unknown_line}"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|line| line.contains("reason=wrong_scheme client=127.0.0.1")),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&unknown[12..]),
+        "the token's secret part is in the log:\n{log}"
+    );
+    assert!(!log.contains("dXNlcjpwYXNz"), "{log}");
+    let limit = scimd::auth::failure_log::LINES_PER_WINDOW as usize;
+    assert_eq!(failures.len(), limit, "{log}");
+    assert!(log.contains("the rest are counted, not logged"), "{log}");
 }

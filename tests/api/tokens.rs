@@ -107,6 +107,9 @@ on_both_backends! {
         get(from("203.0.113.9, 198.51.100.7")).await.assert_status(StatusCode::FORBIDDEN);
         let denied = get(from("198.51.100.7")).await;
         assert_scim_error(denied.status, &denied.body, StatusCode::FORBIDDEN, None);
+        // The address the server saw, so an administrator can fix the allowlist or the proxy.
+        assert!(denied.text.contains("from 198.51.100.7,"), "{}", denied.text);
+        assert!(!denied.text.contains("203.0.113"), "the allowlist is told: {}", denied.text);
         let events = eventually_audited(&app, &admin, "auth.ip_denied").await;
         assert_eq!(events[0]["remote_addr"], "198.51.100.7");
         assert_eq!(events[0]["details"]["prefix"], &token[..12]);
@@ -118,6 +121,7 @@ on_both_backends! {
             .call(Method::GET, "/scim/v2/Schemas", &token, None, &[("X-Forwarded-For", "203.0.113.9")])
             .await;
         reply.assert_status(StatusCode::FORBIDDEN);
+        assert!(reply.text.contains("from 127.0.0.1,"), "the peer, not the forwarded address: {}", reply.text);
     }
 }
 
