@@ -12,8 +12,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// server faults carry a cause that is logged once, where the response is built.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A request the SCIM protocol rejects, with its RFC 7644 §3.12 `scimType`.
-    #[error("{0}")]
+    /// A request the SCIM protocol rejects, with its RFC 7644 §3.12 `scimType`. Transparent:
+    /// `#[from]` alone would also make the inner error the source, and a cause chain
+    /// (`{:#}`, as the CLI prints errors) would say the message twice.
+    #[error(transparent)]
     Protocol(#[from] ProtocolError),
     #[error("authentication required")]
     Unauthorized,
@@ -167,6 +169,15 @@ mod tests {
                 "scimType": "invalidFilter",
                 "detail": "bad filter"
             })
+        );
+    }
+
+    #[test]
+    fn a_protocol_error_is_said_once_in_a_cause_chain() {
+        let error = Error::from(ProtocolError::invalid_value("the name is empty"));
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(error)),
+            "the name is empty"
         );
     }
 

@@ -12,9 +12,15 @@ impl From<DieselError> for Error {
             DieselError::NotFound => Error::NotFound("resource not found".into()),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
                 let what = unique_violation_subject(info.constraint_name(), info.message());
+                // Organization names are unique across the server, everything else within one.
+                let scope = if what == ORG_NAME {
+                    ""
+                } else {
+                    " in this organization"
+                };
                 Error::Protocol(ProtocolError::new(
                     ScimType::Uniqueness,
-                    format!("{what} is already taken in this organization"),
+                    format!("{what} is already taken{scope}"),
                 ))
             }
             DieselError::DatabaseError(
@@ -41,6 +47,8 @@ fn is_busy(kind: &DatabaseErrorKind, message: &str) -> bool {
         || message.starts_with("deadlock detected")
 }
 
+const ORG_NAME: &str = "the organization name";
+
 /// Names the attribute behind a unique index: PostgreSQL reports the index name, SQLite the
 /// columns ("UNIQUE constraint failed: users.org_id, users.user_name_lower").
 fn unique_violation_subject(constraint: Option<&str>, message: &str) -> &'static str {
@@ -50,7 +58,7 @@ fn unique_violation_subject(constraint: Option<&str>, message: &str) -> &'static
     } else if text.contains("display_name") {
         "displayName"
     } else if text.contains("organizations") {
-        "the organization name"
+        ORG_NAME
     } else {
         "a unique value"
     }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::organizations;
 use super::{DbConn, OrgId};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::scim::error::{ProtocolError, ScimType};
 
 /// A tenant, as stored.
@@ -47,7 +47,18 @@ pub fn insert_org(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> Result<O
             organizations::name.eq(name),
             organizations::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|error| match Error::from(error) {
+            // The index only knows the column; the admin needs to hear which name.
+            Error::Protocol(taken) if taken.scim_type == ScimType::Uniqueness => {
+                ProtocolError::new(
+                    ScimType::Uniqueness,
+                    format!("an organization named '{name}' already exists"),
+                )
+                .into()
+            }
+            other => other,
+        })?;
     Ok(Organization {
         id,
         name: name.to_owned(),

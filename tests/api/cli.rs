@@ -265,3 +265,45 @@ fn help_lists_every_command_and_its_environment_variables() {
         );
     }
 }
+
+/// Asserts a one-line error that says `message` exactly once.
+fn assert_said_once(output: &std::process::Output, message: &str) {
+    assert_one_line_error(output, message);
+    let err = stderr(output);
+    assert_eq!(
+        err.matches(message).count(),
+        1,
+        "said more than once:\n{err}"
+    );
+}
+
+on_both_backends! {
+    async fn each_error_is_said_once_and_a_collision_names_what_collided(backend: Backend) {
+        let database = TestDatabase::new(backend);
+        let url = database.url.as_str();
+        assert!(scimd(url, &["org", "create", "acme"]).status.success());
+        assert_said_once(
+            &scimd(url, &["org", "create", "acme"]),
+            "an organization named 'acme' already exists",
+        );
+        assert_said_once(
+            &scimd(url, &["org", "create", "a b"]),
+            "'a b' is not a valid organization name",
+        );
+        let create = |extra: &[&str]| {
+            let mut args = vec!["token", "create", "--org", "acme"];
+            args.extend_from_slice(extra);
+            scimd(url, &args)
+        };
+        assert_said_once(&create(&["--name", "ci", "--rate-limit", "0"]), "rate limit");
+        assert_said_once(&create(&["--name", ""]), "token name must be");
+
+        let created = create(&["--name", "ci"]);
+        assert!(created.status.success(), "{created:?}");
+        let listed = stdout(&scimd(url, &["token", "list", "--org", "acme"]));
+        let id = listed.lines().find(|l| l.contains("ci")).unwrap().split_whitespace().next().unwrap().to_owned();
+        assert!(scimd(url, &["token", "revoke", &id]).status.success());
+        let enable = scimd(url, &["token", "enable", &id]);
+        assert_said_once(&enable, "revocation cannot be undone");
+    }
+}
