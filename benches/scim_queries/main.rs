@@ -2,7 +2,7 @@
 //! and 10,000 groups (one, "big", with 100,000 members) straight in SQL, starts the real server
 //! on loopback and times the queries IdPs send, over HTTP. Prints Markdown tables.
 //!
-//! `cargo bench --bench scim_queries`; see the README section "Benchmarks" for the knobs.
+//! `cargo bench --bench scim_queries`; see docs/benchmarks.md for the knobs.
 //! `seed` writes the data, `cases` times the requests, `explain` shows the store's query plans.
 // A benchmark reports by failing loudly, like the tests.
 #![allow(

@@ -1,5 +1,5 @@
 //! Concurrent PATCHes lose no update (dossier F-10, F-11), within one instance and across two
-//! instances sharing one PostgreSQL database (README "PostgreSQL and several instances").
+//! instances sharing one PostgreSQL database (README "Several instances" (under Operations)).
 
 use std::sync::Arc;
 
@@ -162,7 +162,7 @@ on_both_backends! {
     }
 }
 
-// README "PostgreSQL and several instances": two scimd on one database.
+// README "Several instances" (under Operations): two scimd on one database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn member_adds_interleaved_through_two_instances_on_one_postgres_database_lose_none() {
     let first = Arc::new(TestApp::spawn(Backend::Postgres).await);
