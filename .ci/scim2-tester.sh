@@ -28,7 +28,9 @@ python3 -m venv "$work/venv"
   "scim2-client[httpx2]==$SCIM2_CLIENT_VERSION" \
   "scim2-models==$SCIM2_MODELS_VERSION"
 
-cargo build --bin scimd
+# The binary `cargo test --workspace` built: a plain `cargo build` resolves the dependencies'
+# features without the dev-dependencies and would compile most of them a second time.
+cargo test --workspace --no-run --quiet
 target/debug/scimd --database-url "sqlite://$work/scimd.db" serve --bind 127.0.0.1:0 \
   >"$work/stdout" 2>"$work/stderr" &
 server_pid=$!
