@@ -517,10 +517,13 @@ on_both_backends! {
         let unknown = scimd(&url, &["audit", "--type", "auth.fail"]);
         assert_one_line_error(&unknown, "unknown event type 'auth.fail'");
         assert!(stderr(&unknown).contains("auth.failed") && stderr(&unknown).contains("scim.write"));
+        let admin = crate::helpers::api::admin_token(&app.database);
+        let api = app.api_get("/api/v1/audit?type=auth.fail", &admin).await;
+        crate::helpers::app::assert_scim_error(api.status, &api.body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+        assert!(api.text.contains("auth.failed"), "{}", api.text);
 
         // A CIDR with host bits set is refused, with the network suggested, here and in the API.
         assert_one_line_error(&create(&["cidr", "--allow-ip", "10.0.0.1/24"]), "write the network 10.0.0.0/24");
-        let admin = crate::helpers::api::admin_token(&app.database);
         let api = app
             .api_post("/api/v1/tokens", &admin, &serde_json::json!({"name": "cidr", "allowed_cidrs": ["10.0.0.1/24"]}))
             .await;

@@ -10,7 +10,7 @@ use super::json_response;
 use crate::auth::{AuthContext, Scope};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
-use crate::service::input::parse_time;
+use crate::service::input::{self, parse_time};
 use crate::service::views::EventView;
 use crate::store::Store;
 use crate::store::audit::{AuditQuery, search_audit_events};
@@ -54,14 +54,10 @@ pub fn audit_query(params: &AuditParams) -> Result<AuditQuery> {
     }
     Ok(AuditQuery {
         org: None,
-        event_types: params
-            .event_type
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
+        event_types: input::parse_event_kinds(params.event_type.as_slice())
+            .map_err(ProtocolError::invalid_value)?
+            .iter()
+            .map(|kind| kind.as_str().to_owned())
             .collect(),
         since: time("since", &params.since)?,
         until: time("until", &params.until)?,
