@@ -454,12 +454,12 @@ fn rotate(store: &Store, id: &str, grace: &str) -> anyhow::Result<()> {
     output::line(issued.plain.expose_secret())?;
     eprintln!(
         "rotated token '{}' ({}…): successor {} ({}…). The old token keeps working until the \
-         successor is first used, then for {}s more.\nCopy the new token now: it will not be shown again.",
+         successor is first used, then for {} more.\nCopy the new token now: it will not be shown again.",
         token.name,
         token.display_prefix,
         issued.id,
         issued.display_prefix,
-        grace.as_seconds(),
+        tables::span(chrono::TimeDelta::seconds(grace.as_seconds())),
     );
     Ok(())
 }

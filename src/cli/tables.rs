@@ -100,15 +100,17 @@ pub fn when(at: Option<NaiveDateTime>, now: NaiveDateTime, wide: bool) -> String
 }
 
 /// "5 days", "1 hour", "12 minutes": the largest whole unit.
-fn span(length: TimeDelta) -> String {
+pub fn span(length: TimeDelta) -> String {
     let (count, unit) = if length >= TimeDelta::days(730) {
         (length.num_days() / 365, "year")
     } else if length >= TimeDelta::days(1) {
         (length.num_days(), "day")
     } else if length >= TimeDelta::hours(1) {
         (length.num_hours(), "hour")
+    } else if length >= TimeDelta::minutes(1) {
+        (length.num_minutes(), "minute")
     } else {
-        (length.num_minutes().max(1), "minute")
+        (length.num_seconds(), "second")
     };
     let plural = if count == 1 { "" } else { "s" };
     format!("{count} {unit}{plural}")
@@ -202,6 +204,8 @@ mod tests {
             "in 3 days"
         );
         assert_eq!(when(None, now, false), "never");
+        assert_eq!(span(TimeDelta::seconds(0)), "0 seconds");
+        assert_eq!(span(TimeDelta::seconds(3600)), "1 hour");
         assert_eq!(when(Some(now), now, true), "2026-12-06 00:00 UTC");
     }
 
