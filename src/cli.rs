@@ -2,17 +2,22 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, anyhow};
-use chrono::NaiveDateTime;
+use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{self, Config};
 use crate::service::input;
 use crate::startup::Application;
-use crate::store::{self, Store, migrate, orgs};
+use crate::store::{self, Store, migrate};
 
 mod admin;
+mod output;
+mod tables;
+
+/// The heading the options every command takes come under, after the command's own: clap
+/// shows global options among a subcommand's otherwise.
+const GLOBAL: &str = "Global options";
 
 /// scimd: a SCIM 2.0 provisioning server for Okta, Microsoft Entra ID and scripts.
 ///
@@ -23,15 +28,34 @@ mod admin;
 #[command(name = "scimd", version, max_term_width = 100)]
 pub struct Cli {
     /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB [default: sqlite://scimd.db]
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        help_heading = GLOBAL
+    )]
     pub database_url: Option<String>,
 
     /// Keep the embedded SQLite database (scimd.db) in this directory instead
-    #[arg(long, env = "SCIMD_DATA_DIR", global = true)]
+    #[arg(
+        long,
+        env = "SCIMD_DATA_DIR",
+        global = true,
+        hide_env_values = true,
+        help_heading = GLOBAL
+    )]
     pub data_dir: Option<PathBuf>,
 
     /// Log filter: error, warn, info, debug, or per module (scimd=debug,actix_web=warn)
-    #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true)]
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        default_value = "info",
+        global = true,
+        hide_env_values = true,
+        help_heading = GLOBAL
+    )]
     pub log: String,
 
     #[command(subcommand)]
@@ -46,10 +70,10 @@ pub enum Command {
     Migrate,
     /// Manage organizations (tenants)
     #[command(subcommand)]
-    Org(OrgCommand),
+    Org(admin::OrgCommand),
     /// Manage API tokens
     #[command(subcommand)]
-    Token(TokenCommand),
+    Token(admin::TokenCommand),
     /// Show the audit log, newest first
     Audit(admin::AuditArgs),
 }
@@ -57,7 +81,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port)
-    #[arg(long, env = "SCIMD_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "SCIMD_BIND",
+        default_value = "127.0.0.1:8080",
+        hide_env_values = true
+    )]
     pub bind: String,
 
     /// Shared bearer secret for on-prem installs (prefer the environment variable:
@@ -74,24 +103,35 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "SCIMD_ALLOW_WEAK_AUTH_SECRET",
+        hide_env_values = true,
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub allow_weak_auth_secret: bool,
 
     /// Requests per minute allowed to each token without a limit of its own [default: no limit]
-    #[arg(long, env = "SCIMD_RATE_LIMIT")]
+    #[arg(long, env = "SCIMD_RATE_LIMIT", hide_env_values = true)]
     pub rate_limit: Option<u32>,
 
     /// Organization that AUTH_SECRET authenticates as (created if missing)
-    #[arg(long, env = "AUTH_SECRET_ORG", default_value = "default")]
+    #[arg(
+        long,
+        env = "AUTH_SECRET_ORG",
+        default_value = "default",
+        hide_env_values = true
+    )]
     pub auth_secret_org: String,
 
     /// Database connections per instance
-    #[arg(long, env = "SCIMD_POOL_SIZE", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "SCIMD_POOL_SIZE",
+        default_value_t = 10,
+        hide_env_values = true
+    )]
     pub pool_size: u32,
 
     /// HTTP worker threads [default: one per CPU core]
-    #[arg(long, env = "SCIMD_WORKERS")]
+    #[arg(long, env = "SCIMD_WORKERS", hide_env_values = true)]
     pub workers: Option<usize>,
 
     /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed for
@@ -100,68 +140,20 @@ pub struct ServeArgs {
     #[arg(
         long = "trusted-proxy",
         env = "SCIMD_TRUSTED_PROXIES",
+        hide_env_values = true,
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<String>,
 
     /// Longest time in milliseconds one request may hold the database writer; a longer one
     /// is rolled back and answered 503 with Retry-After (0: no limit)
-    #[arg(long, env = "SCIMD_MAX_WRITE_MS", default_value_t = config::DEFAULT_MAX_WRITE_MS)]
+    #[arg(
+        long,
+        env = "SCIMD_MAX_WRITE_MS",
+        default_value_t = config::DEFAULT_MAX_WRITE_MS,
+        hide_env_values = true
+    )]
     pub max_write_ms: u64,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum OrgCommand {
-    /// Create an organization
-    Create {
-        /// Its name: letters, digits, '-', '_' and '.', at most 64 characters
-        name: String,
-    },
-    /// List organizations
-    List,
-    /// Make tokens unused for DAYS days stop working (Okta uses 30), or `off`
-    SetInactivity {
-        /// The organization's name
-        name: String,
-        /// Days, or `off`
-        days: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TokenCommand {
-    /// Create an API token and print it once (on stdout; details go to stderr)
-    Create(admin::CreateTokenArgs),
-    /// List an organization's tokens, newest first (the secret is never shown again)
-    List {
-        #[arg(long)]
-        org: String,
-        /// Only tokens whose name contains this (ignoring case)
-        #[arg(long)]
-        name: Option<String>,
-        /// created (newest first), name, last-used (most recent first) or expires (soonest first)
-        #[arg(long)]
-        sort: Option<String>,
-    },
-    /// Show one token
-    Show { id: String },
-    /// Disable a token (reversible with `enable`)
-    Disable { id: String },
-    /// Enable a disabled token
-    Enable { id: String },
-    /// Mint a successor with the same name, scopes, restrictions and expiry; the old token
-    /// works until the successor is first used, then for the grace period
-    Rotate {
-        id: String,
-        /// Grace period after the successor's first use: 90s, 30m, 1h, 7d (at most 7 days)
-        #[arg(long, default_value = "1h")]
-        grace: String,
-    },
-    /// Revoke a token immediately and for good
-    Revoke {
-        /// The token's id, as shown by `token list`
-        id: String,
-    },
 }
 
 /// Initialises the logger on stderr. Secrets never go through it.
@@ -212,15 +204,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Org(command) => {
             let store = open_migrated(&database_url)?;
-            run_org(&store, command)
+            output::quiet_on_closed_pipe(admin::run_org(&store, command))
         }
         Command::Token(command) => {
             let store = open_migrated(&database_url)?;
-            run_token(&store, command)
+            output::quiet_on_closed_pipe(admin::run_token(&store, command))
         }
         Command::Audit(args) => {
             let store = open_migrated(&database_url)?;
-            admin::run_audit(&store, &args)
+            output::quiet_on_closed_pipe(admin::run_audit(&store, &args))
         }
     }
 }
@@ -250,55 +242,6 @@ fn open_migrated(url: &store::DatabaseUrl) -> anyhow::Result<Store> {
     let store = Store::open(url, 2)?;
     migrate::run_pending(&store)?;
     Ok(store)
-}
-
-fn run_org(store: &Store, command: OrgCommand) -> anyhow::Result<()> {
-    match command {
-        OrgCommand::Create { name } => {
-            let org = store.write_blocking(|conn| orgs::insert_org(conn, &name, store::now()))?;
-            println!("created organization '{}' ({})", org.name, org.id);
-        }
-        OrgCommand::List => {
-            let list = store.run_blocking(orgs::list_orgs)?;
-            println!("{:<36}  {:<24}  CREATED", "ID", "NAME");
-            for org in list {
-                println!(
-                    "{:<36}  {:<24}  {}",
-                    org.id,
-                    org.name,
-                    format_time(Some(org.created_at))
-                );
-            }
-        }
-        OrgCommand::SetInactivity { name, days } => admin::set_inactivity(store, &name, &days)?,
-    }
-    Ok(())
-}
-
-fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<()> {
-    match command {
-        TokenCommand::Create(args) => admin::create_token(store, args)?,
-        TokenCommand::List { org, name, sort } => admin::list_tokens(store, &org, name, sort)?,
-        TokenCommand::Show { id } => admin::show_token(store, &id)?,
-        TokenCommand::Disable { id } => admin::set_enabled(store, &id, false)?,
-        TokenCommand::Enable { id } => admin::set_enabled(store, &id, true)?,
-        TokenCommand::Rotate { id, grace } => admin::rotate(store, &id, &grace)?,
-        TokenCommand::Revoke { id } => admin::revoke(store, &id)?,
-    }
-    Ok(())
-}
-
-fn find_org(store: &Store, name: &str) -> anyhow::Result<orgs::Organization> {
-    store
-        .run_blocking(|conn| orgs::find_org_by_name(conn, name))?
-        .with_context(|| format!("no organization named '{name}' (see `scimd org list`)"))
-}
-
-fn format_time(time: Option<NaiveDateTime>) -> String {
-    time.map_or_else(
-        || "never".to_owned(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
 }
 
 #[cfg(test)]

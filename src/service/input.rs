@@ -7,9 +7,10 @@ use std::net::IpAddr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use ipnet::IpNet;
 
-use crate::auth::lifecycle::Restrictions;
+use crate::auth::lifecycle::{MAX_RATE_LIMIT, Restrictions};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
+use crate::store::audit::EventKind;
 
 /// Longest token name accepted.
 pub const MAX_NAME_LEN: usize = 100;
@@ -105,28 +106,116 @@ impl Expiry {
         Ok(Some(expiry))
     }
 
-    /// From one text: `90d` or `90 days` from now, a date or an RFC 3339 time.
+    /// From one text: a date, an RFC 3339 time, or a [duration](parse_duration) from now.
     pub fn parse(text: &str, now: NaiveDateTime) -> Result<NaiveDateTime, String> {
         let text = text.trim();
-        let days = text
-            .strip_suffix('d')
-            .or_else(|| text.strip_suffix(" days"))
-            .and_then(|days| days.trim().parse::<i64>().ok());
-        let expiry = match days {
-            Some(days) => {
-                days_from(now, days).ok_or_else(|| format!("'{text}': use 1 to 3650 days"))?
+        let expiry = match parse_time(text) {
+            Some(time) => time,
+            None => {
+                let length = parse_duration(text).map_err(|_| {
+                    format!(
+                        "'{text}' is not a date (2027-01-31), an RFC 3339 time or a duration (90d, 12h, 90)"
+                    )
+                })?;
+                if length > TimeDelta::days(MAX_DAYS) {
+                    return Err(format!("'{text}' is longer than {MAX_DAYS} days"));
+                }
+                now + length
             }
-            None => parse_time(text).ok_or_else(|| {
-                format!(
-                    "'{text}' is not a date (2027-01-31), an RFC 3339 time or a number of days (90d)"
-                )
-            })?,
         };
         if expiry <= now {
             return Err(format!("'{text}' lies in the past"));
         }
         Ok(expiry)
     }
+}
+
+/// The one duration rule of every flag that takes one (`--expires`, `--grace`, `audit
+/// --since`): a number with a unit (`90d`, `12h`, `30m`, `45s`), or a plain number of days.
+pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |at| text.split_at(at));
+    let not_a_duration = || format!("'{text}' is not a duration like 90d, 12h, 30m or 90 (days)");
+    let number: i64 = number.parse().map_err(|_| not_a_duration())?;
+    let unit_seconds: i64 = match unit.trim() {
+        "" | "d" | "day" | "days" => 86400,
+        "h" | "hour" | "hours" => 3600,
+        "m" | "min" | "minutes" => 60,
+        "s" | "seconds" => 1,
+        _ => return Err(not_a_duration()),
+    };
+    // An overflowing product is a very long time, not a wrapped-around small number.
+    let seconds = number.checked_mul(unit_seconds).unwrap_or(i64::MAX);
+    Ok(TimeDelta::try_seconds(seconds).unwrap_or(TimeDelta::MAX))
+}
+
+/// `audit --since`: a date, an RFC 3339 time, or a [duration](parse_duration) ago.
+pub fn parse_since(text: &str, now: NaiveDateTime) -> Result<NaiveDateTime, String> {
+    parse_time(text)
+        .or_else(|| {
+            parse_duration(text)
+                .ok()
+                .and_then(|length| now.checked_sub_signed(length))
+        })
+        .ok_or_else(|| {
+            format!(
+                "'{}' is not a date, an RFC 3339 time or a duration ago (7d, 12h, 90)",
+                text.trim()
+            )
+        })
+}
+
+/// The one list rule of every flag that takes several values (`--scope`, `--allow-ip`,
+/// `--type`): repeated, comma-separated or space-separated, in any mix.
+pub fn split_list(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|value| value.split(|c: char| c == ',' || c.is_whitespace()))
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A per-token rate limit, in requests per minute.
+pub fn parse_rate_limit(text: &str) -> Result<u32, String> {
+    let range = format!(
+        "a rate limit is 1 to {} requests per minute",
+        thousands(MAX_RATE_LIMIT)
+    );
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|limit| u32::try_from(limit).ok())
+        .filter(|limit| (1..=MAX_RATE_LIMIT).contains(limit))
+        .ok_or(range)
+}
+
+/// `1000000` as `1,000,000`.
+fn thousands(number: u32) -> String {
+    let digits = number.to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// Audit event types, each one the log knows, else an error listing them all.
+pub fn parse_event_kinds(values: &[String]) -> Result<Vec<EventKind>, String> {
+    split_list(values)
+        .iter()
+        .map(|text| {
+            EventKind::parse(text).ok_or_else(|| {
+                let known: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.as_str()).collect();
+                format!("unknown event type '{text}' (known: {})", known.join(", "))
+            })
+        })
+        .collect()
 }
 
 fn days_from(now: NaiveDateTime, days: i64) -> Option<NaiveDateTime> {
@@ -136,11 +225,22 @@ fn days_from(now: NaiveDateTime, days: i64) -> Option<NaiveDateTime> {
 }
 
 /// Parses one allowlist entry: a CIDR (`10.0.0.0/8`, `2001:db8::/32`) or a single address.
+/// A CIDR with host bits set (`10.0.0.1/24`) is refused rather than silently widened or
+/// narrowed: the writer meant either the address or the network, and only they know which.
 pub fn parse_network(text: &str) -> Result<IpNet, String> {
     let text = text.trim();
-    text.parse::<IpNet>()
-        .map(|net| net.trunc())
-        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+    if let Ok(net) = text.parse::<IpNet>() {
+        let network = net.trunc();
+        if network != net {
+            return Err(format!(
+                "'{text}' has host bits set: write the network {network}, or the address {} alone",
+                net.addr()
+            ));
+        }
+        return Ok(net);
+    }
+    text.parse::<IpAddr>()
+        .map(IpNet::from)
         .map_err(|_| format!("'{text}' is neither an IP address nor a CIDR"))
 }
 
@@ -183,25 +283,11 @@ impl Grace {
         Ok(Grace(seconds))
     }
 
-    /// `90s`, `30m`, `1h`, `7d`, or plain seconds.
+    /// A [duration](parse_duration): `90s`, `30m`, `1h`, `7d`.
     pub fn parse(text: &str) -> Result<Grace, String> {
-        let text = text.trim();
-        let (number, unit) = text
-            .find(|c: char| !c.is_ascii_digit())
-            .map_or((text, "s"), |at| text.split_at(at));
-        let not_a_duration = || format!("'{text}' is not a duration like 90s, 30m, 1h or 7d");
-        let number: i64 = number.parse().map_err(|_| not_a_duration())?;
-        let unit_seconds = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86400,
-            _ => return Err(not_a_duration()),
-        };
-        // An overflowing product is longer than 7 days too, not a wrapped-around small number.
-        let seconds = number.checked_mul(unit_seconds).unwrap_or(i64::MAX);
+        let seconds = parse_duration(text)?.num_seconds();
         if !(0..=MAX_GRACE_SECONDS).contains(&seconds) {
-            return Err(format!("'{text}' is longer than 7 days"));
+            return Err(format!("'{}' is longer than 7 days", text.trim()));
         }
         Ok(Grace(seconds))
     }
@@ -240,6 +326,8 @@ mod tests {
     fn expiry_accepts_days_dates_and_times() {
         let parse = |text| Expiry::parse(text, noon());
         assert_eq!(parse("90d"), Ok(noon() + TimeDelta::days(90)));
+        assert_eq!(parse("90"), Ok(noon() + TimeDelta::days(90)));
+        assert_eq!(parse("12h"), Ok(noon() + TimeDelta::hours(12)));
         assert_eq!(parse("30 days"), Ok(noon() + TimeDelta::days(30)));
         assert_eq!(
             parse("2027-01-31").unwrap().to_string(),
@@ -281,7 +369,9 @@ mod tests {
     #[test]
     fn networks_are_parsed_and_normalised() {
         let net = |text| parse_network(text).map(|net| net.to_string());
-        assert_eq!(net("10.1.2.3/8").unwrap(), "10.0.0.0/8");
+        assert_eq!(net("10.0.0.0/8").unwrap(), "10.0.0.0/8");
+        let host_bits = net("10.0.0.1/24").unwrap_err();
+        assert!(host_bits.contains("10.0.0.0/24"), "{host_bits}");
         assert_eq!(net("192.0.2.7").unwrap(), "192.0.2.7/32");
         assert!(net("10.0.0.0/33").is_err());
         assert!(net("example.com").is_err());
@@ -294,8 +384,13 @@ mod tests {
         assert_eq!(seconds("30m"), Ok(1800));
         assert_eq!(seconds("1h"), Ok(3600));
         assert_eq!(seconds("7d"), Ok(7 * 86400));
-        assert_eq!(seconds("5"), Ok(5));
+        assert_eq!(
+            seconds("5"),
+            Ok(5 * 86400),
+            "a plain number is days everywhere"
+        );
         assert!(seconds("8d").is_err());
+        assert!(seconds("8").is_err());
         assert!(seconds("soon").is_err());
         assert!(
             seconds("999999999999999d").is_err(),
@@ -319,5 +414,29 @@ mod tests {
         assert_eq!(parse_inactivity_days("30d"), Ok(Some(30)));
         assert_eq!(parse_inactivity_days("off"), Ok(None));
         assert!(parse_inactivity_days("0").is_err());
+    }
+
+    #[test]
+    fn one_rule_for_durations_lists_limits_and_event_types() {
+        assert_eq!(parse_duration("90d"), Ok(TimeDelta::days(90)));
+        assert_eq!(parse_duration("90"), Ok(TimeDelta::days(90)));
+        assert_eq!(parse_duration("12h"), Ok(TimeDelta::hours(12)));
+        assert!(parse_duration("-3d").is_err());
+        assert_eq!(parse_since("7d", noon()), Ok(noon() - TimeDelta::days(7)));
+        assert_eq!(
+            split_list(&["a, b".to_owned(), "c d".to_owned()]),
+            ["a", "b", "c", "d"]
+        );
+        assert_eq!(parse_rate_limit("1000000"), Ok(1_000_000));
+        for bad in ["0", "1000001", "99999999999", "x"] {
+            let error = parse_rate_limit(bad).unwrap_err();
+            assert!(error.contains("1 to 1,000,000"), "{error}");
+        }
+        assert_eq!(
+            parse_event_kinds(&["auth.failed,token.created".to_owned()]),
+            Ok(vec![EventKind::AuthFailed, EventKind::TokenCreated])
+        );
+        let unknown = parse_event_kinds(&["auth.fail".to_owned()]).unwrap_err();
+        assert!(unknown.contains("scim.write"), "{unknown}");
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod input;
 pub mod resources;
 pub mod tokens;
+pub mod views;
 
 use serde_json::json;
 

@@ -195,6 +195,56 @@ pub fn find_in_any_org(conn: &mut DbConn, id: &TokenId) -> Result<Option<TokenRe
     stored::find_token_any_org(conn, id)
 }
 
+/// The fewest leading characters of a token id the operator may give.
+pub const MIN_ID_PREFIX: usize = 8;
+
+/// The one token of any organization whose id starts with `prefix` (at least
+/// [`MIN_ID_PREFIX`] characters): ids are long, and the short form the CLI's tables show is
+/// what an operator copies.
+pub fn find_by_id_prefix(conn: &mut DbConn, prefix: &str) -> Result<TokenRecord> {
+    let prefix = prefix.trim().to_lowercase();
+    if prefix.chars().count() < MIN_ID_PREFIX {
+        return Err(ProtocolError::invalid_value(format!(
+            "'{prefix}' is too short: give at least {MIN_ID_PREFIX} characters of the token id"
+        ))
+        .into());
+    }
+    let mut found = stored::find_tokens_by_id_prefix(conn, &prefix, 2)?;
+    match (found.pop(), found.is_empty()) {
+        (Some(token), true) => Ok(token),
+        (Some(_), false) => Err(ProtocolError::invalid_value(format!(
+            "'{prefix}' is ambiguous: several token ids start with it; give more characters"
+        ))
+        .into()),
+        (None, _) => Err(Error::NotFound(format!(
+            "no token with id starting '{prefix}', see `scimd token list`"
+        ))),
+    }
+}
+
+/// The working tokens of `org` already named `name` (ignoring case): a second one is allowed,
+/// but the operator who tells tokens apart by name should hear about it.
+pub fn active_namesakes(
+    conn: &mut DbConn,
+    org: &OrgId,
+    name: &TokenName,
+    now: NaiveDateTime,
+) -> Result<Vec<TokenRecord>> {
+    let days = inactivity_policy(conn, org)?;
+    let wanted = name.as_str().to_lowercase();
+    Ok(stored::list_tokens(conn, org)?
+        .into_iter()
+        .filter(|token| {
+            token.name.to_lowercase() == wanted && lifecycle::refusal(token, days, now).is_none()
+        })
+        .collect())
+}
+
+/// The names of the tokens among `ids`, by id; unknown ids are left out.
+pub fn names_by_id(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>> {
+    stored::token_names(conn, ids)
+}
+
 /// One token of `org` (or 404) and the organization's inactivity policy.
 pub fn show(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<(TokenRecord, Option<i32>)> {
     let record = load(conn, org, id)?;

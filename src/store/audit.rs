@@ -29,6 +29,29 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order `scimd audit --help` lists them.
+    pub const ALL: [EventKind; 12] = [
+        EventKind::TokenCreated,
+        EventKind::TokenUpdated,
+        EventKind::TokenDisabled,
+        EventKind::TokenEnabled,
+        EventKind::TokenRotated,
+        EventKind::TokenRevoked,
+        EventKind::TokenRevokedAsLeaked,
+        EventKind::TokenExpiredUse,
+        EventKind::TokenStaleUse,
+        EventKind::AuthFailed,
+        EventKind::AuthIpDenied,
+        EventKind::ScimWrite,
+    ];
+
+    /// The kind whose `type` is `text`.
+    pub fn parse(text: &str) -> Option<EventKind> {
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
     /// The event's `type` in the log.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -149,6 +149,40 @@ pub fn find_token_any_org(conn: &mut DbConn, id: &TokenId) -> Result<Option<Toke
         .map(record))
 }
 
+/// Up to `limit` tokens of any organization whose id starts with `prefix`, for the operator
+/// who types the first characters of an id. A `LIKE 'prefix%'` on the primary key: `%`, `_`
+/// and the escape character in `prefix` match only themselves.
+pub fn find_tokens_by_id_prefix(
+    conn: &mut DbConn,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<TokenRecord>> {
+    let escaped: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    Ok(api_tokens::table
+        .filter(api_tokens::id.like(format!("{escaped}%")).escape('\\'))
+        .order(api_tokens::id)
+        .limit(limit)
+        .select(TokenRow::as_select())
+        .load::<TokenRow>(conn)?
+        .into_iter()
+        .map(record)
+        .collect())
+}
+
+/// The names of the tokens among `ids` that exist, by id: for the audit log's readers.
+pub fn token_names(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>> {
+    Ok(api_tokens::table
+        .filter(api_tokens::id.eq_any(ids))
+        .select((api_tokens::id, api_tokens::name))
+        .load::<(String, String)>(conn)?)
+}
+
 /// The organization's tokens, newest first.
 pub fn list_tokens(conn: &mut DbConn, org: &OrgId) -> Result<Vec<TokenRecord>> {
     Ok(api_tokens::table

@@ -59,9 +59,15 @@ on_both_backends! {
         let listed = stdout(&scimd(&app.database.url, &["token", "list", "--org", "default"]));
         let line = listed.lines().find(|l| l.contains("Okta production")).expect("listed");
         assert!(line.contains(&format!("{}…", &token[..12])), "{line}");
-        assert!(line.contains("active") && line.contains("scim:read"), "{line}");
+        assert!(line.contains("active"), "{line}");
         assert!(!listed.contains(&token), "list shows the secret:\n{listed}");
+        let wide = stdout(&scimd(&app.database.url, &["token", "list", "--org", "default", "--wide"]));
+        let wide_line = wide.lines().find(|l| l.contains("Okta production")).expect("listed");
+        assert!(wide_line.contains("active") && wide_line.contains("scim:read"), "{wide_line}");
+        assert!(!wide.contains(&token), "list shows the secret:\n{wide}");
+        // The short id the table shows is enough to name the token.
         let id = line.split_whitespace().next().unwrap();
+        assert_eq!(id.len(), 8, "{line}");
 
         let revoked = scimd(&app.database.url, &["token", "revoke", id]);
         assert!(revoked.status.success(), "{revoked:?}");
@@ -151,7 +157,7 @@ fn bad_configuration_fails_with_one_readable_line() {
     );
     assert_one_line_error(
         &scimd(&db, &["token", "revoke", "not-an-id"]),
-        "is not a token id",
+        "no token with id starting 'not-an-id', see `scimd token list`",
     );
 }
 
@@ -306,4 +312,382 @@ on_both_backends! {
         let enable = scimd(url, &["token", "enable", &id]);
         assert_said_once(&enable, "revocation cannot be undone");
     }
+}
+
+fn json_of(output: &std::process::Output) -> serde_json::Value {
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_str(&stdout(output)).unwrap_or_else(|e| panic!("not JSON ({e}):\n{output:?}"))
+}
+
+fn sorted_keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn org_id(url: &str, name: &str) -> String {
+    let orgs = json_of(&scimd(url, &["org", "list", "--json"]));
+    orgs["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|org| org["name"] == name)
+        .expect("the organization")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Runs `scimd ARGS`, reads one line of its stdout and closes the pipe, as `| head -1` does.
+fn first_line_then_close(url: &str, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    use std::io::{BufRead, Read};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "error")
+        .env_remove("SCIMD_DATA_DIR")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    drop(reader);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap(), first, err)
+}
+
+#[tokio::test]
+async fn a_reader_that_closes_the_pipe_ends_listings_quietly() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let url = app.database.url.clone();
+    let org = org_id(&url, "default");
+    // Far more than a pipe buffers, so that the command is still writing when the pipe closes.
+    let long = "n".repeat(200);
+    let tokens: Vec<String> = (0..500)
+        .map(|i| {
+            format!(
+                "('00000000-0000-4000-8000-{i:012}', '{org}', '{long}', 'digest-{i}', 'wxt_{i:08}', \
+                 'scim:read', '2026-01-01 00:00:00', 'cli')"
+            )
+        })
+        .collect();
+    app.database.execute(&format!(
+        "INSERT INTO api_tokens (id, org_id, name, token_digest, display_prefix, scopes, created_at, created_by) \
+         VALUES {}",
+        tokens.join(", ")
+    ));
+    let events: Vec<String> = (0..500)
+        .map(|i| {
+            format!(
+                "('e{i:08}', '{org}', '2026-01-01 00:00:00', 'scim.write', 'cli', 'x', NULL, '{{\"note\":\"{long}\"}}')"
+            )
+        })
+        .collect();
+    app.database.execute(&format!(
+        "INSERT INTO audit_events (id, org_id, occurred_at, event_type, actor, target, remote_addr, details) \
+         VALUES {}",
+        events.join(", ")
+    ));
+    for args in [
+        &["token", "list", "--org", "default"][..],
+        &["token", "list", "--org", "default", "--wide"],
+        &["token", "list", "--org", "default", "--json"],
+        &["audit", "--wide", "--limit", "1000"],
+        &["audit", "--json", "--limit", "1000"],
+    ] {
+        let (status, first, err) = first_line_then_close(&url, args);
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        assert!(status.success(), "{args:?} ended with {status}:\n{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}:\n{err}"
+        );
+    }
+}
+
+on_both_backends! {
+    async fn json_output_has_the_management_apis_field_names(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let url = app.database.url.clone();
+        let admin = crate::helpers::api::admin_token(&app.database);
+        crate::helpers::api::cli_token(&app.database, "default", "Okta", &["--allow-ip", "10.0.0.0/8", "--rate-limit", "60"]);
+
+        let listed = json_of(&scimd(&url, &["token", "list", "--org", "default", "--json"]));
+        let api = app.api_get("/api/v1/tokens", &admin).await;
+        let cli_tokens = listed["tokens"].as_array().unwrap();
+        let api_tokens = api.body["tokens"].as_array().unwrap();
+        assert_eq!(cli_tokens.len(), api_tokens.len());
+        for (cli, api) in cli_tokens.iter().zip(api_tokens) {
+            assert_eq!(sorted_keys(cli), sorted_keys(api));
+            for field in ["id", "name", "prefix", "status", "scopes", "allowed_cidrs", "rate_limit_per_minute", "created_at"] {
+                assert_eq!(cli[field], api[field], "{field}");
+            }
+        }
+
+        let id = cli_tokens[0]["id"].as_str().unwrap();
+        let shown = json_of(&scimd(&url, &["token", "show", id, "--json"]));
+        let api_shown = app.api_get(&format!("/api/v1/tokens/{id}"), &admin).await;
+        assert_eq!(sorted_keys(&shown), sorted_keys(&api_shown.body));
+        assert_eq!(shown["id"], api_shown.body["id"]);
+
+        let audit = json_of(&scimd(&url, &["audit", "--org", "default", "--json"]));
+        let api_audit = app.api_get("/api/v1/audit", &admin).await;
+        let cli_event = &audit["events"][0];
+        assert_eq!(sorted_keys(cli_event), sorted_keys(&api_audit.body["events"][0]));
+        assert_eq!(cli_event, &api_audit.body["events"][0]);
+
+        let orgs = json_of(&scimd(&url, &["org", "list", "--json"]));
+        let org = &orgs["organizations"][0];
+        assert_eq!(sorted_keys(org), ["created_at", "id", "inactivity_days", "name"]);
+        assert_eq!(org["name"], "default");
+    }
+}
+
+on_both_backends! {
+    async fn tokens_are_named_by_a_unique_id_prefix(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let url = app.database.url.clone();
+        for name in ["first", "second", "third"] {
+            crate::helpers::api::cli_token(&app.database, "default", name, &[]);
+        }
+        app.database.execute(
+            "UPDATE api_tokens SET id = 'abcdef01-0000-4000-8000-00000000000' || \
+             CASE name WHEN 'first' THEN '1' ELSE '2' END WHERE name IN ('first', 'second')",
+        );
+        let show = |id: &str| scimd(&url, &["token", "show", id]);
+
+        let unique = show("abcdef01-0000-4000-8000-000000000001");
+        assert!(stdout(&unique).contains("first"), "{unique:?}");
+        let listed = stdout(&scimd(&url, &["token", "list", "--org", "default"]));
+        let third = listed.lines().find(|l| l.contains("third")).unwrap().split_whitespace().next().unwrap();
+        assert!(stdout(&show(third)).contains("third"), "the table's short id names the token");
+        assert!(stdout(&show(&third.to_uppercase())).contains("third"), "ids ignore case");
+
+        assert_one_line_error(&show("abcdef01"), "'abcdef01' is ambiguous");
+        assert_one_line_error(&show("abcdef01-0000-4000-8000-00000000000"), "is ambiguous");
+        assert_one_line_error(
+            &show("12345678"),
+            "no token with id starting '12345678', see `scimd token list`",
+        );
+        assert_one_line_error(&show("abcdef0"), "at least 8 characters");
+        // LIKE's wildcards in a prefix match only themselves.
+        assert_one_line_error(&show("abcdef0%"), "no token with id starting 'abcdef0%'");
+        assert_one_line_error(&show("abcdef0_"), "no token with id starting 'abcdef0_'");
+
+        let deleted = scimd(&url, &["token", "delete", "abcdef01-0000-4000-8000-000000000002"]);
+        assert!(stdout(&deleted).contains("revoked token 'second'"), "{deleted:?}");
+    }
+}
+
+on_both_backends! {
+    async fn every_flag_of_a_kind_follows_one_rule(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let url = app.database.url.clone();
+        let create = |extra: &[&str]| {
+            let mut args = vec!["token", "create", "--org", "default", "--name"];
+            args.extend_from_slice(extra);
+            scimd(&url, &args)
+        };
+        let days_from_now = |shown: &serde_json::Value| {
+            let at = chrono::DateTime::parse_from_rfc3339(shown["expires_at"].as_str().unwrap()).unwrap();
+            (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 1440.0
+        };
+        let show = |output: &std::process::Output| {
+            let err = stderr(output);
+            let id = err.lines().find_map(|l| l.trim().strip_prefix("id")).unwrap().trim().to_owned();
+            json_of(&scimd(&url, &["token", "show", &id, "--json"]))
+        };
+
+        // Durations: 90d, 90 (days) and 12h alike, in --expires, --grace and audit --since.
+        for (expires, days) in [("90d", 90.0), ("90", 90.0), ("12h", 0.5)] {
+            let created = create(&["e", "--expires", expires]);
+            assert!(created.status.success(), "{created:?}");
+            let shown = show(&created);
+            assert!((days_from_now(&shown) - days).abs() < 0.01, "{expires}: {shown}");
+        }
+        let rotating = create(&["rotating"]);
+        let id = show(&rotating)["id"].as_str().unwrap().to_owned();
+        assert!(scimd(&url, &["token", "rotate", &id, "--grace", "2"]).status.success());
+        let rotated = json_of(&scimd(&url, &["audit", "--type", "token.rotated", "--json"]));
+        assert_eq!(rotated["events"][0]["details"]["grace_period_seconds"], 2 * 86400);
+        assert_one_line_error(&scimd(&url, &["token", "rotate", &id, "--grace", "8"]), "longer than 7 days");
+        for since in ["1", "12h", "1d"] {
+            let recent = json_of(&scimd(&url, &["audit", "--since", since, "--json"]));
+            assert!(!recent["events"].as_array().unwrap().is_empty(), "--since {since}");
+        }
+        let future = json_of(&scimd(&url, &["audit", "--since", "2999-01-01", "--json"]));
+        assert_eq!(future["events"], serde_json::json!([]));
+
+        // Lists: commas, spaces and repetition alike.
+        let listed = create(&["lists", "--scope", "scim:read, scim:write", "--scope", "tokens:manage", "--allow-ip", "10.0.0.0/8 192.0.2.7,2001:db8::/32"]);
+        let shown = show(&listed);
+        assert_eq!(shown["scopes"], serde_json::json!(["scim:read", "scim:write", "tokens:manage"]));
+        assert_eq!(shown["allowed_cidrs"], serde_json::json!(["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]));
+        let typed = json_of(&scimd(&url, &["audit", "--type", "token.rotated, token.created", "--json"]));
+        let types: std::collections::BTreeSet<&str> =
+            typed["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["token.created", "token.rotated"].into());
+
+        // Sort keys: the API's last_used, and last-used too.
+        for key in ["last_used", "last-used"] {
+            assert!(scimd(&url, &["token", "list", "--org", "default", "--sort", key]).status.success());
+        }
+
+        // Limits as they are.
+        for limit in ["0", "1000001"] {
+            let refused = create(&["limited", "--rate-limit", limit]);
+            assert!(!refused.status.success());
+            assert!(stderr(&refused).contains("1 to 1,000,000"), "{refused:?}");
+        }
+        assert!(create(&["limited", "--rate-limit", "1000000"]).status.success());
+
+        // An unknown event type names the known ones.
+        let unknown = scimd(&url, &["audit", "--type", "auth.fail"]);
+        assert_one_line_error(&unknown, "unknown event type 'auth.fail'");
+        assert!(stderr(&unknown).contains("auth.failed") && stderr(&unknown).contains("scim.write"));
+        let admin = crate::helpers::api::admin_token(&app.database);
+        let api = app.api_get("/api/v1/audit?type=auth.fail", &admin).await;
+        crate::helpers::app::assert_scim_error(api.status, &api.body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+        assert!(api.text.contains("auth.failed"), "{}", api.text);
+
+        // A CIDR with host bits set is refused, with the network suggested, here and in the API.
+        assert_one_line_error(&create(&["cidr", "--allow-ip", "10.0.0.1/24"]), "write the network 10.0.0.0/24");
+        let api = app
+            .api_post("/api/v1/tokens", &admin, &serde_json::json!({"name": "cidr", "allowed_cidrs": ["10.0.0.1/24"]}))
+            .await;
+        crate::helpers::app::assert_scim_error(api.status, &api.body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+        assert!(api.text.contains("10.0.0.0/24"), "{}", api.text);
+    }
+}
+
+on_both_backends! {
+    async fn create_echoes_its_settings_and_warns_of_a_namesake(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let url = app.database.url.clone();
+        let args = [
+            "token", "create", "--org", "default", "--name", "Okta production", "--description", "for the IdP",
+            "--scope", "scim:read", "--expires", "2999-01-31", "--allow-ip", "192.0.2.0/24", "--rate-limit", "600",
+        ];
+        let first = scimd(&url, &args);
+        assert!(first.status.success(), "{first:?}");
+        let echo = stderr(&first);
+        for setting in [
+            "Okta production", "'default'", "for the IdP", "scim:read", "2999-01-31 00:00 UTC", "192.0.2.0/24",
+            "600/minute", "wxt_",
+        ] {
+            assert!(echo.contains(setting), "{setting} not echoed:\n{echo}");
+        }
+        assert!(!echo.contains("warning"), "{echo}");
+
+        let second = scimd(&url, &args);
+        assert!(second.status.success(), "{second:?}");
+        let warned = stderr(&second);
+        assert!(
+            warned.contains("warning: organization 'default' already has an active token named 'Okta production'"),
+            "{warned}"
+        );
+        // A revoked namesake is no reason to warn.
+        let listed = json_of(&scimd(&url, &["token", "list", "--org", "default", "--json", "--name", "okta"]));
+        for token in listed["tokens"].as_array().unwrap() {
+            assert!(scimd(&url, &["token", "revoke", token["id"].as_str().unwrap()]).status.success());
+        }
+        assert!(!stderr(&scimd(&url, &args)).contains("warning"));
+    }
+}
+
+on_both_backends! {
+    async fn default_tables_fit_80_columns_and_wide_shows_everything(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let url = app.database.url.clone();
+        let long = "An unusually long token name that says a great deal about the Okta tenant it serves";
+        crate::helpers::api::cli_token(&app.database, "default", long, &["--expires", "3d", "--description", "d"]);
+        assert!(scimd(&url, &["org", "create", "an-organization-with-a-name-much-longer-than-any-column"]).status.success());
+        for args in [
+            &["token", "list", "--org", "default"][..],
+            &["org", "list"],
+            &["audit"],
+        ] {
+            let table = stdout(&scimd(&url, args));
+            assert!(table.lines().count() >= 2, "{args:?}:\n{table}");
+            for line in table.lines() {
+                assert!(line.chars().count() <= 80, "{args:?} line of {} columns:\n{line}", line.chars().count());
+            }
+        }
+        let listed = stdout(&scimd(&url, &["token", "list", "--org", "default"]));
+        assert!(listed.contains("An unusually long t…"), "{listed}");
+        assert!(listed.contains("expires in 2d") || listed.contains("expires in 3d"), "{listed}");
+        assert!(listed.contains("never"), "{listed}");
+        let wide = stdout(&scimd(&url, &["token", "list", "--org", "default", "--wide"]));
+        assert!(wide.contains(long) && wide.contains("scim:read scim:write"), "{wide}");
+
+        let audit = stdout(&scimd(&url, &["audit", "--wide"]));
+        let created = audit.lines().find(|l| l.contains("token.created")).expect(&audit);
+        assert!(created.contains(&format!("{long} (")), "the token is named:\n{created}");
+        assert!(created.contains(" UTC"), "{created}");
+        assert!(created.contains(&format!("name=\"{long}\"")), "details read as key=value:\n{created}");
+    }
+}
+
+#[test]
+fn help_puts_each_commands_own_options_first_and_describes_every_argument() {
+    let help = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+            .args(args)
+            .arg("--help")
+            .env_remove("SCIMD_DATA_DIR")
+            .env_remove("SCIMD_BIND")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        stdout(&output)
+    };
+    for (command, own) in [
+        (&["token", "list"][..], "--org <ORG>"),
+        (&["token", "create"], "--rate-limit"),
+        (&["token", "show"], "--json"),
+        (&["audit"], "--type"),
+        (&["org", "list"], "--wide"),
+        (&["serve"], "--bind"),
+    ] {
+        let text = help(command);
+        assert!(
+            !text.contains("=]"),
+            "{command:?} shows an empty env value:\n{text}"
+        );
+        let own_at = text
+            .find(own)
+            .unwrap_or_else(|| panic!("{own} missing:\n{text}"));
+        let global_at = text.find("Global options:").expect(&text);
+        let database_at = text.find("--database-url").expect(&text);
+        assert!(
+            own_at < global_at && global_at < database_at,
+            "{command:?}:\n{text}"
+        );
+    }
+    let show = help(&["token", "show"]);
+    let id_line = show
+        .lines()
+        .find(|l| l.contains("<ID>") && !l.contains("Usage"))
+        .expect(&show);
+    assert!(id_line.contains("first 8"), "{show}");
+    assert!(help(&["token", "list"]).contains("The organization whose tokens"));
+    assert!(help(&["token"]).contains("delete"), "the alias is shown");
+    assert!(
+        help(&["token", "list"]).contains("last_used"),
+        "the sort key's one spelling"
+    );
 }

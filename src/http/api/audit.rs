@@ -4,15 +4,16 @@ use actix_web::{HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{json_response, rfc3339};
+use super::json_response;
 use crate::auth::{AuthContext, Scope};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
-use crate::service::input::parse_time;
+use crate::service::input::{self, parse_time};
+use crate::service::views::EventView;
 use crate::store::Store;
-use crate::store::audit::{AuditEvent, AuditQuery, search_audit_events};
+use crate::store::audit::{AuditQuery, search_audit_events};
 
 /// Events per page unless `limit` says otherwise, and the most `limit` may ask for.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -31,32 +32,6 @@ pub struct AuditParams {
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EventView {
-    id: String,
-    occurred_at: String,
-    #[serde(rename = "type")]
-    event_type: String,
-    actor: Option<String>,
-    target: Option<String>,
-    remote_addr: Option<String>,
-    details: serde_json::Value,
-}
-
-impl From<AuditEvent> for EventView {
-    fn from(event: AuditEvent) -> Self {
-        EventView {
-            id: event.id,
-            occurred_at: rfc3339(event.occurred_at),
-            event_type: event.event_type,
-            actor: event.actor,
-            target: event.target,
-            remote_addr: event.remote_addr,
-            details: serde_json::from_str(&event.details).unwrap_or_default(),
-        }
-    }
 }
 
 /// Builds the store query from request parameters (shared with the CLI's wording).
@@ -79,14 +54,10 @@ pub fn audit_query(params: &AuditParams) -> Result<AuditQuery> {
     }
     Ok(AuditQuery {
         org: None,
-        event_types: params
-            .event_type
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
+        event_types: input::parse_event_kinds(params.event_type.as_slice())
+            .map_err(ProtocolError::invalid_value)?
+            .iter()
+            .map(|kind| kind.as_str().to_owned())
             .collect(),
         since: time("since", &params.since)?,
         until: time("until", &params.until)?,

@@ -7,7 +7,6 @@ pub mod tokens;
 
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, Scope, web};
-use chrono::NaiveDateTime;
 
 /// Where the management API lives.
 pub const PREFIX: &str = "/api/v1";
@@ -84,11 +83,6 @@ async fn openapi() -> HttpResponse {
 /// A 200 with a JSON body.
 pub fn json_response(body: &impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok().json(body)
-}
-
-/// Times as clients read them: RFC 3339 in UTC.
-pub fn rfc3339(time: NaiveDateTime) -> String {
-    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 #[cfg(test)]

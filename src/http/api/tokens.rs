@@ -2,73 +2,20 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDateTime;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{PREFIX, json_response, rfc3339};
+use super::{PREFIX, json_response};
 use crate::auth::bounds::Permissions;
-use crate::auth::{AuthContext, Scope, Scopes, lifecycle};
+use crate::auth::{AuthContext, Scope, Scopes};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
 use crate::service::input::{self, Description, Expiry, Grace, TokenName};
 use crate::service::tokens::{
     self, Caller, IssuedToken, StatusChange, TokenEdit, TokenRequest, TokenSort,
 };
-use crate::store::tokens::TokenRecord;
+use crate::service::views::TokenView;
 use crate::store::{self, Store, TokenId};
-
-/// A token as the API shows it: never the secret, only its display prefix.
-#[derive(Debug, Serialize)]
-pub struct TokenView {
-    pub id: TokenId,
-    pub name: String,
-    pub description: Option<String>,
-    /// `wxt_` and the first 8 characters, then `…`.
-    pub prefix: String,
-    pub status: &'static str,
-    pub scopes: Vec<&'static str>,
-    pub created_at: String,
-    pub created_by: String,
-    pub expires_at: Option<String>,
-    pub last_used_at: Option<String>,
-    pub last_used_ip: Option<String>,
-    pub allowed_cidrs: Vec<String>,
-    pub rate_limit_per_minute: Option<i32>,
-    pub rotated_from: Option<TokenId>,
-    pub superseded_by: Option<TokenId>,
-    pub grace_until: Option<String>,
-}
-
-impl TokenView {
-    pub fn new(record: TokenRecord, inactivity_days: Option<i32>, now: NaiveDateTime) -> Self {
-        TokenView {
-            status: lifecycle::status(&record, inactivity_days, now),
-            scopes: Scopes::parse(&record.scopes)
-                .unwrap_or_default()
-                .iter()
-                .map(Scope::as_str)
-                .collect(),
-            allowed_cidrs: lifecycle::stored_cidrs(record.allowed_cidrs.as_deref())
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            prefix: format!("{}…", record.display_prefix),
-            id: record.id,
-            name: record.name,
-            description: record.description,
-            created_at: rfc3339(record.created_at),
-            created_by: record.created_by,
-            expires_at: record.expires_at.map(rfc3339),
-            last_used_at: record.last_used_at.map(rfc3339),
-            last_used_ip: record.last_used_ip,
-            rate_limit_per_minute: record.rate_limit_per_minute,
-            rotated_from: record.rotated_from,
-            superseded_by: record.superseded_by,
-            grace_until: record.grace_until.map(rfc3339),
-        }
-    }
-}
 
 /// The answer to a create or rotate: the only time the secret is shown.
 #[derive(Serialize)]

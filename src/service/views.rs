@@ -1,0 +1,117 @@
+//! Tokens, organizations and audit events as every front end shows them to machines: the
+//! management API's JSON and `scimd … --json` serialize these same structs, so their field
+//! names are one contract.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::auth::{Scope, Scopes, lifecycle};
+use crate::store::TokenId;
+use crate::store::audit::AuditEvent;
+use crate::store::orgs::Organization;
+use crate::store::tokens::TokenRecord;
+
+/// Times as clients read them: RFC 3339 in UTC.
+pub fn rfc3339(time: NaiveDateTime) -> String {
+    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// A token as shown: never the secret, only its display prefix.
+#[derive(Debug, Serialize)]
+pub struct TokenView {
+    pub id: TokenId,
+    pub name: String,
+    pub description: Option<String>,
+    /// `wxt_` and the first 8 characters, then `…`.
+    pub prefix: String,
+    pub status: &'static str,
+    pub scopes: Vec<&'static str>,
+    pub created_at: String,
+    pub created_by: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_used_ip: Option<String>,
+    pub allowed_cidrs: Vec<String>,
+    pub rate_limit_per_minute: Option<i32>,
+    pub rotated_from: Option<TokenId>,
+    pub superseded_by: Option<TokenId>,
+    pub grace_until: Option<String>,
+}
+
+impl TokenView {
+    pub fn new(record: TokenRecord, inactivity_days: Option<i32>, now: NaiveDateTime) -> Self {
+        TokenView {
+            status: lifecycle::status(&record, inactivity_days, now),
+            scopes: Scopes::parse(&record.scopes)
+                .unwrap_or_default()
+                .iter()
+                .map(Scope::as_str)
+                .collect(),
+            allowed_cidrs: lifecycle::stored_cidrs(record.allowed_cidrs.as_deref())
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            prefix: format!("{}…", record.display_prefix),
+            id: record.id,
+            name: record.name,
+            description: record.description,
+            created_at: rfc3339(record.created_at),
+            created_by: record.created_by,
+            expires_at: record.expires_at.map(rfc3339),
+            last_used_at: record.last_used_at.map(rfc3339),
+            last_used_ip: record.last_used_ip,
+            rate_limit_per_minute: record.rate_limit_per_minute,
+            rotated_from: record.rotated_from,
+            superseded_by: record.superseded_by,
+            grace_until: record.grace_until.map(rfc3339),
+        }
+    }
+}
+
+/// An audit event as shown; `details` as the JSON object it was recorded as.
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    pub id: String,
+    pub occurred_at: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub remote_addr: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl From<AuditEvent> for EventView {
+    fn from(event: AuditEvent) -> Self {
+        EventView {
+            id: event.id,
+            occurred_at: rfc3339(event.occurred_at),
+            event_type: event.event_type,
+            actor: event.actor,
+            target: event.target,
+            remote_addr: event.remote_addr,
+            details: serde_json::from_str(&event.details).unwrap_or_default(),
+        }
+    }
+}
+
+/// An organization as shown.
+#[derive(Debug, Serialize)]
+pub struct OrgView {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    /// Tokens unused for this many days stop working; `null`: no such policy.
+    pub inactivity_days: Option<i32>,
+}
+
+impl From<Organization> for OrgView {
+    fn from(org: Organization) -> Self {
+        OrgView {
+            id: org.id.as_str().to_owned(),
+            name: org.name,
+            created_at: rfc3339(org.created_at),
+            inactivity_days: org.inactivity_days,
+        }
+    }
+}
