@@ -1,5 +1,6 @@
 //! The `scimd` command line: serve, migrate, and organization and token administration.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, anyhow};
@@ -7,6 +8,7 @@ use chrono::NaiveDateTime;
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::bootstrap::{self, FirstStart, token_file};
 use crate::config::{self, Config};
 use crate::service::input;
 use crate::startup::Application;
@@ -226,9 +228,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    let token_file = token_file::path_for(&config.database_url);
     let application = Application::build(config)?;
     if let Some(first) = application.first_start() {
-        print_first_start_banner(&first.org_name, &first.token.plain, application.base_url());
+        if std::io::stdout().is_terminal() {
+            print_first_start_banner(&first.org_name, &first.token.plain, application.base_url());
+        } else {
+            leave_first_token_in_file(&application, first, token_file);
+        }
+    } else {
+        remind_of_unused_first_token(&application, token_file)?;
     }
     log::info!("scimd listening on {}", application.base_url());
     application.run_until_stopped().await?;
@@ -244,6 +253,60 @@ fn print_first_start_banner(org: &str, token: &SecretString, base_url: &str) {
          Copy it now; it will not be shown again:\n\n    {token}\n\n\
          Try it:\n    curl -H 'Authorization: Bearer {token}' {base_url}/scim/v2/ServiceProviderConfig\n"
     );
+}
+
+/// Nobody reads a non-terminal stdout as it is written, and a journal keeps it for good: the
+/// secret goes to a 0600 file that disappears once the token has been used.
+fn leave_first_token_in_file(application: &Application, first: &FirstStart, path: PathBuf) {
+    let org = &first.org_name;
+    if let Err(error) = token_file::write(&path, &first.token.plain) {
+        log::error!(
+            "first start: created organization '{org}' and its first API token, but cannot \
+             write it to {}: {error}; create a token with `scimd token create --org {org} \
+             --name NAME`",
+            path.display()
+        );
+        return;
+    }
+    log::info!(
+        "first start: created organization '{org}' and its first API token; stdout is not a \
+         terminal, so the token is in {} (readable by this user only, deleted once the token \
+         is used)",
+        path.display()
+    );
+    actix_web::rt::spawn(token_file::remove_after_first_use(
+        application.store().clone(),
+        first.token.id.clone(),
+        path,
+    ));
+}
+
+/// A first-start token that was never used may never have been seen (the process died before
+/// printing it): say where it is, or how to get another.
+fn remind_of_unused_first_token(application: &Application, path: PathBuf) -> anyhow::Result<()> {
+    let store = application.store();
+    match bootstrap::unused_first_token(store)? {
+        Some(token) if path.exists() => {
+            log::info!(
+                "the first-start token ({}…) is in {} until it is used",
+                token.display_prefix,
+                path.display()
+            );
+            actix_web::rt::spawn(token_file::remove_after_first_use(
+                store.clone(),
+                token.id,
+                path,
+            ));
+        }
+        Some(token) => log::info!(
+            "the first-start token ({}…) has never been used; if it was not kept, create \
+             another with `scimd token create --org {} --name NAME`",
+            token.display_prefix,
+            bootstrap::DEFAULT_ORG
+        ),
+        None => token_file::remove(&path),
+    }
+    Ok(())
 }
 
 fn open_migrated(url: &store::DatabaseUrl) -> anyhow::Result<Store> {

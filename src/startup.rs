@@ -5,7 +5,6 @@ use std::net::{SocketAddr, TcpListener};
 use actix_web::dev::Server;
 use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
-use anyhow::Context;
 
 use crate::auth::{Authenticator, SharedSecret, secret};
 use crate::bootstrap::{self, FirstStart};
@@ -30,6 +29,14 @@ impl Application {
     /// listener. Every failure comes back as one readable error.
     pub fn build(config: Config) -> anyhow::Result<Application> {
         check_shared_secrets(&config)?;
+        // Before the database is touched: a port in use must not leave behind a database, an
+        // organization and a first-start token that nobody was shown.
+        let listener = TcpListener::bind(&config.bind).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {error}; choose another address with --bind or SCIMD_BIND",
+                config.bind
+            )
+        })?;
         let store =
             Store::open(&config.database_url, config.pool_size)?.with_max_write(config.max_write);
         let applied = migrate::run_pending(&store)?;
@@ -49,8 +56,6 @@ impl Application {
             None => None,
         };
 
-        let listener = TcpListener::bind(&config.bind)
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let base_url = format!("http://{}", display_host(address));
 

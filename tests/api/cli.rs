@@ -11,34 +11,97 @@ fn tokens_in(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The first-start token from its file, after checking the file is private.
+fn read_first_token(server: &ServeProcess) -> (std::path::PathBuf, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let file = server
+        .first_token_file()
+        .unwrap_or_else(|| panic!("no token file in the log:\n{}", server.startup_log()));
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    let token = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    assert_eq!(
+        tokens_in(&token),
+        vec![token.clone()],
+        "the file holds the token alone"
+    );
+    (file, token)
+}
+
 on_both_backends! {
-    async fn first_start_prints_a_working_token_once_and_never_again(backend: Backend) {
+    async fn without_a_terminal_the_first_token_goes_to_a_private_file_until_used(backend: Backend) {
         let database = TestDatabase::new(backend);
         let server = ServeProcess::start(&database.url, &[]);
-        let client = reqwest::Client::new();
-        let (_, stdout_first, _) = {
-            let (ok, out, err) = server.stop();
-            assert!(ok, "graceful stop failed:\n{err}");
-            (ok, out, err)
-        };
-        let printed = tokens_in(&stdout_first);
-        assert!(!printed.is_empty(), "no token in:\n{stdout_first}");
-        let token = printed[0].clone();
-        assert!(printed.iter().all(|t| *t == token));
-        assert!(stdout_first.contains("curl -H 'Authorization: Bearer "), "{stdout_first}");
-
-        let server = ServeProcess::start(&database.url, &[]);
-        let response = client
+        let (file, token) = read_first_token(&server);
+        let response = reqwest::Client::new()
             .get(format!("{}/scim/v2/ServiceProviderConfig", server.base_url))
             .bearer_auth(&token)
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let (ok, stdout_second, stderr_second) = server.stop();
-        assert!(ok, "{stderr_second}");
-        assert!(tokens_in(&stdout_second).is_empty(), "second start printed:\n{stdout_second}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while file.exists() {
+            assert!(std::time::Instant::now() < deadline, "the token file outlived its use");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (ok, out, err) = server.stop();
+        assert!(ok, "graceful stop failed:\n{err}");
+        assert!(tokens_in(&out).is_empty(), "token on stdout:\n{out}");
+        assert!(!err.contains(&token), "token in the log:\n{err}");
+
+        let server = ServeProcess::start(&database.url, &[]);
+        assert!(server.first_token_file().is_none(), "{}", server.startup_log());
+        let (ok, out, err) = server.stop();
+        assert!(ok, "{err}");
+        assert!(tokens_in(&out).is_empty() && tokens_in(&err).is_empty(), "{out}{err}");
+        assert!(!err.contains("token create"), "a used token needs no reminder:\n{err}");
     }
+}
+
+#[test]
+fn a_port_in_use_creates_nothing_and_the_next_start_shows_the_first_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("s.db");
+    let url = format!("sqlite://{}", database.display());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(["serve", "--bind", &address])
+        .env("DATABASE_URL", &url)
+        .env_remove("AUTH_SECRET")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, &format!("cannot listen on {address}"));
+    assert_one_line_error(&output, "--bind or SCIMD_BIND");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "a failed start left {left:?}");
+
+    let server = ServeProcess::start(&url, &[]);
+    let (file, _) = read_first_token(&server);
+    let (ok, _, err) = server.stop();
+    assert!(ok, "{err}");
+
+    // Stopped before anyone used it: the next start says where it still is...
+    let server = ServeProcess::start(&url, &[]);
+    let expected = format!("is in {} until it is used", file.display());
+    assert!(
+        server.startup_log().contains(&expected),
+        "{}",
+        server.startup_log()
+    );
+    drop(server);
+    // ...and once the file is lost, how to get another.
+    std::fs::remove_file(&file).unwrap();
+    let server = ServeProcess::start(&url, &[]);
+    assert!(
+        server
+            .startup_log()
+            .contains("scimd token create --org default"),
+        "{}",
+        server.startup_log()
+    );
 }
 
 on_both_backends! {
@@ -78,6 +141,7 @@ on_both_backends! {
     async fn the_plain_token_is_stored_nowhere_and_logged_nowhere(backend: Backend) {
         let database = TestDatabase::new(backend);
         let server = ServeProcess::start(&database.url, &[("RUST_LOG", "trace")]);
+        let (first_file, first) = read_first_token(&server);
         let client = reqwest::Client::new();
         let created = scimd(&database.url, &["token", "create", "--org", "default", "--name", "ci"]);
         let cli_token = stdout(&created).trim().to_owned();
@@ -93,13 +157,13 @@ on_both_backends! {
         }
         let (ok, out, err) = server.stop();
         assert!(ok);
-        let first = tokens_in(&out)[0].clone();
-        // The first-start banner shows its token twice (on its own and in the curl line).
-        assert_eq!(out.matches(&first).count(), 2, "{out}");
         for secret in [&first, &cli_token] {
+            assert!(!out.contains(secret.as_str()), "token on stdout:\n{out}");
             assert!(!err.contains(secret.as_str()), "token in the log:\n{err}");
         }
         assert!(!err.contains("wxt_aBcDeFgHiJkLmNoPqRsTuVwXyZ1234567890abc"));
+        // The token file holds the secret by design, until the token's first use.
+        let _ = std::fs::remove_file(first_file);
         let dump = String::from_utf8_lossy(&database.dump()).into_owned();
         assert!(dump.contains(&first[..12]), "the dump should hold the display prefix");
         for secret in [&first, &cli_token] {
@@ -153,23 +217,6 @@ fn bad_configuration_fails_with_one_readable_line() {
         &scimd(&db, &["token", "revoke", "not-an-id"]),
         "is not a token id",
     );
-}
-
-#[test]
-fn a_port_in_use_fails_with_one_readable_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = taken.local_addr().unwrap().to_string();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
-        .args(["serve", "--bind", &address])
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("s.db").display()),
-        )
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    assert_one_line_error(&output, &format!("cannot listen on {address}"));
 }
 
 #[tokio::test]
