@@ -312,3 +312,83 @@ fn help_lists_every_command_and_its_environment_variables() {
         );
     }
 }
+
+on_both_backends! {
+    async fn sigint_lets_a_running_bulk_request_finish(backend: Backend) {
+        const USERS: usize = 300;
+        let database = TestDatabase::new(backend);
+        let server = ServeProcess::start(&database.url, &[]);
+        let (_, token) = read_first_token(&server);
+        let client = reqwest::Client::new();
+        let operations: Vec<_> = (0..USERS)
+            .map(|i| serde_json::json!({
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": format!("u{i}"),
+                "data": {
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": format!("user{i}@example.com"),
+                },
+            }))
+            .collect();
+        let body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": operations,
+        });
+        let bulk = tokio::spawn(
+            client
+                .post(format!("{}/scim/v2/Bulk", server.base_url))
+                .bearer_auth(&token)
+                .header("Content-Type", "application/scim+json")
+                .body(body.to_string())
+                .send(),
+        );
+        let users_url = format!("{}/scim/v2/Users?count=0", server.base_url);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let listed: serde_json::Value = client
+                .get(&users_url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let total = listed["totalResults"].as_u64().unwrap();
+            assert!(total < USERS as u64, "the Bulk request finished before the signal");
+            if total > 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the Bulk request never started");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        server.signal("INT");
+
+        let response = bulk.await.unwrap().expect("the Bulk response was cut off");
+        assert_eq!(response.status(), StatusCode::OK);
+        let reply: serde_json::Value = response.json().await.expect("a complete Bulk response");
+        let created = reply["Operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|op| op["status"] == "201")
+            .count();
+        let (ok, _, err) = server.wait();
+        assert!(ok, "no graceful exit:\n{err}");
+        assert!(err.contains("SIGINT received: finishing the requests in flight"), "{err}");
+        assert_eq!(created, USERS, "{reply}");
+
+        let server = ServeProcess::start(&database.url, &[]);
+        let listed: serde_json::Value = client
+            .get(format!("{}/scim/v2/Users?count=0", server.base_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["totalResults"], USERS, "the database disagrees with the reply");
+    }
+}

@@ -111,11 +111,24 @@ impl ServeProcess {
     }
 
     /// Sends SIGTERM, waits for a graceful exit, and answers (exit success, stdout, stderr).
-    pub fn stop(mut self) -> (bool, String, String) {
+    pub fn stop(self) -> (bool, String, String) {
+        self.signal("TERM");
+        self.wait()
+    }
+
+    /// Sends a signal by name (`INT`, `TERM`) with kill(1): the crate forbids unsafe code.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("child").id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{name} {pid} failed");
+    }
+
+    /// Waits for the process to exit and answers (exit success, stdout, stderr).
+    pub fn wait(mut self) -> (bool, String, String) {
         let mut child = self.child.take().expect("child");
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
         let status = child.wait().expect("wait for scimd");
         let mut stdout = String::new();
         if let Some(mut out) = child.stdout.take() {
