@@ -32,6 +32,17 @@ pub struct Cli {
     #[arg(long, env = "SCIMD_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
 
+    /// Seconds PostgreSQL has to answer a connection attempt before the command gives up
+    #[arg(
+        long,
+        env = "SCIMD_CONNECT_TIMEOUT",
+        default_value_t = 10,
+        global = true,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub connect_timeout: u64,
+
     /// Log filter: error, warn, info, debug, or per module (scimd=debug,actix_web=warn)
     #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -179,6 +190,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let database_url =
         config::resolve_database_url(cli.database_url.as_deref(), cli.data_dir.as_deref())
             .map_err(|error| anyhow!(error))?;
+    let connect_timeout = std::time::Duration::from_secs(cli.connect_timeout);
     match cli.command {
         Command::Serve(args) => {
             let trusted_proxies = args
@@ -198,12 +210,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 workers: args.workers,
                 max_write: (args.max_write_ms > 0)
                     .then(|| std::time::Duration::from_millis(args.max_write_ms)),
+                connect_timeout,
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))
         }
         Command::Migrate => {
-            let store = Store::open(&database_url, 1)?;
+            let store = open(&database_url, 1, connect_timeout)?;
             let applied = migrate::run_pending(&store)?;
             if applied.is_empty() {
                 println!("{database_url}: schema is up to date");
@@ -213,15 +226,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org(command) => {
-            let store = open_migrated(&database_url)?;
+            let store = open_migrated(&database_url, connect_timeout)?;
             run_org(&store, command)
         }
         Command::Token(command) => {
-            let store = open_migrated(&database_url)?;
+            let store = open_migrated(&database_url, connect_timeout)?;
             run_token(&store, command)
         }
         Command::Audit(args) => {
-            let store = open_migrated(&database_url)?;
+            let store = open_migrated(&database_url, connect_timeout)?;
             admin::run_audit(&store, &args)
         }
     }
@@ -309,8 +322,23 @@ fn remind_of_unused_first_token(application: &Application, path: PathBuf) -> any
     Ok(())
 }
 
-fn open_migrated(url: &store::DatabaseUrl) -> anyhow::Result<Store> {
-    let store = Store::open(url, 2)?;
+fn open(
+    url: &store::DatabaseUrl,
+    max_connections: u32,
+    connect_timeout: std::time::Duration,
+) -> anyhow::Result<Store> {
+    let options = store::OpenOptions {
+        connect_timeout,
+        ..store::OpenOptions::new(max_connections)
+    };
+    Ok(Store::open_with(url, &options)?)
+}
+
+fn open_migrated(
+    url: &store::DatabaseUrl,
+    connect_timeout: std::time::Duration,
+) -> anyhow::Result<Store> {
+    let store = open(url, 2, connect_timeout)?;
     migrate::run_pending(&store)?;
     Ok(store)
 }

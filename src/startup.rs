@@ -13,7 +13,7 @@ use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
 use crate::store::data_version::DataVersion;
-use crate::store::{BackendKind, Store, migrate};
+use crate::store::{BackendKind, OpenOptions, Store, migrate};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -37,8 +37,12 @@ impl Application {
                 config.bind
             )
         })?;
+        let options = OpenOptions {
+            connect_timeout: config.connect_timeout,
+            ..OpenOptions::new(config.pool_size)
+        };
         let store =
-            Store::open(&config.database_url, config.pool_size)?.with_max_write(config.max_write);
+            Store::open_with(&config.database_url, &options)?.with_max_write(config.max_write);
         let applied = migrate::run_pending(&store)?;
         if !applied.is_empty() {
             log::info!("applied migrations {}", applied.join(", "));

@@ -41,15 +41,22 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects (creating an SQLite file where there is none) and builds the pool.
+    /// Connects (creating an SQLite file where there is none) and builds the pool, with every
+    /// other option at its default.
     pub fn open(url: &DatabaseUrl, max_connections: u32) -> Result<Self, OpenError> {
+        Store::open_with(url, &OpenOptions::new(max_connections))
+    }
+
+    /// Connects as `options` say and builds the pool.
+    pub fn open_with(url: &DatabaseUrl, options: &OpenOptions) -> Result<Self, OpenError> {
         if let Some(path) = url.sqlite_path() {
             prepare_sqlite_directory(path)?;
+        } else {
+            // A network round trip that may hang until the timeout: say what is awaited.
+            log::info!("connecting to {url}");
         }
-        let pool = conn::build_pool(url, max_connections).map_err(|error| OpenError::Connect {
-            url: url.to_string(),
-            reason: error.to_string(),
-        })?;
+        let pool = conn::build_pool(url, options.max_connections, options.connect_timeout)
+            .map_err(|error| connect_error(url, options, &error))?;
         Ok(Store {
             pool,
             backend: url.backend(),
@@ -156,6 +163,38 @@ impl Store {
                 .map_err(|error| Error::Unavailable(Box::new(error)))
         })
         .await?
+    }
+}
+
+/// How a command opens the database.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    pub max_connections: u32,
+    /// How long PostgreSQL has to answer a connection attempt (`--connect-timeout`).
+    pub connect_timeout: Duration,
+}
+
+impl OpenOptions {
+    pub fn new(max_connections: u32) -> Self {
+        OpenOptions {
+            max_connections,
+            connect_timeout: conn::DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+/// libpq says only "timeout expired": name the limit and where to change it.
+fn connect_error(url: &DatabaseUrl, options: &OpenOptions, error: &r2d2::Error) -> OpenError {
+    let mut reason = error.to_string();
+    if reason.contains("timeout expired") {
+        reason = format!(
+            "no answer within {} s (--connect-timeout, SCIMD_CONNECT_TIMEOUT)",
+            options.connect_timeout.as_secs().max(1)
+        );
+    }
+    OpenError::Connect {
+        url: url.to_string(),
+        reason,
     }
 }
 

@@ -175,8 +175,10 @@ on_both_backends! {
 fn assert_one_line_error(output: &std::process::Output, expected: &str) {
     assert!(!output.status.success(), "{output:?}");
     let err = stderr(output);
-    assert_eq!(err.trim_end().lines().count(), 1, "not one line:\n{err}");
-    assert!(err.starts_with("scimd: error: "), "{err}");
+    // Log lines (env_logger's start with '[') may come first; the error itself is one line.
+    let error_lines: Vec<&str> = err.lines().filter(|line| !line.starts_with('[')).collect();
+    assert_eq!(error_lines.len(), 1, "not one line:\n{err}");
+    assert!(error_lines[0].starts_with("scimd: error: "), "{err}");
     assert!(err.contains(expected), "expected '{expected}' in:\n{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
@@ -391,4 +393,53 @@ on_both_backends! {
             .unwrap();
         assert_eq!(listed["totalResults"], USERS, "the database disagrees with the reply");
     }
+}
+
+#[test]
+fn an_unresponsive_postgres_fails_within_the_connect_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    // Accepts every connection and never answers, like a hung server or a black-holing proxy.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            held.push(stream);
+        }
+    });
+    let url = format!("postgres://scim:hunter2@127.0.0.1:{port}/scimd");
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args([
+            "org",
+            "list",
+            "--database-url",
+            &url,
+            "--connect-timeout",
+            "2",
+        ])
+        .env_remove("DATABASE_URL")
+        .env_remove("SCIMD_DATA_DIR")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("scimd still waiting after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let elapsed = started.elapsed();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        elapsed < std::time::Duration::from_secs(8),
+        "took {elapsed:?}"
+    );
+    assert_one_line_error(&output, "no answer within 2 s (--connect-timeout");
+    let err = stderr(&output);
+    let shown = format!("connecting to postgres://scim:***@127.0.0.1:{port}/scimd");
+    assert!(err.contains(&shown), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
 }
