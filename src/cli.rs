@@ -28,7 +28,8 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// Keep the embedded SQLite database (scimd.db) in this directory instead
+    /// Keep the embedded SQLite database (scimd.db) in this directory instead; only serve
+    /// and migrate create a missing one
     #[arg(long, env = "SCIMD_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
 
@@ -216,7 +217,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             actix_web::rt::System::new().block_on(serve(config))
         }
         Command::Migrate => {
-            let store = open(&database_url, 1, connect_timeout)?;
+            let store = open(&database_url, 1, connect_timeout, true)?;
             let applied = migrate::run_pending(&store)?;
             if applied.is_empty() {
                 println!("{database_url}: schema is up to date");
@@ -326,9 +327,11 @@ fn open(
     url: &store::DatabaseUrl,
     max_connections: u32,
     connect_timeout: std::time::Duration,
+    create: bool,
 ) -> anyhow::Result<Store> {
     let options = store::OpenOptions {
         connect_timeout,
+        create,
         ..store::OpenOptions::new(max_connections)
     };
     Ok(Store::open_with(url, &options)?)
@@ -338,7 +341,8 @@ fn open_migrated(
     url: &store::DatabaseUrl,
     connect_timeout: std::time::Duration,
 ) -> anyhow::Result<Store> {
-    let store = open(url, 2, connect_timeout)?;
+    // Administration works on a database that serve or migrate created.
+    let store = open(url, 2, connect_timeout, false)?;
     migrate::run_pending(&store)?;
     Ok(store)
 }

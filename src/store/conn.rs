@@ -141,25 +141,49 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// Parses `sqlite://PATH`, `sqlite:PATH`, `postgres://…` and `postgresql://…`.
+    /// Parses `sqlite://PATH` (`sqlite:///var/lib/scimd/scimd.db` for an absolute path),
+    /// `postgres://…` and `postgresql://…`, and nothing else.
     ///
     /// The scheme decides the backend: trying backends in turn would let a mistyped PostgreSQL
-    /// URL silently become an SQLite file of that name.
+    /// URL silently become an SQLite file of that name. The grammar is strict for the same
+    /// reason: `sqlite:/x` once created `/x` at the filesystem root, where `sqlite://x` (a file
+    /// in the working directory) was as likely meant.
     pub fn parse(url: &str) -> Result<Self, String> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(url.to_owned()));
         }
-        if let Some(rest) = url.strip_prefix("sqlite:") {
-            let path = rest.strip_prefix("//").unwrap_or(rest);
+        if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 return Err("DATABASE_URL 'sqlite://' names no file; use sqlite://PATH".into());
             }
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
-        let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let relative = path.trim_start_matches('/');
+            return Err(format!(
+                "DATABASE_URL 'sqlite:{path}' is ambiguous: write sqlite://{relative} for a file \
+                 relative to the working directory, or sqlite:///{relative} for the absolute path"
+            ));
+        }
+        let Some((scheme, _)) = url.split_once(':') else {
+            // A value without a scheme holds no password, so it can be shown back.
+            return Err(format!(
+                "DATABASE_URL '{url}' has no scheme: did you mean sqlite://{url}? \
+                 (sqlite://PATH or postgres://USER@HOST/DB)"
+            ));
+        };
+        let lower = scheme.to_ascii_lowercase();
+        let suggestion = if lower.starts_with("postg") || lower.starts_with("pg") {
+            "; did you mean postgres://?"
+        } else if lower.starts_with("sqlit") {
+            "; did you mean sqlite://?"
+        } else {
+            ""
+        };
         Err(format!(
-            "DATABASE_URL has an unsupported scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB"
+            "DATABASE_URL has an unsupported scheme '{scheme}'{suggestion} \
+             (sqlite://PATH or postgres://USER@HOST/DB)"
         ))
     }
 
@@ -421,9 +445,28 @@ mod tests {
 
     #[test]
     fn unknown_scheme_is_refused_with_a_hint() {
-        let error = DatabaseUrl::parse("postgress://u@h/db").unwrap_err();
+        let error = DatabaseUrl::parse("postgress://u:hunter2@h/db").unwrap_err();
         assert!(error.contains("'postgress'"), "{error}");
-        assert!(DatabaseUrl::parse("scimd.db").is_err());
+        assert!(error.contains("did you mean postgres://?"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        let error = DatabaseUrl::parse("sqlite3://scimd.db").unwrap_err();
+        assert!(error.contains("did you mean sqlite://?"), "{error}");
+        let error = DatabaseUrl::parse("mysql://root@h/db").unwrap_err();
+        assert!(!error.contains("did you mean"), "{error}");
+    }
+
+    #[test]
+    fn a_bare_path_or_a_single_slash_is_refused_with_the_url_to_write() {
+        let error = DatabaseUrl::parse("scimd.db").unwrap_err();
+        assert!(error.contains("did you mean sqlite://scimd.db?"), "{error}");
+        for url in ["sqlite:/x", "sqlite:x"] {
+            let error = DatabaseUrl::parse(url).unwrap_err();
+            assert!(error.contains("sqlite://x for a file relative"), "{error}");
+            assert!(
+                error.contains("sqlite:///x for the absolute path"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

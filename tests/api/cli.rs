@@ -79,12 +79,24 @@ fn a_port_in_use_creates_nothing_and_the_next_start_shows_the_first_token() {
     assert!(left.is_empty(), "a failed start left {left:?}");
 
     let server = ServeProcess::start(&url, &[]);
+    let announced = format!("database: sqlite://{} (created)", database.display());
+    assert!(
+        server.startup_log().contains(&announced),
+        "{}",
+        server.startup_log()
+    );
     let (file, _) = read_first_token(&server);
     let (ok, _, err) = server.stop();
     assert!(ok, "{err}");
 
     // Stopped before anyone used it: the next start says where it still is...
     let server = ServeProcess::start(&url, &[]);
+    let announced = format!("database: sqlite://{} (existing)", database.display());
+    assert!(
+        server.startup_log().contains(&announced),
+        "{}",
+        server.startup_log()
+    );
     let expected = format!("is in {} until it is used", file.display());
     assert!(
         server.startup_log().contains(&expected),
@@ -202,6 +214,7 @@ fn bad_configuration_fails_with_one_readable_line() {
         "cannot create the data directory",
     );
     let db = format!("sqlite://{}", dir.path().join("scimd.db").display());
+    assert!(scimd(&db, &["migrate"]).status.success());
     assert_one_line_error(
         &scimd(&db, &["token", "list", "--org", "nope"]),
         "no organization named 'nope'",
@@ -442,4 +455,85 @@ fn an_unresponsive_postgres_fails_within_the_connect_timeout() {
     let shown = format!("connecting to postgres://scim:***@127.0.0.1:{port}/scimd");
     assert!(err.contains(&shown), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
+}
+
+/// `scimd ARGS` in `dir` with neither DATABASE_URL nor SCIMD_DATA_DIR set.
+fn scimd_in(dir: &std::path::Path, envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("SCIMD_DATA_DIR")
+        .envs(envs.iter().copied())
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn only_serve_and_migrate_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo").join("scimd.db");
+    let url = format!("sqlite://{}", missing.display());
+    let refusal = format!("no database at {}", missing.display());
+    for args in [
+        &["org", "list"][..],
+        &["token", "list", "--org", "default"],
+        &["audit"],
+    ] {
+        assert_one_line_error(&scimd(&url, args), &refusal);
+    }
+    // A relative --data-dir and the default file are named by their absolute paths.
+    let output = scimd_in(
+        dir.path(),
+        &[],
+        &["org", "list", "--data-dir", "missing/dir"],
+    );
+    let looked_at = dir.path().join("missing/dir/scimd.db");
+    assert_one_line_error(&output, &format!("no database at {}", looked_at.display()));
+    let output = scimd_in(dir.path(), &[], &["org", "list"]);
+    let looked_at = dir.path().join("scimd.db");
+    assert_one_line_error(&output, &format!("no database at {}", looked_at.display()));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "a refused command left {left:?}");
+
+    let migrated = scimd(&url, &["migrate"]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    let announced = format!("database: sqlite://{} (created)", missing.display());
+    assert!(
+        stderr(&migrated).contains(&announced),
+        "{}",
+        stderr(&migrated)
+    );
+    let listed = scimd(&url, &["org", "list"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let again = scimd(&url, &["migrate"]);
+    let announced = format!("database: sqlite://{} (existing)", missing.display());
+    assert!(stderr(&again).contains(&announced), "{}", stderr(&again));
+}
+
+#[test]
+fn database_url_typos_are_refused_with_the_url_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, expected) in [
+        ("scimd.db", "did you mean sqlite://scimd.db?"),
+        (
+            "postgress://scim:hunter2@db/scimd",
+            "did you mean postgres://?",
+        ),
+        (
+            "sqlite:/x",
+            "write sqlite://x for a file relative to the working directory",
+        ),
+        ("sqlite:/x", "or sqlite:///x for the absolute path"),
+    ] {
+        for command in ["migrate", "serve"] {
+            let output = scimd_in(dir.path(), &[("DATABASE_URL", url)], &[command]);
+            assert_one_line_error(&output, expected);
+            assert!(!stderr(&output).contains("hunter2"), "{output:?}");
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "a refused command left {left:?}");
+    assert!(!std::path::Path::new("/x").exists());
 }
