@@ -34,13 +34,17 @@ pub fn path_for(url: &DatabaseUrl) -> PathBuf {
     }
 }
 
-/// Writes the token, readable and writable by this user only (mode 0600 from the moment the
-/// file exists, not chmod-ed afterwards).
+/// Writes the token, readable and writable by this user only: mode 0600 from the moment the
+/// file exists, and a new file, so neither a leftover file's wider mode nor a symlink planted
+/// in its place is reused.
 pub fn write(path: &Path, token: &SecretString) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)?;
     writeln!(file, "{}", token.expose_secret())?;
@@ -74,7 +78,7 @@ pub async fn remove_after_first_use(store: Store, id: TokenId, path: PathBuf) {
 pub fn remove(path: &Path) {
     match std::fs::remove_file(path) {
         Ok(()) => log::info!(
-            "the first-start token has been used: deleted {}",
+            "the first-start token has been used (or revoked): deleted {}",
             path.display()
         ),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
