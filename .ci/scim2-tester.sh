@@ -51,9 +51,11 @@ if [ -z "$base_url" ]; then
   cat "$work/stderr" >&2
   exit 1
 fi
-token=$(grep -o -m 1 'wxt_[0-9A-Za-z]\{39\}' "$work/stdout" || true)
+# Off a terminal, the first start writes its token to a private file beside the database.
+token=$(grep -o -m 1 'wxt_[0-9A-Za-z]\{39\}' "$work/scimd.db.first-token" 2>/dev/null || true)
 if [ -z "$token" ]; then
-  echo "no first-start token on scimd's stdout" >&2
+  echo "no first-start token in $work/scimd.db.first-token" >&2
+  cat "$work/stderr" >&2
   exit 1
 fi
 

@@ -1,5 +1,7 @@
 //! What `scimd serve` sets up on a database it finds empty.
 
+pub mod token_file;
+
 use crate::auth::Scopes;
 use crate::auth::bounds::Permissions;
 use crate::auth::lifecycle::Restrictions;
@@ -8,11 +10,14 @@ use crate::scim::error::ScimType;
 use crate::service::audit::Actor;
 use crate::service::input::{Description, TokenName};
 use crate::service::tokens::{self, Caller, IssuedToken, TokenRequest};
-use crate::store::{self, OrgId, Store, orgs, state};
+use crate::store::tokens::TokenRecord;
+use crate::store::{self, OrgId, Store, TokenId, orgs, state, tokens as token_rows};
 
 /// The organization a first start creates.
 pub const DEFAULT_ORG: &str = "default";
 const FIRST_START_KEY: &str = "first_start";
+/// The id of the token the first start minted, so later starts can tell whether it was used.
+const FIRST_TOKEN_KEY: &str = "first_start_token";
 
 /// The organization and token a first start created; the token is shown once.
 pub struct FirstStart {
@@ -46,10 +51,23 @@ pub fn first_start(store: &Store) -> Result<Option<FirstStart>> {
         };
         let caller = Caller::Admin(Actor::FirstStart);
         let token = tokens::create(conn, &org.id, &caller, &request, now)?;
+        state::claim_once(conn, FIRST_TOKEN_KEY, token.id.as_str())?;
         Ok(Some(FirstStart {
             org_name: org.name,
             token,
         }))
+    })
+}
+
+/// The first start's token while it has never been used (nor revoked): whoever holds it has
+/// not needed it yet, or nobody holds it.
+pub fn unused_first_token(store: &Store) -> Result<Option<TokenRecord>> {
+    store.run_blocking(|conn| {
+        let Some(id) = state::get(conn, FIRST_TOKEN_KEY)?.and_then(|id| TokenId::parse(&id)) else {
+            return Ok(None);
+        };
+        Ok(token_rows::find_token_any_org(conn, &id)?
+            .filter(|token| token.first_used_at.is_none() && token.revoked_at.is_none()))
     })
 }
 

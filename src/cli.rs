@@ -1,11 +1,13 @@
 //! The `scimd` command line: serve, migrate, and organization and token administration.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::bootstrap::{self, FirstStart, token_file};
 use crate::config::{self, Config};
 use crate::service::input;
 use crate::startup::Application;
@@ -37,7 +39,8 @@ pub struct Cli {
     )]
     pub database_url: Option<String>,
 
-    /// Keep the embedded SQLite database (scimd.db) in this directory instead
+    /// Keep the embedded SQLite database (scimd.db) in this directory instead; only serve
+    /// and migrate create a missing one
     #[arg(
         long,
         env = "SCIMD_DATA_DIR",
@@ -46,6 +49,19 @@ pub struct Cli {
         help_heading = GLOBAL
     )]
     pub data_dir: Option<PathBuf>,
+
+    /// Seconds PostgreSQL has to answer a connection attempt before the command gives up
+    #[arg(
+        long,
+        env = "SCIMD_CONNECT_TIMEOUT",
+        default_value_t = 10,
+        global = true,
+        hide_env_values = true,
+        help_heading = GLOBAL,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub connect_timeout: u64,
 
     /// Log filter: error, warn, info, debug, or per module (scimd=debug,actix_web=warn)
     #[arg(
@@ -169,6 +185,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let database_url =
         config::resolve_database_url(cli.database_url.as_deref(), cli.data_dir.as_deref())
             .map_err(|error| anyhow!(error))?;
+    let connect_timeout = std::time::Duration::from_secs(cli.connect_timeout);
     match cli.command {
         Command::Serve(args) => {
             let trusted_proxies = args
@@ -188,12 +205,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 workers: args.workers,
                 max_write: (args.max_write_ms > 0)
                     .then(|| std::time::Duration::from_millis(args.max_write_ms)),
+                connect_timeout,
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))
         }
         Command::Migrate => {
-            let store = Store::open(&database_url, 1)?;
+            let store = open(&database_url, 1, connect_timeout, true)?;
             let applied = migrate::run_pending(&store)?;
             if applied.is_empty() {
                 println!("{database_url}: schema is up to date");
@@ -203,24 +221,31 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org(command) => {
-            let store = open_migrated(&database_url)?;
+            let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_org(&store, command))
         }
         Command::Token(command) => {
-            let store = open_migrated(&database_url)?;
+            let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_token(&store, command))
         }
         Command::Audit(args) => {
-            let store = open_migrated(&database_url)?;
+            let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_audit(&store, &args))
         }
     }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    let token_file = token_file::path_for(&config.database_url);
     let application = Application::build(config)?;
     if let Some(first) = application.first_start() {
-        print_first_start_banner(&first.org_name, &first.token.plain, application.base_url());
+        if std::io::stdout().is_terminal() {
+            print_first_start_banner(&first.org_name, &first.token.plain, application.base_url());
+        } else {
+            leave_first_token_in_file(&application, first, token_file);
+        }
+    } else {
+        remind_of_unused_first_token(&application, token_file)?;
     }
     log::info!("scimd listening on {}", application.base_url());
     application.run_until_stopped().await?;
@@ -238,8 +263,80 @@ fn print_first_start_banner(org: &str, token: &SecretString, base_url: &str) {
     );
 }
 
-fn open_migrated(url: &store::DatabaseUrl) -> anyhow::Result<Store> {
-    let store = Store::open(url, 2)?;
+/// Nobody reads a non-terminal stdout as it is written, and a journal keeps it for good: the
+/// secret goes to a 0600 file that disappears once the token has been used.
+fn leave_first_token_in_file(application: &Application, first: &FirstStart, path: PathBuf) {
+    let org = &first.org_name;
+    if let Err(error) = token_file::write(&path, &first.token.plain) {
+        log::error!(
+            "first start: created organization '{org}' and its first API token, but cannot \
+             write it to {}: {error}; create a token with `scimd token create --org {org} \
+             --name NAME`",
+            path.display()
+        );
+        return;
+    }
+    log::info!(
+        "first start: created organization '{org}' and its first API token; stdout is not a \
+         terminal, so the token is in {} (readable by this user only, deleted once the token \
+         is used)",
+        path.display()
+    );
+    actix_web::rt::spawn(token_file::remove_after_first_use(
+        application.store().clone(),
+        first.token.id.clone(),
+        path,
+    ));
+}
+
+/// A first-start token that was never used may never have been seen (the process died before
+/// printing it): say where it is, or how to get another.
+fn remind_of_unused_first_token(application: &Application, path: PathBuf) -> anyhow::Result<()> {
+    let store = application.store();
+    match bootstrap::unused_first_token(store)? {
+        Some(token) if path.exists() => {
+            log::info!(
+                "the first-start token ({}…) is in {} until it is used",
+                token.display_prefix,
+                path.display()
+            );
+            actix_web::rt::spawn(token_file::remove_after_first_use(
+                store.clone(),
+                token.id,
+                path,
+            ));
+        }
+        Some(token) => log::info!(
+            "the first-start token ({}…) has never been used; if it was not kept, create \
+             another with `scimd token create --org {} --name NAME`",
+            token.display_prefix,
+            bootstrap::DEFAULT_ORG
+        ),
+        None => token_file::remove(&path),
+    }
+    Ok(())
+}
+
+fn open(
+    url: &store::DatabaseUrl,
+    max_connections: u32,
+    connect_timeout: std::time::Duration,
+    create: bool,
+) -> anyhow::Result<Store> {
+    let options = store::OpenOptions {
+        connect_timeout,
+        create,
+        ..store::OpenOptions::new(max_connections)
+    };
+    Ok(Store::open_with(url, &options)?)
+}
+
+fn open_migrated(
+    url: &store::DatabaseUrl,
+    connect_timeout: std::time::Duration,
+) -> anyhow::Result<Store> {
+    // Administration works on a database that serve or migrate created.
+    let store = open(url, 2, connect_timeout, false)?;
     migrate::run_pending(&store)?;
     Ok(store)
 }

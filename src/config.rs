@@ -37,6 +37,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// How long one request may hold the database writer; `None`: unlimited.
     pub max_write: Option<Duration>,
+    /// How long PostgreSQL has to answer a connection attempt.
+    pub connect_timeout: Duration,
 }
 
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
@@ -61,6 +63,7 @@ impl Config {
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
             max_write: Some(Duration::from_millis(DEFAULT_MAX_WRITE_MS)),
+            connect_timeout: crate::store::conn::DEFAULT_CONNECT_TIMEOUT,
         }
     }
 }

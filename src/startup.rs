@@ -5,7 +5,6 @@ use std::net::{SocketAddr, TcpListener};
 use actix_web::dev::Server;
 use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
-use anyhow::Context;
 
 use crate::auth::{Authenticator, SharedSecret, secret};
 use crate::bootstrap::{self, FirstStart};
@@ -14,7 +13,7 @@ use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
 use crate::store::data_version::DataVersion;
-use crate::store::{BackendKind, Store, migrate};
+use crate::store::{BackendKind, OpenOptions, Store, migrate};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -30,8 +29,20 @@ impl Application {
     /// listener. Every failure comes back as one readable error.
     pub fn build(config: Config) -> anyhow::Result<Application> {
         check_shared_secrets(&config)?;
+        // Before the database is touched: a port in use must not leave behind a database, an
+        // organization and a first-start token that nobody was shown.
+        let listener = TcpListener::bind(&config.bind).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {error}; choose another address with --bind or SCIMD_BIND",
+                config.bind
+            )
+        })?;
+        let options = OpenOptions {
+            connect_timeout: config.connect_timeout,
+            ..OpenOptions::new(config.pool_size)
+        };
         let store =
-            Store::open(&config.database_url, config.pool_size)?.with_max_write(config.max_write);
+            Store::open_with(&config.database_url, &options)?.with_max_write(config.max_write);
         let applied = migrate::run_pending(&store)?;
         if !applied.is_empty() {
             log::info!("applied migrations {}", applied.join(", "));
@@ -49,8 +60,6 @@ impl Application {
             None => None,
         };
 
-        let listener = TcpListener::bind(&config.bind)
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let base_url = format!("http://{}", display_host(address));
 
@@ -91,6 +100,7 @@ impl Application {
                 .app_data(extract::path_config())
                 .configure(|cfg| http::routes(cfg, &config_limits))
         })
+        .disable_signals()
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
@@ -122,9 +132,47 @@ impl Application {
         self.first_start.as_ref()
     }
 
-    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish; a second signal
+    /// exits at once.
+    ///
+    /// actix stops gracefully on SIGTERM only: its SIGINT (Ctrl-C) is a forced stop that cut
+    /// a 300-operation Bulk request off mid-way, after it had committed 43 users. So the server
+    /// is built with its own signal handling off, and both signals ask for a graceful stop
+    /// here. A second signal cannot ask actix for a forced stop, since actix handles no
+    /// command while it waits for a graceful one; exiting is what it would amount to anyway,
+    /// and the database rolls back whatever transaction was open.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        // Installed before serving, so no signal arrives while none is listening.
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        let mut stopping = false;
+        std::future::poll_fn(|cx| {
+            loop {
+                let name = if interrupt.poll_recv(cx).is_ready() {
+                    "SIGINT"
+                } else if terminate.poll_recv(cx).is_ready() {
+                    "SIGTERM"
+                } else {
+                    break;
+                };
+                if stopping {
+                    log::warn!("{name} received again: stopping without waiting for requests");
+                    std::process::exit(1);
+                }
+                stopping = true;
+                log::info!(
+                    "{name} received: finishing the requests in flight, then stopping (send \
+                     it again to stop at once)"
+                );
+                // The command is sent at once; the server future below reports completion.
+                drop(handle.stop(true));
+            }
+            server.as_mut().poll(cx)
+        })
+        .await
     }
 }
 

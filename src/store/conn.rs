@@ -141,25 +141,49 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// Parses `sqlite://PATH`, `sqlite:PATH`, `postgres://…` and `postgresql://…`.
+    /// Parses `sqlite://PATH` (`sqlite:///var/lib/scimd/scimd.db` for an absolute path),
+    /// `postgres://…` and `postgresql://…`, and nothing else.
     ///
     /// The scheme decides the backend: trying backends in turn would let a mistyped PostgreSQL
-    /// URL silently become an SQLite file of that name.
+    /// URL silently become an SQLite file of that name. The grammar is strict for the same
+    /// reason: `sqlite:/x` once created `/x` at the filesystem root, where `sqlite://x` (a file
+    /// in the working directory) was as likely meant.
     pub fn parse(url: &str) -> Result<Self, String> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(url.to_owned()));
         }
-        if let Some(rest) = url.strip_prefix("sqlite:") {
-            let path = rest.strip_prefix("//").unwrap_or(rest);
+        if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 return Err("DATABASE_URL 'sqlite://' names no file; use sqlite://PATH".into());
             }
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
-        let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let relative = path.trim_start_matches('/');
+            return Err(format!(
+                "DATABASE_URL 'sqlite:{path}' is ambiguous: write sqlite://{relative} for a file \
+                 relative to the working directory, or sqlite:///{relative} for the absolute path"
+            ));
+        }
+        let Some((scheme, _)) = url.split_once(':') else {
+            // A value without a scheme holds no password, so it can be shown back.
+            return Err(format!(
+                "DATABASE_URL '{url}' has no scheme: did you mean sqlite://{url}? \
+                 (sqlite://PATH or postgres://USER@HOST/DB)"
+            ));
+        };
+        let lower = scheme.to_ascii_lowercase();
+        let suggestion = if lower.starts_with("postg") || lower.starts_with("pg") {
+            "; did you mean postgres://?"
+        } else if lower.starts_with("sqlit") {
+            "; did you mean sqlite://?"
+        } else {
+            ""
+        };
         Err(format!(
-            "DATABASE_URL has an unsupported scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB"
+            "DATABASE_URL has an unsupported scheme '{scheme}'{suggestion} \
+             (sqlite://PATH or postgres://USER@HOST/DB)"
         ))
     }
 
@@ -170,8 +194,15 @@ impl DatabaseUrl {
         }
     }
 
-    /// Opens one connection, configured as every pooled connection is.
+    /// Opens one connection, configured as every pooled connection is, waiting at most the
+    /// default connect timeout for PostgreSQL.
     pub fn establish(&self) -> Result<DbConn, r2d2::Error> {
+        self.establish_within(DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// Opens one connection; PostgreSQL must answer within `timeout` (libpq's own
+    /// `connect_timeout`, which covers the whole connection phase, unless the URL sets it).
+    pub fn establish_within(&self, timeout: Duration) -> Result<DbConn, r2d2::Error> {
         let mut conn = match self {
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_str().ok_or_else(|| {
@@ -184,7 +215,8 @@ impl DatabaseUrl {
                 )
             }
             DatabaseUrl::Postgres(url) => DbConn::Postgres(
-                PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?,
+                PgConnection::establish(&with_connect_timeout(url, timeout))
+                    .map_err(r2d2::Error::ConnectionError)?,
             ),
         };
         ConnectionOptions.on_acquire(&mut conn)?;
@@ -289,6 +321,29 @@ fn percent_decoded(text: &str) -> String {
     String::from_utf8_lossy(&decoded).into_owned()
 }
 
+/// How long a PostgreSQL server has to answer a connection attempt unless told otherwise
+/// (`--connect-timeout`): without one, a server that accepts the TCP connection but never
+/// answers hangs every command for minutes.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL has its own.
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    let query = url.split_once('?').map(|(_, query)| query);
+    let has_own = query.is_some_and(|query| {
+        query
+            .split('&')
+            .any(|parameter| parameter.trim_start().starts_with("connect_timeout="))
+    });
+    if has_own {
+        return url.to_owned();
+    }
+    let separator = if query.is_some() { '&' } else { '?' };
+    format!(
+        "{url}{separator}connect_timeout={}",
+        timeout.as_secs().max(1)
+    )
+}
+
 /// Per-connection settings, applied to every new connection.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionOptions;
@@ -322,6 +377,7 @@ impl CustomizeConnection<DbConn, r2d2::Error> for ConnectionOptions {
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    connect_timeout: Duration,
 }
 
 impl ManageConnection for ConnectionManager {
@@ -329,7 +385,7 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        self.url.establish()
+        self.url.establish_within(self.connect_timeout)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
@@ -346,8 +402,12 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 
 /// Builds the pool once one connection has proven the URL works, so a wrong URL fails with
 /// the database's own message instead of a pool timeout.
-pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, r2d2::Error> {
-    drop(url.establish()?);
+pub fn build_pool(
+    url: &DatabaseUrl,
+    max_size: u32,
+    connect_timeout: Duration,
+) -> Result<Pool, r2d2::Error> {
+    drop(url.establish_within(connect_timeout)?);
     Ok(r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
@@ -357,7 +417,10 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, r2d2::Error>
         .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(5))
         .connection_customizer(Box::new(ConnectionOptions))
-        .build_unchecked(ConnectionManager { url: url.clone() }))
+        .build_unchecked(ConnectionManager {
+            url: url.clone(),
+            connect_timeout,
+        }))
 }
 
 #[cfg(test)]
@@ -382,9 +445,45 @@ mod tests {
 
     #[test]
     fn unknown_scheme_is_refused_with_a_hint() {
-        let error = DatabaseUrl::parse("postgress://u@h/db").unwrap_err();
+        let error = DatabaseUrl::parse("postgress://u:hunter2@h/db").unwrap_err();
         assert!(error.contains("'postgress'"), "{error}");
-        assert!(DatabaseUrl::parse("scimd.db").is_err());
+        assert!(error.contains("did you mean postgres://?"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        let error = DatabaseUrl::parse("sqlite3://scimd.db").unwrap_err();
+        assert!(error.contains("did you mean sqlite://?"), "{error}");
+        let error = DatabaseUrl::parse("mysql://root@h/db").unwrap_err();
+        assert!(!error.contains("did you mean"), "{error}");
+    }
+
+    #[test]
+    fn a_bare_path_or_a_single_slash_is_refused_with_the_url_to_write() {
+        let error = DatabaseUrl::parse("scimd.db").unwrap_err();
+        assert!(error.contains("did you mean sqlite://scimd.db?"), "{error}");
+        for url in ["sqlite:/x", "sqlite:x"] {
+            let error = DatabaseUrl::parse(url).unwrap_err();
+            assert!(error.contains("sqlite://x for a file relative"), "{error}");
+            assert!(
+                error.contains("sqlite:///x for the absolute path"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn connect_timeout_is_added_unless_the_url_sets_one() {
+        let ten = Duration::from_secs(10);
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db", ten),
+            "postgres://u@h/db?connect_timeout=10"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=require", ten),
+            "postgres://u@h/db?sslmode=require&connect_timeout=10"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=3", ten),
+            "postgres://u@h/db?connect_timeout=3"
+        );
     }
 
     #[test]

@@ -41,15 +41,35 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects (creating an SQLite file where there is none) and builds the pool.
+    /// Connects (creating an SQLite file where there is none) and builds the pool, with every
+    /// other option at its default.
     pub fn open(url: &DatabaseUrl, max_connections: u32) -> Result<Self, OpenError> {
+        Store::open_with(url, &OpenOptions::new(max_connections))
+    }
+
+    /// Connects as `options` say and builds the pool.
+    pub fn open_with(url: &DatabaseUrl, options: &OpenOptions) -> Result<Self, OpenError> {
+        let mut announce = None;
         if let Some(path) = url.sqlite_path() {
-            prepare_sqlite_directory(path)?;
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+            if options.create {
+                let state = if path.exists() { "existing" } else { "created" };
+                prepare_sqlite_directory(path)?;
+                announce = Some(format!("database: sqlite://{} ({state})", shown.display()));
+            } else if !path.is_file() {
+                return Err(OpenError::Missing {
+                    path: shown.display().to_string(),
+                });
+            }
+        } else {
+            // A network round trip that may hang until the timeout: say what is awaited.
+            log::info!("connecting to {url}");
         }
-        let pool = conn::build_pool(url, max_connections).map_err(|error| OpenError::Connect {
-            url: url.to_string(),
-            reason: error.to_string(),
-        })?;
+        let pool = conn::build_pool(url, options.max_connections, options.connect_timeout)
+            .map_err(|error| connect_error(url, options, &error))?;
+        if let Some(line) = announce {
+            log::info!("{line}");
+        }
         Ok(Store {
             pool,
             backend: url.backend(),
@@ -159,9 +179,51 @@ impl Store {
     }
 }
 
+/// How a command opens the database.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    pub max_connections: u32,
+    /// How long PostgreSQL has to answer a connection attempt (`--connect-timeout`).
+    pub connect_timeout: Duration,
+    /// Create a missing SQLite database and its directory (saying which), as only `serve` and
+    /// `migrate` may: elsewhere a missing file is a typo in a path, a `--data-dir` or the
+    /// working directory, and an empty new database would answer it with empty listings.
+    pub create: bool,
+}
+
+impl OpenOptions {
+    pub fn new(max_connections: u32) -> Self {
+        OpenOptions {
+            max_connections,
+            connect_timeout: conn::DEFAULT_CONNECT_TIMEOUT,
+            create: true,
+        }
+    }
+}
+
+/// libpq says only "timeout expired": name the limit and where to change it.
+fn connect_error(url: &DatabaseUrl, options: &OpenOptions, error: &r2d2::Error) -> OpenError {
+    let mut reason = error.to_string();
+    if reason.contains("timeout expired") {
+        reason = format!(
+            "no answer within {} s (--connect-timeout, SCIMD_CONNECT_TIMEOUT)",
+            options.connect_timeout.as_secs().max(1)
+        );
+    }
+    OpenError::Connect {
+        url: url.to_string(),
+        reason,
+    }
+}
+
 /// Why the store could not be opened; each says what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    #[error(
+        "no database at {path}: check the working directory, --data-dir or DATABASE_URL \
+         (only `scimd serve` and `scimd migrate` create one)"
+    )]
+    Missing { path: String },
     #[error("cannot create the data directory {path}: {reason}")]
     CreateDirectory { path: String, reason: String },
     #[error("the data directory {path} is not writable: {reason}")]

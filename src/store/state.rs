@@ -22,3 +22,12 @@ pub fn claim_once(conn: &mut DbConn, key: &str, value: &str) -> Result<bool> {
         .execute(conn)?;
     Ok(true)
 }
+
+/// The value recorded for `key`, if any.
+pub fn get(conn: &mut DbConn, key: &str) -> Result<Option<String>> {
+    Ok(server_state::table
+        .find(key)
+        .select(server_state::value)
+        .get_result::<String>(conn)
+        .optional()?)
+}

@@ -11,34 +11,109 @@ fn tokens_in(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The first-start token from its file, after checking the file is private.
+fn read_first_token(server: &ServeProcess) -> (std::path::PathBuf, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let file = server
+        .first_token_file()
+        .unwrap_or_else(|| panic!("no token file in the log:\n{}", server.startup_log()));
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    let token = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    assert_eq!(
+        tokens_in(&token),
+        vec![token.clone()],
+        "the file holds the token alone"
+    );
+    (file, token)
+}
+
 on_both_backends! {
-    async fn first_start_prints_a_working_token_once_and_never_again(backend: Backend) {
+    async fn without_a_terminal_the_first_token_goes_to_a_private_file_until_used(backend: Backend) {
         let database = TestDatabase::new(backend);
         let server = ServeProcess::start(&database.url, &[]);
-        let client = reqwest::Client::new();
-        let (_, stdout_first, _) = {
-            let (ok, out, err) = server.stop();
-            assert!(ok, "graceful stop failed:\n{err}");
-            (ok, out, err)
-        };
-        let printed = tokens_in(&stdout_first);
-        assert!(!printed.is_empty(), "no token in:\n{stdout_first}");
-        let token = printed[0].clone();
-        assert!(printed.iter().all(|t| *t == token));
-        assert!(stdout_first.contains("curl -H 'Authorization: Bearer "), "{stdout_first}");
-
-        let server = ServeProcess::start(&database.url, &[]);
-        let response = client
+        let (file, token) = read_first_token(&server);
+        let response = reqwest::Client::new()
             .get(format!("{}/scim/v2/ServiceProviderConfig", server.base_url))
             .bearer_auth(&token)
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let (ok, stdout_second, stderr_second) = server.stop();
-        assert!(ok, "{stderr_second}");
-        assert!(tokens_in(&stdout_second).is_empty(), "second start printed:\n{stdout_second}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while file.exists() {
+            assert!(std::time::Instant::now() < deadline, "the token file outlived its use");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (ok, out, err) = server.stop();
+        assert!(ok, "graceful stop failed:\n{err}");
+        assert!(tokens_in(&out).is_empty(), "token on stdout:\n{out}");
+        assert!(!err.contains(&token), "token in the log:\n{err}");
+
+        let server = ServeProcess::start(&database.url, &[]);
+        assert!(server.first_token_file().is_none(), "{}", server.startup_log());
+        let (ok, out, err) = server.stop();
+        assert!(ok, "{err}");
+        assert!(tokens_in(&out).is_empty() && tokens_in(&err).is_empty(), "{out}{err}");
+        assert!(!err.contains("token create"), "a used token needs no reminder:\n{err}");
     }
+}
+
+#[test]
+fn a_port_in_use_creates_nothing_and_the_next_start_shows_the_first_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("s.db");
+    let url = format!("sqlite://{}", database.display());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(["serve", "--bind", &address])
+        .env("DATABASE_URL", &url)
+        .env_remove("AUTH_SECRET")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, &format!("cannot listen on {address}"));
+    assert_one_line_error(&output, "--bind or SCIMD_BIND");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "a failed start left {left:?}");
+
+    let server = ServeProcess::start(&url, &[]);
+    let announced = format!("database: sqlite://{} (created)", database.display());
+    assert!(
+        server.startup_log().contains(&announced),
+        "{}",
+        server.startup_log()
+    );
+    let (file, _) = read_first_token(&server);
+    let (ok, _, err) = server.stop();
+    assert!(ok, "{err}");
+
+    // Stopped before anyone used it: the next start says where it still is...
+    let server = ServeProcess::start(&url, &[]);
+    let announced = format!("database: sqlite://{} (existing)", database.display());
+    assert!(
+        server.startup_log().contains(&announced),
+        "{}",
+        server.startup_log()
+    );
+    let expected = format!("is in {} until it is used", file.display());
+    assert!(
+        server.startup_log().contains(&expected),
+        "{}",
+        server.startup_log()
+    );
+    drop(server);
+    // ...and once the file is lost, how to get another.
+    std::fs::remove_file(&file).unwrap();
+    let server = ServeProcess::start(&url, &[]);
+    assert!(
+        server
+            .startup_log()
+            .contains("scimd token create --org default"),
+        "{}",
+        server.startup_log()
+    );
 }
 
 on_both_backends! {
@@ -84,6 +159,7 @@ on_both_backends! {
     async fn the_plain_token_is_stored_nowhere_and_logged_nowhere(backend: Backend) {
         let database = TestDatabase::new(backend);
         let server = ServeProcess::start(&database.url, &[("RUST_LOG", "trace")]);
+        let (first_file, first) = read_first_token(&server);
         let client = reqwest::Client::new();
         let created = scimd(&database.url, &["token", "create", "--org", "default", "--name", "ci"]);
         let cli_token = stdout(&created).trim().to_owned();
@@ -99,13 +175,13 @@ on_both_backends! {
         }
         let (ok, out, err) = server.stop();
         assert!(ok);
-        let first = tokens_in(&out)[0].clone();
-        // The first-start banner shows its token twice (on its own and in the curl line).
-        assert_eq!(out.matches(&first).count(), 2, "{out}");
         for secret in [&first, &cli_token] {
+            assert!(!out.contains(secret.as_str()), "token on stdout:\n{out}");
             assert!(!err.contains(secret.as_str()), "token in the log:\n{err}");
         }
         assert!(!err.contains("wxt_aBcDeFgHiJkLmNoPqRsTuVwXyZ1234567890abc"));
+        // The token file holds the secret by design, until the token's first use.
+        let _ = std::fs::remove_file(first_file);
         let dump = String::from_utf8_lossy(&database.dump()).into_owned();
         assert!(dump.contains(&first[..12]), "the dump should hold the display prefix");
         for secret in [&first, &cli_token] {
@@ -117,8 +193,10 @@ on_both_backends! {
 fn assert_one_line_error(output: &std::process::Output, expected: &str) {
     assert!(!output.status.success(), "{output:?}");
     let err = stderr(output);
-    assert_eq!(err.trim_end().lines().count(), 1, "not one line:\n{err}");
-    assert!(err.starts_with("scimd: error: "), "{err}");
+    // Log lines (env_logger's start with '[') may come first; the error itself is one line.
+    let error_lines: Vec<&str> = err.lines().filter(|line| !line.starts_with('[')).collect();
+    assert_eq!(error_lines.len(), 1, "not one line:\n{err}");
+    assert!(error_lines[0].starts_with("scimd: error: "), "{err}");
     assert!(err.contains(expected), "expected '{expected}' in:\n{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
@@ -142,6 +220,7 @@ fn bad_configuration_fails_with_one_readable_line() {
         "cannot create the data directory",
     );
     let db = format!("sqlite://{}", dir.path().join("scimd.db").display());
+    assert!(scimd(&db, &["migrate"]).status.success());
     assert_one_line_error(
         &scimd(&db, &["token", "list", "--org", "nope"]),
         "no organization named 'nope'",
@@ -159,23 +238,6 @@ fn bad_configuration_fails_with_one_readable_line() {
         &scimd(&db, &["token", "revoke", "not-an-id"]),
         "no token with id starting 'not-an-id', see `scimd token list`",
     );
-}
-
-#[test]
-fn a_port_in_use_fails_with_one_readable_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = taken.local_addr().unwrap().to_string();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
-        .args(["serve", "--bind", &address])
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.path().join("s.db").display()),
-        )
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    assert_one_line_error(&output, &format!("cannot listen on {address}"));
 }
 
 #[tokio::test]
@@ -642,6 +704,86 @@ on_both_backends! {
     }
 }
 
+on_both_backends! {
+    async fn sigint_lets_a_running_bulk_request_finish(backend: Backend) {
+        const USERS: usize = 300;
+        let database = TestDatabase::new(backend);
+        let server = ServeProcess::start(&database.url, &[]);
+        let (_, token) = read_first_token(&server);
+        let client = reqwest::Client::new();
+        let operations: Vec<_> = (0..USERS)
+            .map(|i| serde_json::json!({
+                "method": "POST",
+                "path": "/Users",
+                "bulkId": format!("u{i}"),
+                "data": {
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": format!("user{i}@example.com"),
+                },
+            }))
+            .collect();
+        let body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": operations,
+        });
+        let bulk = tokio::spawn(
+            client
+                .post(format!("{}/scim/v2/Bulk", server.base_url))
+                .bearer_auth(&token)
+                .header("Content-Type", "application/scim+json")
+                .body(body.to_string())
+                .send(),
+        );
+        let users_url = format!("{}/scim/v2/Users?count=0", server.base_url);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let listed: serde_json::Value = client
+                .get(&users_url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let total = listed["totalResults"].as_u64().unwrap();
+            assert!(total < USERS as u64, "the Bulk request finished before the signal");
+            if total > 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the Bulk request never started");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        server.signal("INT");
+
+        let response = bulk.await.unwrap().expect("the Bulk response was cut off");
+        assert_eq!(response.status(), StatusCode::OK);
+        let reply: serde_json::Value = response.json().await.expect("a complete Bulk response");
+        let created = reply["Operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|op| op["status"] == "201")
+            .count();
+        let (ok, _, err) = server.wait();
+        assert!(ok, "no graceful exit:\n{err}");
+        assert!(err.contains("SIGINT received: finishing the requests in flight"), "{err}");
+        assert_eq!(created, USERS, "{reply}");
+
+        let server = ServeProcess::start(&database.url, &[]);
+        let listed: serde_json::Value = client
+            .get(format!("{}/scim/v2/Users?count=0", server.base_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["totalResults"], USERS, "the database disagrees with the reply");
+    }
+}
+
 #[test]
 fn help_puts_each_commands_own_options_first_and_describes_every_argument() {
     let help = |args: &[&str]| {
@@ -690,4 +832,134 @@ fn help_puts_each_commands_own_options_first_and_describes_every_argument() {
         help(&["token", "list"]).contains("last_used"),
         "the sort key's one spelling"
     );
+}
+
+#[test]
+fn an_unresponsive_postgres_fails_within_the_connect_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    // Accepts every connection and never answers, like a hung server or a black-holing proxy.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            held.push(stream);
+        }
+    });
+    let url = format!("postgres://scim:hunter2@127.0.0.1:{port}/scimd");
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args([
+            "org",
+            "list",
+            "--database-url",
+            &url,
+            "--connect-timeout",
+            "2",
+        ])
+        .env_remove("DATABASE_URL")
+        .env_remove("SCIMD_DATA_DIR")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("scimd still waiting after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let elapsed = started.elapsed();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        elapsed < std::time::Duration::from_secs(8),
+        "took {elapsed:?}"
+    );
+    assert_one_line_error(&output, "no answer within 2 s (--connect-timeout");
+    let err = stderr(&output);
+    let shown = format!("connecting to postgres://scim:***@127.0.0.1:{port}/scimd");
+    assert!(err.contains(&shown), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+/// `scimd ARGS` in `dir` with neither DATABASE_URL nor SCIMD_DATA_DIR set.
+fn scimd_in(dir: &std::path::Path, envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("SCIMD_DATA_DIR")
+        .envs(envs.iter().copied())
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn only_serve_and_migrate_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo").join("scimd.db");
+    let url = format!("sqlite://{}", missing.display());
+    let refusal = format!("no database at {}", missing.display());
+    for args in [
+        &["org", "list"][..],
+        &["token", "list", "--org", "default"],
+        &["audit"],
+    ] {
+        assert_one_line_error(&scimd(&url, args), &refusal);
+    }
+    // A relative --data-dir and the default file are named by their absolute paths.
+    let output = scimd_in(
+        dir.path(),
+        &[],
+        &["org", "list", "--data-dir", "missing/dir"],
+    );
+    let looked_at = dir.path().join("missing/dir/scimd.db");
+    assert_one_line_error(&output, &format!("no database at {}", looked_at.display()));
+    let output = scimd_in(dir.path(), &[], &["org", "list"]);
+    let looked_at = dir.path().join("scimd.db");
+    assert_one_line_error(&output, &format!("no database at {}", looked_at.display()));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "a refused command left {left:?}");
+
+    let migrated = scimd(&url, &["migrate"]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    let announced = format!("database: sqlite://{} (created)", missing.display());
+    assert!(
+        stderr(&migrated).contains(&announced),
+        "{}",
+        stderr(&migrated)
+    );
+    let listed = scimd(&url, &["org", "list"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let again = scimd(&url, &["migrate"]);
+    let announced = format!("database: sqlite://{} (existing)", missing.display());
+    assert!(stderr(&again).contains(&announced), "{}", stderr(&again));
+}
+
+#[test]
+fn database_url_typos_are_refused_with_the_url_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, expected) in [
+        ("scimd.db", "did you mean sqlite://scimd.db?"),
+        (
+            "postgress://scim:hunter2@db/scimd",
+            "did you mean postgres://?",
+        ),
+        (
+            "sqlite:/x",
+            "write sqlite://x for a file relative to the working directory",
+        ),
+        ("sqlite:/x", "or sqlite:///x for the absolute path"),
+    ] {
+        for command in ["migrate", "serve"] {
+            let output = scimd_in(dir.path(), &[("DATABASE_URL", url)], &[command]);
+            assert_one_line_error(&output, expected);
+            assert!(!stderr(&output).contains("hunter2"), "{output:?}");
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "a refused command left {left:?}");
+    assert!(!std::path::Path::new("/x").exists());
 }

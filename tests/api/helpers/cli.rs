@@ -32,6 +32,8 @@ pub struct ServeProcess {
     pub base_url: String,
     stderr_head: String,
     stderr_rest: Receiver<String>,
+    /// The working directory, where a PostgreSQL first start leaves its token file.
+    workdir: tempfile::TempDir,
 }
 
 impl ServeProcess {
@@ -42,8 +44,10 @@ impl ServeProcess {
 
     /// Starts `scimd serve --bind 127.0.0.1:0 ARGS…` and waits until it listens.
     pub fn start_with(database_url: &str, args: &[&str], envs: &[(&str, &str)]) -> ServeProcess {
+        let workdir = tempfile::tempdir().expect("working directory");
         let mut command = Command::new(env!("CARGO_BIN_EXE_scimd"));
         command
+            .current_dir(workdir.path())
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(args)
             .env("DATABASE_URL", database_url)
@@ -85,15 +89,46 @@ impl ServeProcess {
             base_url,
             stderr_head: seen,
             stderr_rest: receiver,
+            workdir,
         }
     }
 
+    /// The log lines written before the server listened.
+    pub fn startup_log(&self) -> &str {
+        &self.stderr_head
+    }
+
+    /// Where the first start left its token, as the log says (stdout is a pipe here).
+    pub fn first_token_file(&self) -> Option<std::path::PathBuf> {
+        let rest = self.stderr_head.split("the token is in ").nth(1)?;
+        let path = rest.split(" (readable").next()?;
+        let path = std::path::Path::new(path);
+        Some(if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.workdir.path().join(path)
+        })
+    }
+
     /// Sends SIGTERM, waits for a graceful exit, and answers (exit success, stdout, stderr).
-    pub fn stop(mut self) -> (bool, String, String) {
+    pub fn stop(self) -> (bool, String, String) {
+        self.signal("TERM");
+        self.wait()
+    }
+
+    /// Sends a signal by name (`INT`, `TERM`) with kill(1): the crate forbids unsafe code.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("child").id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{name} {pid} failed");
+    }
+
+    /// Waits for the process to exit and answers (exit success, stdout, stderr).
+    pub fn wait(mut self) -> (bool, String, String) {
         let mut child = self.child.take().expect("child");
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
         let status = child.wait().expect("wait for scimd");
         let mut stdout = String::new();
         if let Some(mut out) = child.stdout.take() {
