@@ -125,7 +125,12 @@ pub struct ServeArgs {
     pub allow_weak_auth_secret: bool,
 
     /// Requests per minute allowed to each token without a limit of its own [default: no limit]
-    #[arg(long, env = "SCIMD_RATE_LIMIT", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SCIMD_RATE_LIMIT",
+        hide_env_values = true,
+        value_parser = input::parse_rate_limit
+    )]
     pub rate_limit: Option<u32>,
 
     /// Organization that AUTH_SECRET authenticates as (created if missing)
