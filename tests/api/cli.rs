@@ -743,19 +743,9 @@ on_both_backends! {
                 .body(body.to_string())
                 .send(),
         );
-        let users_url = format!("{}/scim/v2/Users?count=0", server.base_url);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            let listed: serde_json::Value = client
-                .get(&users_url)
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let total = listed["totalResults"].as_u64().unwrap();
+            let total = count_users(&client, &server.base_url, &token).await;
             assert!(total < USERS as u64, "the Bulk request finished before the signal");
             if total > 0 {
                 break;
@@ -780,17 +770,23 @@ on_both_backends! {
         assert_eq!(created, USERS, "{reply}");
 
         let server = ServeProcess::start(&database.url, &[]);
-        let listed: serde_json::Value = client
-            .get(format!("{}/scim/v2/Users?count=0", server.base_url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(listed["totalResults"], USERS, "the database disagrees with the reply");
+        let total = count_users(&client, &server.base_url, &token).await;
+        assert_eq!(total, USERS as u64, "the database disagrees with the reply");
     }
+}
+
+/// `totalResults` of the organization's users, over HTTP.
+async fn count_users(client: &reqwest::Client, base_url: &str, token: &str) -> u64 {
+    let listed: serde_json::Value = client
+        .get(format!("{base_url}/scim/v2/Users?count=0"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listed["totalResults"].as_u64().unwrap()
 }
 
 #[test]
