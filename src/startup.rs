@@ -89,6 +89,9 @@ impl Application {
                 ))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
                 .wrap(http::response::scim_error_pages())
+                .wrap(actix_web::middleware::from_fn(
+                    http::middleware::negotiated_content_type,
+                ))
                 .wrap(access_log())
                 .app_data(authenticator.clone())
                 .app_data(app_store.clone())

@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 
 use crate::client::{Client, Request, Response, SCIM_JSON, encode};
 
+/// The media type a client may ask for instead of [`SCIM_JSON`] (RFC 7644 §3.8).
+const PLAIN_JSON: &str = "application/json";
+
 /// The core User schema URN (RFC 7643 §4.1).
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The core Group schema URN (RFC 7643 §4.2).
@@ -394,13 +397,18 @@ impl Reply {
         )
     }
 
-    /// Expects `application/scim+json` on a response with a body (RFC 7644 §3.1, §8.1).
+    /// Expects `application/scim+json` on a response with a body (RFC 7644 §3.1, §8.1), or
+    /// `application/json` when the request's `Accept` named it (§3.8: servers SHOULD honour it).
     pub fn expect_scim_content_type(&self) -> Outcome {
         if self.response.text.is_empty() {
             return Ok(());
         }
+        let asked_plain_json = self.request.headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("accept") && value.to_ascii_lowercase().contains(PLAIN_JSON)
+        });
         match self.response.media_type() {
             Some(media) if media == SCIM_JSON => Ok(()),
+            Some(media) if asked_plain_json && media == PLAIN_JSON => Ok(()),
             other => Err(self.fail(format!(
                 "Content-Type {SCIM_JSON} (got {})",
                 other.unwrap_or_else(|| "none".to_owned())

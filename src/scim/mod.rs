@@ -38,7 +38,8 @@ pub const PATCH_OP_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const BULK_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 /// Bulk response message (RFC 7644 §3.7).
 pub const BULK_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
-/// The media type of every SCIM response (RFC 7644 §3.1).
+/// The media type of SCIM responses (RFC 7644 §3.1); `application/json` when the client
+/// prefers it (§3.8, chosen in one place by the HTTP layer).
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 /// Error response message (RFC 7644 §3.12).
 pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";

@@ -766,3 +766,19 @@ on_both_backends! {
         assert_eq!(app.list(&format!("{USERS}?filter={}", encode("nickName eq \"D\""))).await["totalResults"], 1);
     }
 }
+
+on_both_backends! {
+    // Issue 17: GitHub-style single quotes; a garbled quote is invalidPath and writes nothing
+    async fn a_single_quoted_value_filter_updates_the_work_email_and_a_garbled_one_is_invalid_path(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let created = app.create_user(&alice()).await;
+        let path = path_of(&created);
+
+        let patched = app.patch_user(&path, json!([{"op": "replace", "path": "emails[type eq 'work'].value", "value": "new@x.com"}])).await;
+
+        assert_eq!(patched["emails"], json!([{"value": "new@x.com", "type": "work", "primary": true}]));
+        assert_eq!(app.fetch(&path).await, patched);
+        let garbled = json!([{"op": "replace", "path": "emails[type eq 'work].value", "value": "x@x.com"}]);
+        assert_refused(&app, &patched, garbled, "invalidPath", 1).await;
+    }
+}

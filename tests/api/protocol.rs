@@ -371,3 +371,83 @@ on_both_backends! {
         app.get_reply_with(&path, &as_secret).await.assert_error(StatusCode::NOT_FOUND, None);
     }
 }
+
+/// Status line and `Content-Type` of a request sent without any `Accept` header (reqwest
+/// always adds one), over a raw HTTP/1.1 connection.
+fn without_accept(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        app.token,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let content_type = response
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| line.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_owned();
+    (status, content_type)
+}
+
+on_both_backends! {
+    // Issue 17, RFC 7644 §3.8: the same JSON, labelled with the type the client prefers
+    async fn responses_are_labelled_with_the_media_type_accept_prefers(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let (user, _) = seed(&app).await;
+        let path = path_of(&user);
+        let missing = format!("{USERS}/00000000-0000-4000-8000-000000000000");
+        const JSON: &str = "application/json";
+        const SCIM: &str = "application/scim+json";
+        let cases = [
+            ("application/json", JSON),
+            ("application/scim+json", SCIM),
+            ("*/*", SCIM),
+            ("application/json;q=0.5, application/scim+json", SCIM),
+        ];
+        for (number, (accept, expected)) in cases.into_iter().enumerate() {
+            let headers: &[(&str, &str)] = &[("accept", accept)];
+            let fetched = app.get_reply_with(&path, headers).await;
+            let listed = app.get_reply_with(USERS, headers).await;
+            let not_found = app.get_reply_with(&missing, headers).await;
+            let name = format!("accept{number}@a.example");
+            let created = app.post_json_with(USERS, &bob_named(&name), headers).await;
+
+            fetched.assert_status(StatusCode::OK);
+            assert_eq!(fetched.body, user, "{accept}");
+            listed.assert_status(StatusCode::OK);
+            not_found.assert_error(StatusCode::NOT_FOUND, None);
+            created.assert_resource(StatusCode::CREATED, "User");
+            for (what, reply) in [("get", &fetched), ("list", &listed), ("404", &not_found), ("post", &created)] {
+                assert_eq!(reply.header("content-type"), Some(expected), "{what} with Accept {accept}");
+            }
+        }
+        let post_body = bob_named("no-accept@a.example");
+        for (method, target, body, status) in [
+            ("GET", path.as_str(), None, 200),
+            ("GET", USERS, None, 200),
+            ("GET", missing.as_str(), None, 404),
+            ("POST", USERS, Some(&post_body), 201),
+        ] {
+            assert_eq!(without_accept(&app, method, target, body), (status, SCIM.to_owned()), "{method} {target}");
+        }
+    }
+}
+
+fn bob_named(user_name: &str) -> Value {
+    let mut body = bob();
+    body["userName"] = json!(user_name);
+    body["externalId"] = json!(user_name);
+    body
+}

@@ -18,10 +18,15 @@ const EXPECTED_OPERATOR: &str =
     "expected a comparison operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)";
 const EXPECTED_VALUE: &str = "expected a value (a quoted string, a number, true, false or null)";
 
+/// The quotes a string literal may be written in: JSON's `"`, and `'` as GitHub's SCIM
+/// documentation and its Go client write them (`emails[type eq 'work']`).
+const QUOTES: [char; 2] = ['"', '\''];
+
 /// Parses a `filter` query parameter or SearchRequest member (RFC 7644 §3.4.2.2).
 ///
-/// Beyond the RFC grammar it accepts what Okta and Entra send: any ASCII whitespace run as `SP`;
-/// `not(` without a space; an unquoted word after `eq` as a string (`externalId eq jyoung`);
+/// Beyond the RFC grammar it accepts what Okta, Entra and GitHub-style clients send: any ASCII
+/// whitespace run as `SP`; `not(` without a space; a string in single quotes (`'work'`, escapes
+/// as in JSON plus `\'`); an unquoted word after `eq` as a string (`externalId eq jyoung`);
 /// `true`/`false`/`null` in any case; and `emails[type eq "work"].value eq "x"`, read as
 /// `emails[type eq "work" and value eq "x"]`.
 pub fn parse_filter(text: &str, limits: &FilterLimits) -> Result<Filter, FilterError> {
@@ -38,6 +43,8 @@ pub fn parse_filter(text: &str, limits: &FilterLimits) -> Result<Filter, FilterE
 
 /// Parses a PATCH operation's `path`: `attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2).
 ///
+/// The value filter is read by the same grammar as [`parse_filter`], literals included, so a
+/// path means the same element a filter would find.
 /// Uses [`FilterLimits::default`]; the PATCH body size already bounds the text.
 pub fn parse_patch_path(text: &str) -> Result<PatchPath, FilterError> {
     let limits = FilterLimits::default();
@@ -107,9 +114,10 @@ fn is_attribute_name(name: &str) -> bool {
     first_ok && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
 }
 
-/// Characters that end an unquoted word: whitespace and the grammar's punctuation.
+/// Characters that end an unquoted word: whitespace, the grammar's punctuation and quotes (a
+/// quote inside a word is a garbled literal, never part of the value).
 fn ends_word(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"')
+    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']') || QUOTES.contains(&c)
 }
 
 /// JSON `number` (RFC 8259 §6), which RFC 7644 §3.4.2.2 uses for `compValue`.
@@ -412,8 +420,8 @@ impl<'s> Cursor<'s> {
     /// `compValue`; after `eq`, also an unquoted word as a string (Entra, dossier §2.4).
     fn comp_value(&mut self, op: CompareOp) -> Result<CompValue, FilterError> {
         let start = self.pos();
-        if self.peek() == Some('"') {
-            return self.string_literal().map(CompValue::String);
+        if let Some(quote) = self.peek().filter(|c| QUOTES.contains(c)) {
+            return self.string_literal(quote).map(CompValue::String);
         }
         let Some(word) = self.run(take_while(1.., |c: char| !ends_word(c))) else {
             return Err(self.error(start, EXPECTED_VALUE));
@@ -443,13 +451,14 @@ impl<'s> Cursor<'s> {
         ))
     }
 
-    /// A JSON string (RFC 8259 §7) with its escapes decoded; the cursor is on the `"`.
-    fn string_literal(&mut self) -> Result<String, FilterError> {
+    /// A JSON string (RFC 8259 §7), or the same between single quotes, with its escapes decoded;
+    /// the cursor is on the opening `quote`.
+    fn string_literal(&mut self, quote: char) -> Result<String, FilterError> {
         let open = self.pos();
-        self.eat('"');
+        self.eat(quote);
         let mut text = String::new();
         loop {
-            if let Some(run) = self.run(take_while(1.., |c: char| c != '"' && c != '\\')) {
+            if let Some(run) = self.run(take_while(1.., |c: char| c != quote && c != '\\')) {
                 text.push_str(run);
             }
             let escape_at = self.pos();
@@ -457,7 +466,7 @@ impl<'s> Cursor<'s> {
                 None => {
                     return Err(self.error(open, "the string that starts here is not closed"));
                 }
-                Some('"') => return Ok(text),
+                Some(c) if c == quote => return Ok(text),
                 Some(_backslash) => text.push(self.escape(escape_at)?),
             }
         }
@@ -468,6 +477,7 @@ impl<'s> Cursor<'s> {
         let invalid = |cursor: &Self| cursor.error(at, "invalid escape sequence in string");
         let decoded = match self.run(winnow::token::any) {
             Some('"') => '"',
+            Some('\'') => '\'',
             Some('\\') => '\\',
             Some('/') => '/',
             Some('b') => '\u{8}',

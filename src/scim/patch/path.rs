@@ -101,7 +101,9 @@ impl Target {
 
 /// The sub-attribute values an element must have to match a filter made only of `eq`
 /// comparisons joined by `and` (`type eq "work"`, `type eq "work" and primary eq true`), so that
-/// a missing element can be created from it; `None` for any other filter.
+/// a missing element can be created from it; `None` for any other filter. The values are
+/// the literals the filter parser read (the same grammar as `GET ?filter=`), so a quote or any
+/// text the parser did not accept as a literal never reaches the resource.
 pub(crate) fn required_values(filter: &ResolvedFilter) -> Option<Vec<(&'static str, Value)>> {
     let mut found = Vec::new();
     collect_required(filter, &mut found)?;

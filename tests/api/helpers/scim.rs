@@ -74,7 +74,8 @@ impl TestApp {
     }
 
     /// Sends a request with the `default` org's token; `body` is `(content type, bytes)`.
-    /// Every answer with a body must be `application/scim+json` and JSON (RFC 7644 §3.1, E-03).
+    /// Every answer with a body must be `application/scim+json` (or, when `headers` set `Accept`,
+    /// `application/json`) and JSON (RFC 7644 §3.1, §3.8, E-03).
     pub async fn send(
         &self,
         method: Method,
@@ -82,6 +83,7 @@ impl TestApp {
         body: Option<(&str, Vec<u8>)>,
         headers: Headers<'_>,
     ) -> Reply {
+        let headers_sent = headers;
         let mut map = HeaderMap::new();
         map.insert("authorization", self.bearer().parse().unwrap());
         let mut request = self.client.request(method, self.url(path));
@@ -106,8 +108,13 @@ impl TestApp {
                 .get("content-type")
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or_default();
+            // A test choosing `Accept` checks the negotiated type itself.
+            let chose_accept = headers_sent
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("accept"));
             assert!(
-                content_type.starts_with(SCIM_JSON),
+                content_type.starts_with(SCIM_JSON)
+                    || (chose_accept && content_type.starts_with("application/json")),
                 "{status} answered with Content-Type {content_type:?}: {text}"
             );
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))

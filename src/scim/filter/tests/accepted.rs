@@ -154,6 +154,18 @@ const ACCEPTED: &[(&str, &str)] = &[
         r#"userName eq "x' OR '1'='1""#,
     ),
     ("groups.$ref pr", "groups.$ref pr"),
+    // Single quotes, as GitHub's SCIM documentation writes them: the same strings.
+    ("userName eq 'bjensen'", r#"userName eq "bjensen""#),
+    (
+        "emails[type eq 'work'].value eq 'a@b'",
+        r#"emails[type eq "work" and value eq "a@b"]"#,
+    ),
+    (
+        r"name.familyName co 'O\'Malley'",
+        r#"name.familyName co "O'Malley""#,
+    ),
+    (r#"title eq 'say "hi"'"#, r#"title eq "say \"hi\"""#),
+    ("title eq ''", r#"title eq """#),
     ("notes pr and nota eq \"x\"", "notes pr and nota eq \"x\""),
 ];
 

@@ -49,6 +49,12 @@ const ACCEPTED: &[(&str, &str, bool, Option<&str>)] = &[
         true,
         None,
     ),
+    (
+        "emails[type eq 'work'].value",
+        r#"emails[type eq "work"].value"#,
+        true,
+        Some("value"),
+    ),
     (" active ", "active", false, None),
     ("Active", "Active", false, None),
 ];
@@ -93,6 +99,9 @@ fn malformed_patch_paths_are_rejected_with_a_position() {
             23,
             "expected a sub-attribute name",
         ),
+        ("emails[type eq 'work].value", 15, "not closed"),
+        ("emails[type eq work'].value", 19, "expected ']'"),
+        ("emails[type eq ''work''].value", 17, "expected ']'"),
     ];
     for (text, position, fragment) in cases {
         let error = parse_patch_path(text).unwrap_err();
@@ -137,4 +146,32 @@ fn attribute_lists_split_on_commas() {
     assert_eq!(error.position, 9);
     let error = parse_attribute_list("userName,").unwrap_err();
     assert_eq!(error.position, 9);
+}
+
+#[test]
+fn patch_value_filters_and_filters_read_literals_alike() {
+    let value_filters = [
+        r#"type eq "work""#,
+        "type eq 'work'",
+        "type eq work",
+        "type eq 'wo\\'rk' and primary eq true",
+        "value eq 'a' or value eq \"b\"",
+        "type eq 'work",
+        "type eq work'",
+        "type eq '",
+    ];
+    for inner in value_filters {
+        let text = format!("emails[{inner}]");
+        let as_filter = crate::scim::filter::parse_filter(&text, &Default::default());
+        let as_path = parse_patch_path(&text);
+        match (as_filter, as_path) {
+            (Ok(crate::scim::filter::Filter::ValuePath { filter, .. }), Ok(path)) => {
+                assert_eq!(path.filter.as_ref(), Some(filter.as_ref()), "{text:?}");
+            }
+            (Err(filter_error), Err(path_error)) => {
+                assert_eq!(filter_error.position, path_error.position, "{text:?}");
+            }
+            (filter, path) => panic!("{text:?}: filter {filter:?}, path {path:?}"),
+        }
+    }
 }

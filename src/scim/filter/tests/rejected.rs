@@ -97,6 +97,11 @@ const REJECTED: &[(&str, usize, &str)] = &[
         19,
         "expected an attribute path",
     ),
+    // A quote is never part of an unquoted word: half-quoted text is not a value.
+    ("userName eq 'bjensen", 12, "not closed"),
+    ("userName eq bjensen'", 19, "expected 'and', 'or'"),
+    ("userName eq O'Malley", 13, "expected 'and', 'or'"),
+    ("userName eq \"bjensen'", 12, "not closed"),
 ];
 
 #[test]

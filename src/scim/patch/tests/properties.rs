@@ -4,7 +4,10 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::{ENTERPRISE, GA1, U1, alice, apply_and_prepare, body, engineering};
+use super::{
+    ENTERPRISE, GA1, U1, alice, apply_and_prepare, bob_without_email, body, engineering, patch_user,
+};
+use crate::scim::error::ScimType;
 use crate::scim::schema::{GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE};
 
 fn user_pool() -> Vec<Value> {
@@ -45,7 +48,43 @@ fn group_pool() -> Vec<Value> {
     ]
 }
 
+/// The type a well-formed literal says, by a reading independent of the parser: a whole
+/// single- or double-quoted string without its quote inside, or a bare word.
+fn literal_type(literal: &str) -> Option<String> {
+    let literal = literal.trim_matches(|c: char| c.is_ascii_whitespace());
+    for quote in ['"', '\''] {
+        if let Some(rest) = literal.strip_prefix(quote) {
+            let inner = rest.strip_suffix(quote)?;
+            return (!inner.contains(quote)).then(|| inner.to_owned());
+        }
+    }
+    let bare = !literal.is_empty() && !literal.contains(['"', '\'', ' ', '[', ']']);
+    bare.then(|| literal.to_owned())
+}
+
 proptest! {
+    #[test]
+    fn creating_a_missing_email_writes_only_the_literal_the_path_says(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(vec!["work", "home", "'", "\"", " ", "]", "["]), 1..6)
+    ) {
+        let literal = pieces.concat();
+        let path = format!("emails[type eq {literal}].value");
+        let result = patch_user(
+            &bob_without_email(),
+            json!([{"op": "replace", "path": path, "value": "new@x.com"}]),
+        );
+        match (literal_type(&literal), result) {
+            (Some(kind), Ok(applied)) => prop_assert_eq!(
+                &applied.resource["emails"],
+                &json!([{"type": kind, "value": "new@x.com"}]),
+                "{}", path
+            ),
+            (None, Err(error)) => prop_assert_eq!(error.scim_type, ScimType::InvalidPath, "{}", path),
+            (expected, result) => prop_assert!(false, "{path}: expected {expected:?}, got {result:?}"),
+        }
+    }
+
     #[test]
     fn any_sequence_of_dossier_user_operations_yields_a_resource_prepare_accepts(
         picks in proptest::collection::vec(0..20usize, 0..8)

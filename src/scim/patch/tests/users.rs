@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{
     ENTERPRISE, U1, U2, U3, USER, alice, alice_with, apply_and_prepare, bob_without_email, body,
-    patch_user,
+    patch_user, scim_type,
 };
 use crate::scim::error::ScimType;
 use crate::scim::schema::USER_RESOURCE_TYPE;
@@ -238,6 +238,47 @@ fn entra_filtered_email_paths_update_or_create_the_work_email() {
                            {"type": "other", "value": "o@x.example"}]})),
         ),
     ]);
+}
+
+#[test]
+fn single_quoted_value_filters_select_like_double_quoted_ones() {
+    run(vec![
+        case(
+            "issue 17: GitHub-style single quotes update the work email",
+            alice(),
+            json!([{"op": "replace", "path": "emails[type eq 'work'].value", "value": "new@x.com"}]),
+            alice_with(json!({
+                "emails": [{"value": "new@x.com", "type": "work", "primary": true}]})),
+        ),
+        case(
+            "issue 17: single quotes create the missing work email with the unquoted type",
+            bob_without_email(),
+            json!([{"op": "replace", "path": "emails[type eq 'work'].value", "value": "new@x.com"}]),
+            json!({"schemas": [USER], "externalId": "ext-bob", "userName": "bob@a.example", "active": true,
+                   "emails": [{"type": "work", "value": "new@x.com"}]}),
+        ),
+    ]);
+}
+
+#[test]
+fn garbled_value_filters_are_invalid_path_and_never_create_a_value() {
+    let garbled = [
+        "emails[type eq 'work].value",
+        "emails[type eq work'].value",
+        "emails[type eq \"work'].value",
+        "emails[type eq ''work''].value",
+        "emails[type eq 'work'.value",
+        "emails[type eq].value",
+    ];
+    for path in garbled {
+        for stored in [alice(), bob_without_email()] {
+            let result = patch_user(
+                &stored,
+                json!([{"op": "replace", "path": path, "value": "new@x.com"}]),
+            );
+            assert_eq!(scim_type(result), ScimType::InvalidPath, "{path}");
+        }
+    }
 }
 
 #[test]
