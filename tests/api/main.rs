@@ -20,6 +20,7 @@ mod health;
 mod management;
 mod migrations;
 mod paging;
+mod passwords;
 mod patch_groups;
 mod patch_users;
 mod planning;

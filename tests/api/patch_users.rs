@@ -1,7 +1,8 @@
 //! `PATCH /Users/{id}` (RFC 7644 §3.5.2) as Okta and Entra send it: dossier §1.5(g), §2.4–2.6
 //! and §4.5 (P-01..P-35). What a request does to the user alone (manager shapes, app-role
 //! values, one primary e-mail) is tested in the PATCH tables of `src/scim/patch/tests/` and,
-//! over HTTP on both backends, by the conformance cases; here is what needs the server.
+//! over HTTP on both backends, by the conformance cases; passwords are in `passwords.rs`; here
+//! is what needs the server.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -533,31 +534,6 @@ on_both_backends! {
         assert_eq!(app.fetch(&path).await, patched);
         let any = app.patch_json_with(&path, &again, &[("if-match", "*")]).await;
         assert_eq!(any.assert_resource(StatusCode::OK, "User")["title"], "Other");
-    }
-}
-
-on_both_backends! {
-    // P-29; §1.5(g) password sync
-    async fn okta_password_sync_is_accepted_hashed_and_never_returned(backend: Backend) {
-        let app = TestApp::spawn(backend).await;
-        let u1 = app.create_user(&alice()).await;
-        let before = String::from_utf8_lossy(&app.database.dump()).into_owned();
-
-        let with_path = app.patch_user(&path_of(&u1), json!([{"op": "replace", "value": {"password": "N3w-p@ss"}}])).await;
-        let first = String::from_utf8_lossy(&app.database.dump()).into_owned();
-        let by_path = app.patch_user(&path_of(&u1), json!([{"op": "replace", "path": "password", "value": "0th3r-p@ss"}])).await;
-        let fetched = app.fetch(&path_of(&u1)).await;
-        let listed = app.list(USERS).await;
-
-        for user in [&with_path, &by_path, &fetched] {
-            assert!(user.get("password").is_none(), "{user}");
-        }
-        assert!(!listed.to_string().contains("password"), "{listed}");
-        assert!(!before.contains("$argon2id$"), "alice had no password");
-        assert!(first.contains("$argon2id$"), "the password is stored as an argon2id hash");
-        let dump = String::from_utf8_lossy(&app.database.dump()).into_owned();
-        assert!(!dump.contains("N3w-p@ss") && !dump.contains("0th3r-p@ss"), "plain password stored");
-        assert_eq!(with_path["userName"], "alice@a.example");
     }
 }
 

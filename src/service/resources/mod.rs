@@ -29,7 +29,7 @@ use crate::store::{self, DbConn, OrgId, Store};
 /// the id's type directs; every write the functions of this module make records itself in its
 /// own transaction.
 pub trait Kind: 'static {
-    type Id: ResourceId<Kind: ResourceKind<View = Self::View>> + Send + Sync + 'static;
+    type Id: ResourceId<Kind: ResourceKind<View = Self::View>> + Clone + Send + Sync + 'static;
     type View: ResourceView + Send + 'static;
 
     const RESOURCE_TYPE: &'static ResourceTypeDef = <Self::View as ResourceView>::RESOURCE_TYPE;
@@ -133,7 +133,7 @@ pub async fn patch<K: Kind>(
     with_memberships: bool,
 ) -> Result<K::View> {
     let prehashed = if K::HAS_PASSWORD {
-        PrehashedPassword::of(K::RESOURCE_TYPE, &body, &limits).await?
+        prehash_password::<K>(store, &actor.org, &id, &body, &limits).await?
     } else {
         None
     };
@@ -160,6 +160,38 @@ pub async fn patch<K: Kind>(
             Ok(view)
         })
         .await
+}
+
+/// The password a PATCH `body` sets, hashed before its transaction. Applying the body to an
+/// empty resource finds it without a read; a body that cannot apply there (a filter on other
+/// attributes) is applied to the stored resource, read first.
+async fn prehash_password<K: Kind>(
+    store: &Store,
+    org: &OrgId,
+    id: &K::Id,
+    body: &Value,
+    limits: &Limits,
+) -> Result<Option<PrehashedPassword>> {
+    let plain_set_by = |id: &str, resource: &Value| {
+        PrehashedPassword::plain_set_by(K::RESOURCE_TYPE, body, limits, id, resource)
+    };
+    let plain = match plain_set_by("", &Value::Object(serde_json::Map::new())) {
+        Ok(plain) => plain,
+        Err(_) => {
+            let (org, id) = (org.clone(), id.clone());
+            let stored = store
+                .read(move |conn| kind::get(conn, &org, &id, false))
+                .await?;
+            let stored = stored.stored();
+            // A body that fails here too is the client's mistake, which the transaction
+            // reports on the resource it locks.
+            plain_set_by(&stored.id, &stored.resource).unwrap_or(None)
+        }
+    };
+    match plain {
+        Some(plain) => Ok(Some(PrehashedPassword::hash(plain).await?)),
+        None => Ok(None),
+    }
 }
 
 /// DELETE.

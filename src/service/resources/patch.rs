@@ -1,10 +1,10 @@
 //! Turning a PATCH body into a store [`Edit`]: engine and validation, run inside the write
 //! transaction on the stored state it read; a new password is hashed before it.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::auth::password::{hash_optional, hash_password};
-use crate::error::Result;
+use crate::auth::password::hash_password;
+use crate::error::{Error, Result};
 use crate::scim::limits::Limits;
 use crate::scim::patch::patch;
 use crate::scim::resource::prepare;
@@ -19,22 +19,26 @@ pub struct PrehashedPassword {
 }
 
 impl PrehashedPassword {
-    /// The password `body` sets, hashed on the blocking pool. The value an operation gives
-    /// the password does not depend on the stored resource, so applying the body to an empty
-    /// one finds it without a read; a body that cannot apply there (a filter on other
-    /// attributes) is hashed in the transaction instead.
-    pub async fn of(rt: &ResourceTypeDef, body: &Value, limits: &Limits) -> Result<Option<Self>> {
+    /// The password `body` sets when applied to `resource` (the resource `id`): `None` when it
+    /// sets none, an error when it cannot apply there. The value an operation gives the
+    /// password does not depend on the resource, so an empty one usually finds it.
+    pub fn plain_set_by(
+        rt: &ResourceTypeDef,
+        body: &Value,
+        limits: &Limits,
+        id: &str,
+        resource: &Value,
+    ) -> Result<Option<String>> {
         if !mentions_password(body) {
             return Ok(None);
         }
-        let Some(plain) = patch(rt, "", &json!({}), body, limits)
-            .ok()
-            .and_then(|applied| applied.password)
-        else {
-            return Ok(None);
-        };
-        let hash = hash_optional(Some(plain.clone())).await?;
-        Ok(hash.map(|hash| PrehashedPassword { plain, hash }))
+        Ok(patch(rt, id, resource, body, limits)?.password)
+    }
+
+    /// Hashes `plain` through the bound on concurrent hashes.
+    pub async fn hash(plain: String) -> Result<Self> {
+        let hash = hash_password(plain.clone()).await?;
+        Ok(PrehashedPassword { plain, hash })
     }
 }
 
@@ -53,7 +57,9 @@ fn mentions_password(value: &Value) -> bool {
 }
 
 /// Applies `body` to `stored` and validates the result as PUT would. A new password takes the
-/// `prehashed` hash when it is that password, and is hashed here otherwise.
+/// `prehashed` hash; one that is not that password means the stored resource changed since the
+/// password was found, and is a conflict rather than a hash here, which would hold the
+/// writer through it and bypass the bound on concurrent hashes.
 pub fn edit(
     rt: &ResourceTypeDef,
     stored: &StoredResource,
@@ -64,7 +70,7 @@ pub fn edit(
     let applied = patch(rt, &stored.id, &stored.resource, body, limits)?;
     let password_hash = match (applied.password.as_deref(), prehashed) {
         (Some(plain), Some(prehashed)) if prehashed.plain == plain => Some(prehashed.hash.clone()),
-        (Some(plain), _) => Some(hash_password(plain)?),
+        (Some(_), _) => return Err(Error::Conflict),
         (None, _) => None,
     };
     let prepared = if applied.changed || password_hash.is_some() {
@@ -84,6 +90,7 @@ mod tests {
     use super::*;
     use crate::scim::schema::USER_RESOURCE_TYPE;
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    use serde_json::json;
 
     fn alice() -> StoredResource {
         let resource = json!({"userName": "alice@a.example", "active": true});
@@ -112,10 +119,16 @@ mod tests {
             json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                    "Operations": [{"op": "replace", "path": "password", "value": "N3w-p@ss"}]}),
         ] {
-            let prehashed = PrehashedPassword::of(&USER_RESOURCE_TYPE, &body, &limits)
-                .await
-                .unwrap()
-                .expect("a password to hash");
+            let plain = PrehashedPassword::plain_set_by(
+                &USER_RESOURCE_TYPE,
+                &body,
+                &limits,
+                "",
+                &json!({}),
+            )
+            .unwrap()
+            .expect("a password to hash");
+            let prehashed = PrehashedPassword::hash(plain).await.unwrap();
             assert!(verifies(&prehashed.hash, "N3w-p@ss"));
             let edit = edit(
                 &USER_RESOURCE_TYPE,
@@ -130,16 +143,21 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_body_without_a_password_hashes_nothing_and_another_password_is_hashed_anew() {
+    #[test]
+    fn a_body_without_a_password_hashes_nothing_and_another_password_is_a_conflict() {
         let limits = Limits::default();
         let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                                 "Operations": [{"op": "replace", "value": {"active": false}}]});
         assert!(
-            PrehashedPassword::of(&USER_RESOURCE_TYPE, &deactivate, &limits)
-                .await
-                .unwrap()
-                .is_none()
+            PrehashedPassword::plain_set_by(
+                &USER_RESOURCE_TYPE,
+                &deactivate,
+                &limits,
+                "",
+                &json!({})
+            )
+            .unwrap()
+            .is_none()
         );
         let edit_without = edit(&USER_RESOURCE_TYPE, &alice(), &deactivate, &limits, None).unwrap();
         assert_eq!(edit_without.password_hash, None);
@@ -150,7 +168,26 @@ mod tests {
         };
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                           "Operations": [{"op": "replace", "path": "password", "value": "N3w-p@ss"}]});
-        let edit = edit(&USER_RESOURCE_TYPE, &alice(), &body, &limits, Some(&stale)).unwrap();
-        assert!(verifies(edit.password_hash.as_deref().unwrap(), "N3w-p@ss"));
+        for prehashed in [Some(&stale), None] {
+            let outcome = edit(&USER_RESOURCE_TYPE, &alice(), &body, &limits, prehashed);
+            assert!(matches!(outcome, Err(Error::Conflict)), "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn a_password_beside_a_filter_is_found_on_the_stored_resource_only() {
+        let limits = Limits::default();
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                          "Operations": [
+                              {"op": "replace", "path": "emails[value sw \"alice\"].value",
+                               "value": "alice@b.example"},
+                              {"op": "replace", "path": "password", "value": "N3w-p@ss"}]});
+        let set_by = |resource: &Value| {
+            PrehashedPassword::plain_set_by(&USER_RESOURCE_TYPE, &body, &limits, "", resource)
+        };
+        assert!(set_by(&json!({})).is_err(), "no e-mail to replace");
+        let stored = json!({"userName": "alice@a.example",
+                            "emails": [{"value": "alice@a.example", "type": "work"}]});
+        assert_eq!(set_by(&stored).unwrap().as_deref(), Some("N3w-p@ss"));
     }
 }
