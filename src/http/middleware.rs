@@ -22,12 +22,12 @@ pub async fn negotiated_content_type(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let accept = accept_header(request.headers());
+    // Decided before the handler runs, from the borrowed headers: no copy of them per request.
+    let chosen = preferred_content_type(accept_ranges(request.headers()));
     let mut response = next.call(request).await?;
     let headers = response.headers_mut();
     if is_scim_json(headers) {
         headers.append(header::VARY, HeaderValue::from_static("accept"));
-        let chosen = preferred_content_type(&accept);
         if chosen != SCIM_CONTENT_TYPE {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(chosen));
         }
@@ -35,13 +35,13 @@ pub async fn negotiated_content_type(
     Ok(response)
 }
 
-/// All `Accept` headers of a request as one list (RFC 9110 §5.3: repeated headers join with `,`).
-fn accept_header(headers: &HeaderMap) -> String {
+/// The media ranges of every `Accept` header of a request, in order (RFC 9110 §5.3: repeated
+/// headers are one comma-separated list).
+fn accept_ranges(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::ACCEPT)
         .filter_map(|value| value.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",")
+        .flat_map(|value| value.split(','))
 }
 
 fn is_scim_json(headers: &HeaderMap) -> bool {
@@ -52,48 +52,49 @@ fn is_scim_json(headers: &HeaderMap) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(SCIM_CONTENT_TYPE))
 }
 
-/// `application/json` when `accept` ranks it above `application/scim+json`; otherwise, for
-/// ties (`*/*`, `application/*`, both listed alike), for neither and for no `Accept` at all,
-/// SCIM's own type (RFC 7644 §3.8, proactive negotiation of RFC 9110 §12.5.1).
-pub fn preferred_content_type(accept: &str) -> &'static str {
-    if quality(accept, "json") > quality(accept, "scim+json") {
-        PLAIN_JSON_CONTENT_TYPE
-    } else {
-        SCIM_CONTENT_TYPE
-    }
-}
-
-/// The weight, in thousandths, that `accept` gives `application/{subtype}`: the q-value of the
-/// most specific range matching it (exact, then `application/*`, then `*/*`), 0 when none
-/// does. Ranges with a malformed q-value are ignored.
-fn quality(accept: &str, subtype: &str) -> u16 {
-    let mut best: Option<(u8, u16)> = None;
-    for range in accept.split(',') {
+/// `application/json` when the `Accept` media `ranges` rank it above `application/scim+json`;
+/// otherwise, for ties (`*/*`, `application/*`, both listed alike), for neither and for no
+/// `Accept` at all, SCIM's own type (RFC 7644 §3.8, proactive negotiation of RFC 9110
+/// §12.5.1). Each type's weight is the q-value of the most specific range matching it (exact,
+/// then `application/*`, then `*/*`), 0 when none does; ranges with a malformed q-value are
+/// ignored.
+pub fn preferred_content_type<'a>(ranges: impl IntoIterator<Item = &'a str>) -> &'static str {
+    // (specificity, weight in thousandths) of the best range so far, per type.
+    let mut json: Option<(u8, u16)> = None;
+    let mut scim: Option<(u8, u16)> = None;
+    for range in ranges {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or_default();
         let Some((range_type, range_subtype)) = media.trim().split_once('/') else {
             continue;
         };
         let (range_type, range_subtype) = (range_type.trim(), range_subtype.trim());
-        let specificity = if range_type == "*" && range_subtype == "*" {
-            0
-        } else if !range_type.eq_ignore_ascii_case("application") {
-            continue;
-        } else if range_subtype == "*" {
-            1
-        } else if range_subtype.eq_ignore_ascii_case(subtype) {
-            2
-        } else {
-            continue;
-        };
         let Some(weight) = weight(parts) else {
             continue;
         };
-        if best.is_none_or(|(found, _)| specificity > found) {
-            best = Some((specificity, weight));
+        for (subtype, best) in [("json", &mut json), ("scim+json", &mut scim)] {
+            let specificity = if range_type == "*" && range_subtype == "*" {
+                0
+            } else if !range_type.eq_ignore_ascii_case("application") {
+                continue;
+            } else if range_subtype == "*" {
+                1
+            } else if range_subtype.eq_ignore_ascii_case(subtype) {
+                2
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(found, _)| specificity > found) {
+                *best = Some((specificity, weight));
+            }
         }
     }
-    best.map_or(0, |(_, weight)| weight)
+    let weight_of = |best: Option<(u8, u16)>| best.map_or(0, |(_, weight)| weight);
+    if weight_of(json) > weight_of(scim) {
+        PLAIN_JSON_CONTENT_TYPE
+    } else {
+        SCIM_CONTENT_TYPE
+    }
 }
 
 /// The `q` parameter among a range's parameters, in thousandths (`qvalue` of RFC 9110
@@ -199,7 +200,11 @@ mod tests {
             (",,;", scim),
         ];
         for (accept, expected) in cases {
-            assert_eq!(preferred_content_type(accept), expected, "{accept:?}");
+            assert_eq!(
+                preferred_content_type(accept.split(',')),
+                expected,
+                "{accept:?}"
+            );
         }
     }
 
@@ -212,7 +217,7 @@ mod tests {
         );
         headers.append(header::ACCEPT, HeaderValue::from_static("application/json"));
         assert_eq!(
-            preferred_content_type(&accept_header(&headers)),
+            preferred_content_type(accept_ranges(&headers)),
             PLAIN_JSON_CONTENT_TYPE
         );
     }
