@@ -4,14 +4,14 @@ pub mod token_file;
 
 use crate::auth::Scopes;
 use crate::auth::bounds::Permissions;
-use crate::auth::lifecycle::Restrictions;
+use crate::auth::lifecycle::{self, Refusal, Restrictions};
 use crate::error::{Error, Result};
 use crate::scim::error::ScimType;
 use crate::service::audit::Actor;
 use crate::service::input::{Description, TokenName};
 use crate::service::tokens::{self, Caller, IssuedToken, TokenRequest};
 use crate::store::tokens::TokenRecord;
-use crate::store::{self, OrgId, Store, TokenId, orgs, state, tokens as token_rows};
+use crate::store::{self, DbConn, OrgId, Store, TokenId, orgs, state, tokens as token_rows};
 
 /// The organization a first start creates.
 pub const DEFAULT_ORG: &str = "default";
@@ -59,16 +59,29 @@ pub fn first_start(store: &Store) -> Result<Option<FirstStart>> {
     })
 }
 
-/// The first start's token while it has never been used (nor revoked): whoever holds it has
-/// not needed it yet, or nobody holds it.
+/// The first start's token while it waits for its first use: never used, and still usable
+/// (a disabled one may be enabled again; a revoked, expired, superseded or inactive one will
+/// never be used). Whoever holds it has not needed it yet, or nobody holds it.
 pub fn unused_first_token(store: &Store) -> Result<Option<TokenRecord>> {
     store.run_blocking(|conn| {
         let Some(id) = state::get(conn, FIRST_TOKEN_KEY)?.and_then(|id| TokenId::parse(&id)) else {
             return Ok(None);
         };
-        Ok(token_rows::find_token_any_org(conn, &id)?
-            .filter(|token| token.first_used_at.is_none() && token.revoked_at.is_none()))
+        pending_first_use(conn, &id)
     })
+}
+
+/// Token `id` while it has never been used and still can be (see [`unused_first_token`]).
+pub fn pending_first_use(conn: &mut DbConn, id: &TokenId) -> Result<Option<TokenRecord>> {
+    let Some(record) = token_rows::find_token_any_org(conn, id)? else {
+        return Ok(None);
+    };
+    let (record, inactivity_days) = tokens::show(conn, &record.org_id, id)?;
+    let usable = matches!(
+        lifecycle::refusal(&record, inactivity_days, store::now()),
+        None | Some(Refusal::Disabled)
+    );
+    Ok((record.first_used_at.is_none() && usable).then_some(record))
 }
 
 /// Finds the organization named `name`, creating it if missing.

@@ -9,12 +9,16 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::store::{DatabaseUrl, Store, TokenId, tokens};
+use crate::store::{DatabaseUrl, Store, TokenId};
 
 /// How often the server looks whether the token was used: the file outlives the first use by
-/// at most this long. A poll instead of a hook in the authenticator, because the first use
-/// may reach another instance sharing the database.
+/// at most this long while someone is likely setting up an IdP (the first [`EAGER_FOR`]), and
+/// by at most [`POLL_LATER`] after that, so a token nobody uses costs one lookup a minute. A
+/// poll instead of a hook in the authenticator, because the first use may reach another
+/// instance sharing the database.
 const POLL: Duration = Duration::from_secs(1);
+const EAGER_FOR: Duration = Duration::from_secs(15 * 60);
+const POLL_LATER: Duration = Duration::from_secs(60);
 
 /// Beside the SQLite file (the data directory, which the operator already protects and backs
 /// up), named after it so two databases in one directory do not share a file. PostgreSQL has
@@ -51,26 +55,30 @@ pub fn write(path: &Path, token: &SecretString) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Deletes `path` once the token `id` has been used, revoked or deleted; runs until then.
+/// Deletes `path` once the token `id` has been used or can no longer be (revoked, expired,
+/// rotated away, deleted); runs until then.
 pub async fn remove_after_first_use(store: Store, id: TokenId, path: PathBuf) {
+    let started = std::time::Instant::now();
     loop {
         let lookup_id = id.clone();
         let pending = store
-            .read(move |conn| tokens::find_token_any_org(conn, &lookup_id))
-            .await
-            .map(|token| {
-                token.is_some_and(|t| t.first_used_at.is_none() && t.revoked_at.is_none())
-            });
+            .read(move |conn| super::pending_first_use(conn, &lookup_id))
+            .await;
         match pending {
-            Ok(true) => {}
-            Ok(false) => {
+            Ok(Some(_)) => {}
+            Ok(None) => {
                 remove(&path);
                 return;
             }
             // The database may be restarting: keep the file and look again.
             Err(error) => log::debug!("cannot check the first-start token: {error}"),
         }
-        actix_web::rt::time::sleep(POLL).await;
+        let wait = if started.elapsed() < EAGER_FOR {
+            POLL
+        } else {
+            POLL_LATER
+        };
+        actix_web::rt::time::sleep(wait).await;
     }
 }
 
