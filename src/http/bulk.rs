@@ -287,7 +287,7 @@ async fn run_on<K: Kind>(
     let view = match (method, id) {
         (BulkMethod::Post, None) => resources::create::<K>(store, actor, data).await?,
         (BulkMethod::Put, Some(id)) => {
-            resources::replace::<K>(store, actor, K::parse_id(&id)?, if_match, data).await?
+            resources::replace::<K>(store, actor, K::parse_id(&id)?, if_match, data, false).await?
         }
         (BulkMethod::Patch, Some(id)) => {
             let id = K::parse_id(&id)?;

@@ -78,9 +78,12 @@ pub async fn replace<K: Kind>(
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimWrite)?;
     let projection = query.projection(K::RESOURCE_TYPE)?;
+    let with_memberships = K::shows_memberships(&projection);
     let id = K::parse_id(&id)?;
+    let body = body.into_inner();
     let view =
-        resources::replace::<K>(&store, actor(&auth), id, if_match.0, body.into_inner()).await?;
+        resources::replace::<K>(&store, actor(&auth), id, if_match.0, body, with_memberships)
+            .await?;
     Ok(answer::<K>(StatusCode::OK, view, &base, &projection))
 }
 

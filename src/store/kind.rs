@@ -115,6 +115,10 @@ pub(crate) fn view<K: ResourceKind>(
 /// one, checks `If-Match`, and writes only if nobody changed it meanwhile. Members change only
 /// when the body names them: an omitted `members` keeps them, an empty list clears them. A
 /// `None` password hash keeps the stored one: clients never send passwords back.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "PATCH's parameters, with the prepared state and the password in place of the edit"
+)]
 pub fn replace<Id: ResourceId>(
     conn: &mut DbConn,
     org: &OrgId,
@@ -122,6 +126,7 @@ pub fn replace<Id: ResourceId>(
     if_match: Option<&Precondition>,
     prepare: impl FnOnce(&Value) -> Result<Prepared, ProtocolError>,
     password_hash: Option<&str>,
+    with_computed: bool,
     now: NaiveDateTime,
 ) -> Result<ViewOf<Id>> {
     let existing = locked_for_write::<Id::Kind>(conn, org, id.as_str(), if_match)?;
@@ -137,7 +142,7 @@ pub fn replace<Id: ResourceId>(
         password_hash: password_hash.map(str::to_owned),
     };
     let stored = Id::Kind::write(conn, org, existing, edit, now)?;
-    view::<Id::Kind>(conn, org, stored, true)
+    view::<Id::Kind>(conn, org, stored, with_computed)
 }
 
 /// Patches a resource (PATCH, RFC 7644 §3.5.2) in one transaction: `edit` works out the

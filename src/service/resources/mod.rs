@@ -90,13 +90,15 @@ pub async fn get<K: Kind>(
         .await
 }
 
-/// PUT.
+/// PUT. The attribute computed from memberships is loaded for the answer only when
+/// `with_memberships`: a group's whole member list is not read under the writer to be dropped.
 pub async fn replace<K: Kind>(
     store: &Store,
     actor: OrgActor,
     id: K::Id,
     if_match: Option<Precondition>,
     body: Value,
+    with_memberships: bool,
 ) -> Result<K::View> {
     let password_hash = if K::HAS_PASSWORD {
         // Validated once up front so the slow password hash runs outside the transaction.
@@ -114,6 +116,7 @@ pub async fn replace<K: Kind>(
                 if_match.as_ref(),
                 |existing| prepare(K::RESOURCE_TYPE, &body, Some(existing)),
                 password_hash.as_deref(),
+                with_memberships,
                 store::now(),
             )?;
             actor.record_write(conn, K::RESOURCE_TYPE, "replace", id.as_str())?;
