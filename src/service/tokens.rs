@@ -190,11 +190,6 @@ fn load(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<TokenRecord> {
     stored::find_token(conn, org, id)?.ok_or_else(|| Error::not_found(format_args!("token {id}")))
 }
 
-/// A token of any organization, for the operator who names it by id alone.
-pub fn find_in_any_org(conn: &mut DbConn, id: &TokenId) -> Result<Option<TokenRecord>> {
-    stored::find_token_any_org(conn, id)
-}
-
 /// The fewest leading characters of a token id the operator may give.
 pub const MIN_ID_PREFIX: usize = 8;
 

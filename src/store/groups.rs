@@ -58,19 +58,6 @@ pub fn find_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<Option
     groups::table::find_by_id(conn, org, id.as_str())
 }
 
-/// Replaces a group's attributes if it is still at `expected_version`; `None` when a
-/// concurrent writer got there first.
-pub fn update_group(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &GroupId,
-    expected_version: i64,
-    prepared: &Prepared,
-    now: NaiveDateTime,
-) -> Result<Option<StoredResource>> {
-    write_version(conn, org, id, expected_version, Some(prepared), now)
-}
-
 /// A new version, with new attributes when `prepared`, else for a change that lives outside
 /// the group row (its members).
 fn write_version(

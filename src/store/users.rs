@@ -72,28 +72,6 @@ pub fn find_user(conn: &mut DbConn, org: &OrgId, id: &UserId) -> Result<Option<S
     users::table::find_by_id(conn, org, id.as_str())
 }
 
-/// Replaces a user's attributes if it is still at `expected_version`; answers `None` when a
-/// concurrent writer got there first. A `None` password hash keeps the stored one.
-pub fn update_user(
-    conn: &mut DbConn,
-    org: &OrgId,
-    id: &UserId,
-    expected_version: i64,
-    prepared: &Prepared,
-    password_hash: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<Option<StoredResource>> {
-    update(
-        conn,
-        org,
-        id.as_str(),
-        expected_version,
-        prepared,
-        password_hash,
-        now,
-    )
-}
-
 fn update(
     conn: &mut DbConn,
     org: &OrgId,
@@ -110,11 +88,6 @@ fn update(
     diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))).execute(conn)?;
     write_emails(conn, org, id, prepared)?;
     users::table::find_by_id(conn, org, id)
-}
-
-/// Deletes a user and its memberships (RFC 7644 §3.6); answers whether it existed.
-pub fn delete_user(conn: &mut DbConn, org: &OrgId, id: &UserId) -> Result<bool> {
-    users::table::delete(conn, org, id.as_str())
 }
 
 fn write_emails(conn: &mut DbConn, org: &OrgId, id: &str, prepared: &Prepared) -> Result<()> {
