@@ -167,7 +167,13 @@ impl DatabaseUrl {
             ));
         }
         let Some((scheme, _)) = url.split_once(':') else {
-            // A value without a scheme holds no password, so it can be shown back.
+            // A path can be shown back; libpq's `key=value` form has no scheme either, and may
+            // hold a password.
+            if url.contains('=') || url.contains(char::is_whitespace) {
+                return Err("DATABASE_URL has no scheme and is not a path: write \
+                     postgres://USER:PASSWORD@HOST:PORT/DB or sqlite://PATH"
+                    .to_owned());
+            }
             return Err(format!(
                 "DATABASE_URL '{url}' has no scheme: did you mean sqlite://{url}? \
                  (sqlite://PATH or postgres://USER@HOST/DB)"
@@ -459,6 +465,14 @@ mod tests {
     fn a_bare_path_or_a_single_slash_is_refused_with_the_url_to_write() {
         let error = DatabaseUrl::parse("scimd.db").unwrap_err();
         assert!(error.contains("did you mean sqlite://scimd.db?"), "{error}");
+        // libpq's key=value form has no scheme either, and is never shown back.
+        let error =
+            DatabaseUrl::parse("host=db user=scim password=hunter2 dbname=scimd").unwrap_err();
+        assert!(!error.contains("hunter2"), "{error}");
+        assert!(
+            error.contains("postgres://USER:PASSWORD@HOST:PORT/DB"),
+            "{error}"
+        );
         for url in ["sqlite:/x", "sqlite:x"] {
             let error = DatabaseUrl::parse(url).unwrap_err();
             assert!(error.contains("sqlite://x for a file relative"), "{error}");
