@@ -244,7 +244,7 @@ fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
         let (record, _) = tokens::show(conn, &org.id, &issued.id)?;
         Ok((issued, namesakes, record))
     })?;
-    output::line(issued.plain.expose_secret())?;
+    output::secret(issued.plain.expose_secret(), &issued.id)?;
     for namesake in &namesakes {
         eprintln!(
             "warning: organization '{}' already has an active token named '{}' (id {}); \
@@ -451,7 +451,7 @@ fn rotate(store: &Store, id: &str, grace: &str) -> anyhow::Result<()> {
         tokens::rotate(conn, &token.org_id, &CLI, &token.id, grace, store::now())
     })?;
     let issued = &rotation.issued;
-    output::line(issued.plain.expose_secret())?;
+    output::secret(issued.plain.expose_secret(), &issued.id)?;
     eprintln!(
         "rotated token '{}' ({}…): successor {} ({}…). The old token keeps working until the \
          successor is first used, then for {} more.\nCopy the new token now: it will not be shown again.",

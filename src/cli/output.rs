@@ -27,6 +27,18 @@ pub fn line(text: impl Display) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes a token's secret, shown this once. Unlike a listing, a reader that stops early has
+/// not got what it wanted: the token exists and nobody holds it, which is an error naming the
+/// token to revoke, never a quiet success.
+pub fn secret(plain: &str, token_id: impl Display) -> anyhow::Result<()> {
+    line(plain).map_err(|error| {
+        anyhow::anyhow!(
+            "token {token_id} was created but its secret could not be written to stdout \
+             ({error}); revoke it with `scimd token revoke {token_id}` and create another"
+        )
+    })
+}
+
 /// Writes `value` as pretty JSON to stdout.
 pub fn json(value: &impl Serialize) -> anyhow::Result<()> {
     line(serde_json::to_string_pretty(value)?)

@@ -486,6 +486,37 @@ async fn a_reader_that_closes_the_pipe_ends_listings_quietly() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_secret_that_cannot_be_written_is_an_error_naming_the_token_to_revoke() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let url = app.database.url.clone();
+    // A pipe whose reader is gone before the command starts: the write fails, always.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(["token", "create", "--org", "default", "--name", "lost"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "error")
+        .env_remove("SCIMD_DATA_DIR")
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert!(
+        !output.status.success(),
+        "a lost secret is no success:\n{err}"
+    );
+    assert!(
+        err.contains("could not be written") && err.contains("scimd token revoke"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("wxt_"),
+        "the secret stays out of stderr:\n{err}"
+    );
+}
+
 on_both_backends! {
     async fn json_output_has_the_management_apis_field_names(backend: Backend) {
         let app = TestApp::spawn(backend).await;
