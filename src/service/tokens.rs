@@ -324,6 +324,8 @@ pub fn edit(
         allowed_cidrs: allowed_cidrs.clone().unwrap_or_default(),
         rate_limit_per_minute: edit.rate_limit_per_minute.flatten(),
     };
+    // Checked as a whole, like a new token's, before anything is looked up.
+    restrictions.validate()?;
     if edit.stops_only() {
         load(conn, org, id)?;
     } else {

@@ -123,6 +123,11 @@ on_both_backends! {
         own.assert_status(StatusCode::CREATED);
 
         let id = id_of_token(&app, &admin, &app.token).await;
+        // An edit's restrictions follow the same rules as a new token's.
+        let zero = app
+            .call(Method::PATCH, &format!("/api/v1/tokens/{id}"), &admin, Some(&json!({"rate_limit_per_minute": 0})), &[])
+            .await;
+        assert_scim_error(zero.status, &zero.body, StatusCode::BAD_REQUEST, Some("invalidValue"));
         let rotate = format!("/api/v1/tokens/{id}/rotate");
         // Nor mint a SCIM token's successor, or change a token it could not have created.
         let stolen = app.call(Method::POST, &rotate, &manager, None, &[]).await;

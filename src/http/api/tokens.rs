@@ -181,11 +181,6 @@ pub async fn update_token(
         Some(None) => Some(None),
         None => None,
     };
-    // Checked as a whole, like a new token's.
-    input::restrictions(
-        allowed_cidrs.clone().flatten().unwrap_or_default(),
-        body.rate_limit_per_minute.flatten(),
-    )?;
     let edit = TokenEdit {
         name: body.name.as_deref().map(TokenName::parse).transpose()?,
         description: body
