@@ -70,6 +70,13 @@ pub async fn revoke_leaked_tokens(
     let digests = leaks::reported_digests(&tokens)?;
     let received = tokens.len();
     let remote_addr = address.map(|ip| ip.to_string());
+    let digests = if digests.is_empty() {
+        digests
+    } else {
+        store
+            .read(move |conn| leaks::unrevoked(conn, digests))
+            .await?
+    };
     if !digests.is_empty() {
         let revoked = store
             .write(move |conn| {

@@ -30,6 +30,20 @@ pub fn reported_digests(reported: &[String]) -> Result<Vec<TokenDigest>> {
         .collect())
 }
 
+/// The reported digests that name a token not yet revoked: looked up in a read, so that a
+/// report of strings that match nothing (most do) never holds the writer.
+pub fn unrevoked(conn: &mut DbConn, digests: Vec<TokenDigest>) -> Result<Vec<TokenDigest>> {
+    let mut found = Vec::new();
+    for digest in digests {
+        if stored::find_token_by_digest(conn, digest.as_str())?
+            .is_some_and(|record| record.revoked_at.is_none())
+        {
+            found.push(digest);
+        }
+    }
+    Ok(found)
+}
+
 /// Revokes each reported token that is live, recording `token.revoked_as_leaked`; answers
 /// how many were. Unknown and already revoked tokens are skipped silently.
 pub fn revoke_leaked(
