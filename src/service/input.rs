@@ -286,10 +286,12 @@ impl Grace {
     /// A [duration](parse_duration): `90s`, `30m`, `1h`, `7d`.
     pub fn parse(text: &str) -> Result<Grace, String> {
         let seconds = parse_duration(text)?.num_seconds();
-        if !(0..=MAX_GRACE_SECONDS).contains(&seconds) {
-            return Err(format!("'{}' is longer than 7 days", text.trim()));
-        }
-        Ok(Grace(seconds))
+        Grace::seconds(seconds).map_err(|_| {
+            format!(
+                "'{}' is longer than 7 days, the longest grace period",
+                text.trim()
+            )
+        })
     }
 
     pub fn as_seconds(self) -> i64 {
