@@ -18,6 +18,7 @@ pub const CASES: &[Case] = &[
     Case { id: "OL-03", source: "15five/django-scim2 adapters.py parse_emails ('OneLogin sends a dict') [peer report]", purpose: "emails as one object instead of an array is stored as a one-element array", profiles: ONELOGIN, run: emails_as_object },
     Case { id: "OL-05", source: "goauthentik/authentik#11249 (OneLogin SCIM v2 Enterprise request log)", purpose: "the lookup GET /Users?filter=userName+eq+%22…%22& ('+' spaces, trailing '&') finds the user", profiles: ONELOGIN, run: logged_lookup },
     Case { id: "OL-06", source: "goauthentik/authentik#11249 (OneLogin SCIM v2 Enterprise request log)", purpose: "PUT /Users/{id}? with the legacy urn:scim:schemas:core:2.0 schemas replaces the user, values kept verbatim", profiles: ONELOGIN, run: logged_put_with_legacy_schemas },
+    Case { id: "OL-07", source: "OneLogin set-up guides' base URLs end in '/' (scim.dev, livingsecurity.com) [joining: INFERENCE]", purpose: "a base URL kept with its trailing '/' (…/v2//Users, …/Users/) still reaches the endpoints", profiles: ONELOGIN, run: trailing_slash_base_url },
     Case { id: "OL-04", source: "issue 17 (OneLogin requires application/json) [UNVERIFIED]; RFC 7644 §3.8", purpose: "Accept: application/json is answered as application/json, errors included", profiles: ONELOGIN, run: plain_json_responses },
 ];
 
@@ -138,4 +139,19 @@ fn logged_put_with_legacy_schemas(ctx: &mut Ctx) -> Outcome {
     read.ok(200)?;
     read.expect_at("/name/familyName", json!(" User 01"))?;
     read.expect_at("/name/givenName", json!("AAA Test"))
+}
+
+fn trailing_slash_base_url(ctx: &mut Ctx) -> Outcome {
+    let user = ctx.create_user("slash", json!({}))?;
+    let user_name = field(&user, "userName").as_str().unwrap_or_default();
+    let filter = encode(&format!("userName eq \"{user_name}\""));
+    for path in [
+        format!("//Users?filter={filter}"),
+        format!("/Users/?filter={filter}"),
+    ] {
+        let reply = ctx.get(&path)?;
+        reply.expect_list(Some(1), Some(1))?;
+        reply.expect_at("/Resources/0/id", json!(id_of(&user)))?;
+    }
+    ctx.get(&format!("//Users/{}", id_of(&user)))?.ok(200)
 }
