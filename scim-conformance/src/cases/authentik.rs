@@ -25,9 +25,9 @@ pub const CASES: &[Case] = &[
     Case { id: "AK-09", source: "authentik clients/groups.py _update_patch_general (path None)", purpose: "a no-path replace of the whole group body (schemas, id, externalId) renames and keeps members", profiles: AUTHENTIK, run: whole_group_replace_without_path },
     Case { id: "AK-10", source: "authentik clients/groups.py create (409 → filter displayName eq)", purpose: "a repeated group create is 409 and the displayName lookup finds the group", profiles: AUTHENTIK, run: adopt_existing_group },
     Case { id: "AK-11", source: "authentik clients/groups.py discover (startIndex only)", purpose: "GET /Groups then /Groups?startIndex=N without count walks every group once", profiles: AUTHENTIK, run: discover_with_start_index_only },
+    Case { id: "AK-12", source: "authentik clients/users.py, groups.py delete", purpose: "DELETE /Groups/{id} and /Users/{id} answer 204; both are gone", profiles: AUTHENTIK, run: delete_group_and_user },
     Case { id: "AK-13", source: "authentik clients/groups.py _patch_chunked (chunk = bulk.maxOperations)", purpose: "a PATCH of bulk.maxOperations member operations, authentik's chunk, is accepted", profiles: AUTHENTIK, run: full_chunk_of_operations },
     Case { id: "AK-14", source: "authentik clients/groups.py patch_compare_users; goauthentik/authentik PR #23950", purpose: "an empty group reads back with members [] (authentik before #23950 adds members only when the key is present)", profiles: AUTHENTIK, run: empty_group_lists_members },
-    Case { id: "AK-12", source: "authentik clients/users.py, groups.py delete", purpose: "DELETE /Groups/{id} and /Users/{id} answer 204; both are gone", profiles: AUTHENTIK, run: delete_group_and_user },
 ];
 
 /// The body authentik's default user mapping produces (`tests/test_user.py`): `userName` is
