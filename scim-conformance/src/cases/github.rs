@@ -25,17 +25,16 @@ pub const CASES: &[Case] = &[
     Case { id: "GH-09", source: "GitHub 'List provisioned SCIM groups for an enterprise' (excludedAttributes=members)", purpose: "GET /Groups?excludedAttributes=members lists groups without members", profiles: GITHUB, run: groups_without_members },
 ];
 
-/// GitHub's example user, run-unique; the documented example is `mona.octocat@okta.example.com`.
+/// GitHub's documented example user (`mona.octocat@okta.example.com`), run-unique, plus the
+/// optional `externalId` of go-github's `SCIMUserAttributes` so it can be looked up by it.
 fn octocat(ctx: &mut Ctx, label: &str) -> Value {
     let user_name = format!("{}@okta.example.com", ctx.unique(label));
     json!({
         "schemas": [USER_URN],
-        "externalId": ctx.unique("00dowz5dhvdXqorwQ4x7"),
-        "active": true,
         "userName": user_name,
-        "name": {"formatted": "Mona Octocat", "familyName": "Octocat", "givenName": "Mona"},
-        "displayName": "Mona Octocat",
-        "emails": [{"value": user_name, "type": "work", "primary": true}],
+        "name": {"familyName": "Octocat", "givenName": "Mona"},
+        "emails": [{"primary": true, "type": "work", "value": user_name}],
+        "externalId": ctx.unique("00dowz5dhvdXqorwQ4x7"),
     })
 }
 
@@ -72,7 +71,7 @@ fn patch_multi_valued(ctx: &mut Ctx) -> Outcome {
     )?;
     read.expect_at(
         "/emails",
-        json!([{"value": updated, "type": "work", "primary": true}]),
+        json!([{"primary": true, "type": "work", "value": updated}]),
     )?;
     read.expect_at("/name/familyName", json!("updatedFamilyName"))
 }
