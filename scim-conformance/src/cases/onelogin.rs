@@ -122,6 +122,7 @@ fn logged_lookup(ctx: &mut Ctx) -> Outcome {
     reply.expect_at("/Resources/0/id", json!(id_of(&user)))
 }
 
+/// The log shows the body up to `name`; nothing after it is sent here.
 fn logged_put_with_legacy_schemas(ctx: &mut Ctx) -> Outcome {
     let user = ctx.create_user("legacy", json!({}))?;
     let user_name = field(&user, "userName").clone();
@@ -129,7 +130,6 @@ fn logged_put_with_legacy_schemas(ctx: &mut Ctx) -> Outcome {
         "schemas": ["urn:scim:schemas:core:2.0", "urn:scim:schemas:extension:enterprise:2.0"],
         "userName": user_name,
         "name": {"familyName": " User 01", "givenName": "AAA Test"},
-        "emails": [{"value": user_name, "type": "work", "primary": true}],
     });
     let path = format!("/Users/{}", id_of(&user));
     let reply =
