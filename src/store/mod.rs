@@ -250,7 +250,13 @@ fn prepare_sqlite_directory(path: &std::path::Path) -> Result<(), OpenError> {
 }
 
 fn tempfile_probe(directory: &std::path::Path) -> std::io::Result<()> {
-    let probe = directory.join(format!(".scimd-write-probe-{}", std::process::id()));
+    // Unique per call, not per process: stores opened together in one process (an embedding
+    // application, the tests) must not remove each other's probe.
+    let probe = directory.join(format!(
+        ".scimd-write-probe-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
     std::fs::write(&probe, b"")?;
     std::fs::remove_file(&probe)
 }
