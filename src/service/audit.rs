@@ -60,13 +60,16 @@ pub enum Target<'a> {
     Token(&'a TokenId),
     /// A User or Group, by its id.
     Resource(&'a str),
+    /// A console person, by e-mail address: stored as `person:<email>`, as the actor.
+    Person(&'a str),
 }
 
 impl Target<'_> {
-    fn as_str(&self) -> &str {
+    fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Target::Token(id) => id.as_str(),
-            Target::Resource(id) => id,
+            Target::Token(id) => id.as_str().into(),
+            Target::Resource(id) => (*id).into(),
+            Target::Person(email) => format!("person:{email}").into(),
         }
     }
 }
@@ -107,13 +110,14 @@ impl<'a> Event<'a> {
     /// that commit.
     pub fn record(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<()> {
         let actor = self.actor.map(ToString::to_string);
+        let target = self.target.as_ref().map(Target::text);
         insert_audit_event(
             conn,
             &NewAuditEvent {
                 org_id: self.org,
                 event_type: self.kind,
                 actor: actor.as_deref(),
-                target: self.target.as_ref().map(Target::as_str),
+                target: target.as_deref(),
                 remote_addr: self.remote_addr,
                 details: self.details,
             },

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod input;
+pub mod people;
 pub mod resources;
 pub mod tokens;
 pub mod views;

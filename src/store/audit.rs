@@ -26,11 +26,21 @@ pub enum EventKind {
     AuthIpDenied,
     /// A SCIM create, replace, patch or delete.
     ScimWrite,
+    /// A person signed in to the console.
+    ConsoleSignIn,
+    /// A console sign-in was refused: wrong password, or no password set yet.
+    ConsoleSignInFailed,
+    ConsoleSignOut,
+    PersonInvited,
+    PersonRoleChanged,
+    PersonRemoved,
+    /// A person set their password through a set-up link.
+    PersonPasswordSet,
 }
 
 impl EventKind {
     /// Every kind, in the order `scimd audit --help` lists them.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::TokenCreated,
         EventKind::TokenUpdated,
         EventKind::TokenDisabled,
@@ -43,6 +53,13 @@ impl EventKind {
         EventKind::AuthFailed,
         EventKind::AuthIpDenied,
         EventKind::ScimWrite,
+        EventKind::ConsoleSignIn,
+        EventKind::ConsoleSignInFailed,
+        EventKind::ConsoleSignOut,
+        EventKind::PersonInvited,
+        EventKind::PersonRoleChanged,
+        EventKind::PersonRemoved,
+        EventKind::PersonPasswordSet,
     ];
 
     /// The kind whose `type` is `text`.
@@ -67,6 +84,13 @@ impl EventKind {
             EventKind::AuthFailed => "auth.failed",
             EventKind::AuthIpDenied => "auth.ip_denied",
             EventKind::ScimWrite => "scim.write",
+            EventKind::ConsoleSignIn => "console.sign_in",
+            EventKind::ConsoleSignInFailed => "console.sign_in_failed",
+            EventKind::ConsoleSignOut => "console.sign_out",
+            EventKind::PersonInvited => "person.invited",
+            EventKind::PersonRoleChanged => "person.role_changed",
+            EventKind::PersonRemoved => "person.removed",
+            EventKind::PersonPasswordSet => "person.password_set",
         }
     }
 }

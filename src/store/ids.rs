@@ -81,3 +81,15 @@ macro_rules! from_db {
 }
 
 from_db!(OrgId, TokenId, GroupId);
+
+id_type!(
+    /// A person who administers organizations in the console (not a SCIM User).
+    PersonId
+);
+id_type!(
+    /// A console session's public id: what lists and sign-out forms name. The cookie's secret
+    /// is another value, stored only as a digest.
+    SessionId
+);
+parse_uuid_id!(SessionId);
+from_db!(PersonId, SessionId);

@@ -12,6 +12,7 @@ pub mod kind;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod people;
 pub mod render;
 pub mod resource_table;
 pub mod resources;
@@ -27,7 +28,7 @@ use std::time::Duration;
 use diesel::r2d2;
 
 pub use conn::{BackendKind, DatabaseUrl, DbConn};
-pub use ids::{GroupId, OrgId, TokenId, UserId};
+pub use ids::{GroupId, OrgId, PersonId, SessionId, TokenId, UserId};
 
 use crate::error::{Error, Result};
 

@@ -23,6 +23,7 @@ mod paging;
 mod passwords;
 mod patch_groups;
 mod patch_users;
+mod people_cli;
 mod planning;
 mod projection;
 mod protocol;
