@@ -3,7 +3,9 @@
 //! knows HTTP.
 
 pub mod audit;
+pub mod audit_log;
 pub mod input;
+pub mod orgs;
 pub mod resources;
 pub mod tokens;
 pub mod views;

@@ -26,11 +26,13 @@ pub enum EventKind {
     AuthIpDenied,
     /// A SCIM create, replace, patch or delete.
     ScimWrite,
+    /// An organization's settings changed.
+    OrgUpdated,
 }
 
 impl EventKind {
     /// Every kind, in the order `scimd audit --help` lists them.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::TokenCreated,
         EventKind::TokenUpdated,
         EventKind::TokenDisabled,
@@ -43,6 +45,7 @@ impl EventKind {
         EventKind::AuthFailed,
         EventKind::AuthIpDenied,
         EventKind::ScimWrite,
+        EventKind::OrgUpdated,
     ];
 
     /// The kind whose `type` is `text`.
@@ -67,6 +70,7 @@ impl EventKind {
             EventKind::AuthFailed => "auth.failed",
             EventKind::AuthIpDenied => "auth.ip_denied",
             EventKind::ScimWrite => "scim.write",
+            EventKind::OrgUpdated => "org.updated",
         }
     }
 }
@@ -125,6 +129,8 @@ pub struct AuditQuery {
     pub until: Option<NaiveDateTime>,
     /// Events about the token or made by it.
     pub token: Option<String>,
+    /// Events by this actor, as stored (`cli`, `token:<id>`, `person:<email>`).
+    pub actor: Option<String>,
     /// The `(occurred_at, id)` of the last event of the previous page.
     pub before: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -151,6 +157,9 @@ pub fn search_audit_events(conn: &mut DbConn, query: &AuditQuery) -> Result<Vec<
                 .eq(token.clone())
                 .or(audit_events::actor.eq(format!("token:{token}"))),
         );
+    }
+    if let Some(actor) = &query.actor {
+        select = select.filter(audit_events::actor.eq(actor.clone()));
     }
     if let Some((at, id)) = &query.before {
         select = select.filter(
