@@ -92,9 +92,11 @@ pub fn pending_first_use(conn: &mut DbConn, id: &TokenId) -> Result<Option<Token
     let Some(record) = token_rows::find_token_any_org(conn, id)? else {
         return Ok(None);
     };
-    let (record, inactivity_days) = tokens::show(conn, &record.org_id, id)?;
+    let now = store::now();
+    let shown = tokens::show(conn, &record.org_id, id, now)?;
+    let record = shown.record;
     let usable = matches!(
-        lifecycle::refusal(&record, inactivity_days, store::now()),
+        lifecycle::refusal(&record, shown.inactivity_days, now),
         None | Some(Refusal::Disabled)
     );
     Ok((record.first_used_at.is_none() && usable).then_some(record))

@@ -14,6 +14,7 @@ use crate::startup::Application;
 use crate::store::{self, Store, migrate};
 
 mod admin;
+mod audit;
 mod output;
 mod people;
 mod tables;
@@ -92,7 +93,7 @@ pub enum Command {
     #[command(subcommand)]
     Token(admin::TokenCommand),
     /// Show the audit log, newest first
-    Audit(admin::AuditArgs),
+    Audit(audit::AuditArgs),
     /// Manage the people who sign in to the console
     #[command(subcommand)]
     Admin(people::AdminCommand),
@@ -239,7 +240,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(args) => {
             let store = open_migrated(&database_url, connect_timeout)?;
-            output::quiet_on_closed_pipe(admin::run_audit(&store, &args))
+            output::quiet_on_closed_pipe(audit::run_audit(&store, &args))
         }
         Command::Admin(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;

@@ -192,6 +192,16 @@ pub fn parse_rate_limit(text: &str) -> Result<u32, String> {
         .ok_or(range)
 }
 
+/// An organization's default rate limit: requests per minute, or `off` for the server's.
+pub fn parse_rate_limit_setting(text: &str) -> Result<Option<u32>, String> {
+    match text.trim() {
+        "off" | "default" | "none" => Ok(None),
+        text => parse_rate_limit(text)
+            .map(Some)
+            .map_err(|range| format!("'{text}' is not a number or 'off': {range}")),
+    }
+}
+
 /// `1000000` as `1,000,000`.
 fn thousands(number: u32) -> String {
     let digits = number.to_string();
@@ -305,12 +315,20 @@ pub fn parse_inactivity_days(text: &str) -> Result<Option<i32>, String> {
         "off" | "never" => Ok(None),
         text => text
             .trim_end_matches('d')
-            .parse::<i32>()
+            .parse::<i64>()
             .ok()
-            .filter(|days| (1..=MAX_DAYS).contains(&i64::from(*days)))
+            .and_then(|days| inactivity_days(days).ok())
             .map(Some)
             .ok_or_else(|| format!("'{text}' is not a number of days (1-3650) or 'off'")),
     }
+}
+
+/// An inactivity policy's number of days, 1 to 3650.
+pub fn inactivity_days(days: i64) -> Result<i32, String> {
+    i32::try_from(days)
+        .ok()
+        .filter(|_| (1..=MAX_DAYS).contains(&days))
+        .ok_or_else(|| format!("an inactivity policy is 1 to {MAX_DAYS} days"))
 }
 
 #[cfg(test)]

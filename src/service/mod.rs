@@ -3,8 +3,10 @@
 //! knows HTTP.
 
 pub mod audit;
+pub mod audit_log;
 pub mod input;
 pub mod people;
+pub mod orgs;
 pub mod resources;
 pub mod tokens;
 pub mod views;

@@ -18,10 +18,17 @@ use crate::scim::error::ProtocolError;
 use crate::store::tokens::{self as stored, NewToken, TokenChanges, TokenRecord};
 use crate::store::{DbConn, OrgId, TokenId, orgs};
 
+mod detail;
+pub mod health;
 pub mod leaks;
 mod list;
 
-pub use list::{TokenSort, TokenSortKey, list};
+pub use detail::{Party, TokenDetail, detail};
+pub use health::Health;
+pub use list::{
+    MAX_PAGE, ShownToken, TokenListQuery, TokenPage, TokenSort, TokenSortKey, list,
+    parse_status_filter,
+};
 
 /// Who asks, and within which bounds.
 #[derive(Debug, Clone)]
@@ -225,34 +232,52 @@ pub fn active_namesakes(
     name: &TokenName,
     now: NaiveDateTime,
 ) -> Result<Vec<TokenRecord>> {
-    let days = inactivity_policy(conn, org)?;
+    let query = TokenListQuery {
+        name_contains: Some(name.as_str().to_owned()),
+        status: Some(stored::StatusFilter::Active),
+        sort: TokenSort {
+            key: TokenSortKey::Created,
+            descending: true,
+        },
+        limit: MAX_PAGE,
+        offset: 0,
+    };
     let wanted = name.as_str().to_lowercase();
-    Ok(stored::list_tokens(conn, org)?
+    Ok(list(conn, org, &query, now)?
+        .tokens
         .into_iter()
-        .filter(|token| {
-            token.name.to_lowercase() == wanted && lifecycle::refusal(token, days, now).is_none()
-        })
+        .map(|shown| shown.record)
+        .filter(|token| token.name.to_lowercase() == wanted)
         .collect())
 }
 
-/// The names of the tokens among `ids`, by id; unknown ids are left out.
-pub fn names_by_id(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>> {
-    stored::token_names(conn, ids)
+/// The names of the tokens among `ids` (of `org`, if given), by id; unknown ids are left
+/// out.
+pub fn names_by_id(
+    conn: &mut DbConn,
+    org: Option<&OrgId>,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    stored::token_names(conn, org, ids)
 }
 
-/// One token of `org` (or 404) and the organization's inactivity policy.
-pub fn show(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<(TokenRecord, Option<i32>)> {
+/// One token of `org` (or 404), with its organization's policy and its suspicion.
+pub fn show(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &TokenId,
+    now: NaiveDateTime,
+) -> Result<ShownToken> {
     let record = load(conn, org, id)?;
-    Ok((record, inactivity_policy(conn, org)?))
+    let days = inactivity_policy(conn, org)?;
+    let mut shown = list::with_suspicion(conn, org, vec![record], days, now)?;
+    shown
+        .pop()
+        .ok_or_else(|| Error::not_found(format_args!("token {id}")))
 }
 
 fn inactivity_policy(conn: &mut DbConn, org: &OrgId) -> Result<Option<i32>> {
     Ok(orgs::find_org(conn, org)?.and_then(|org| org.inactivity_days))
-}
-
-/// Makes tokens of `org` unused for `days` days stop working; `None`: never.
-pub fn set_inactivity_policy(conn: &mut DbConn, org: &OrgId, days: Option<i32>) -> Result<()> {
-    orgs::set_inactivity_days(conn, org, days)
 }
 
 /// The state an edit may put a token in.
@@ -307,7 +332,7 @@ impl TokenEdit {
 /// Applies `edit` to a token of `org`: the token as changed must be within the caller's
 /// bounds, unless the edit only stops it. Records `token.updated` for changed fields and
 /// `token.disabled`, `token.enabled` or `token.revoked` for a changed status. Answers the
-/// token and the organization's inactivity policy.
+/// token as it is now.
 pub fn edit(
     conn: &mut DbConn,
     org: &OrgId,
@@ -315,7 +340,7 @@ pub fn edit(
     id: &TokenId,
     edit: &TokenEdit,
     now: NaiveDateTime,
-) -> Result<(TokenRecord, Option<i32>)> {
+) -> Result<ShownToken> {
     let allowed_cidrs = edit
         .allowed_cidrs
         .as_ref()
@@ -376,7 +401,7 @@ pub fn edit(
         }
         None => {}
     }
-    show(conn, org, id)
+    show(conn, org, id, now)
 }
 
 /// Disables (reversible) or re-enables a token of `org`; re-enabling hands its permissions
@@ -451,13 +476,11 @@ fn revoke_loaded(
     Ok(revoked)
 }
 
-/// A rotation's outcome: the successor's secret, both tokens as they are now, and the
-/// organization's inactivity policy.
+/// A rotation's outcome: the successor's secret and both tokens as they are now.
 pub struct Rotation {
     pub issued: IssuedToken,
-    pub successor: TokenRecord,
-    pub predecessor: TokenRecord,
-    pub inactivity_days: Option<i32>,
+    pub successor: ShownToken,
+    pub predecessor: ShownToken,
 }
 
 /// Mints a successor with the predecessor's name, scopes, restrictions and expiry: the same
@@ -509,12 +532,11 @@ pub fn rotate(
         "grace_period_seconds": grace.as_seconds(),
     });
     Event::on_token(EventKind::TokenRotated, org, &actor, id, details).record(conn, now)?;
-    let (successor, inactivity_days) = show(conn, org, &issued.id)?;
-    let predecessor = load(conn, org, id)?;
+    let successor = show(conn, org, &issued.id, now)?;
+    let predecessor = show(conn, org, id, now)?;
     Ok(Rotation {
         issued,
         successor,
         predecessor,
-        inactivity_days,
     })
 }

@@ -6,10 +6,10 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::auth::{Scope, Scopes, lifecycle};
+use crate::service::audit_log::{NamedEvent, Party};
+use crate::service::tokens::{Health, ShownToken};
 use crate::store::TokenId;
-use crate::store::audit::AuditEvent;
 use crate::store::orgs::Organization;
-use crate::store::tokens::TokenRecord;
 
 /// Times as clients read them: RFC 3339 in UTC.
 pub fn rfc3339(time: NaiveDateTime) -> String {
@@ -25,6 +25,9 @@ pub struct TokenView {
     /// `wxt_` and the first 8 characters, then `…`.
     pub prefix: String,
     pub status: &'static str,
+    /// What the console colours: `used_recently`, `idle`, `expiring`, `expired`,
+    /// `suspicious`, `disabled` or `revoked`.
+    pub health: Health,
     pub scopes: Vec<&'static str>,
     pub created_at: String,
     pub created_by: String,
@@ -39,9 +42,16 @@ pub struct TokenView {
 }
 
 impl TokenView {
-    pub fn new(record: TokenRecord, inactivity_days: Option<i32>, now: NaiveDateTime) -> Self {
+    pub fn new(shown: ShownToken, now: NaiveDateTime) -> Self {
+        let health = shown.health(now);
+        let ShownToken {
+            record,
+            inactivity_days,
+            ..
+        } = shown;
         TokenView {
             status: lifecycle::status(&record, inactivity_days, now),
+            health,
             scopes: Scopes::parse(&record.scopes)
                 .unwrap_or_default()
                 .iter()
@@ -76,14 +86,28 @@ pub struct EventView {
     #[serde(rename = "type")]
     pub event_type: String,
     pub actor: Option<String>,
+    /// The actor token's name, when the actor is a token the server still knows.
+    pub actor_name: Option<String>,
     pub target: Option<String>,
+    /// The target token's name, when the target is a token the server still knows.
+    pub target_name: Option<String>,
     pub remote_addr: Option<String>,
     pub details: serde_json::Value,
 }
 
-impl From<AuditEvent> for EventView {
-    fn from(event: AuditEvent) -> Self {
+fn token_name(party: Option<&Party>) -> Option<String> {
+    match party {
+        Some(Party::Token { name, .. }) => name.clone(),
+        _ => None,
+    }
+}
+
+impl From<NamedEvent> for EventView {
+    fn from(named: NamedEvent) -> Self {
+        let event = named.event;
         EventView {
+            actor_name: token_name(named.actor.as_ref()),
+            target_name: token_name(named.target.as_ref()),
             id: event.id,
             occurred_at: rfc3339(event.occurred_at),
             event_type: event.event_type,
@@ -103,6 +127,9 @@ pub struct OrgView {
     pub created_at: String,
     /// Tokens unused for this many days stop working; `null`: no such policy.
     pub inactivity_days: Option<i32>,
+    /// Requests per minute for its tokens without a limit of their own; `null`: the
+    /// server's.
+    pub default_rate_limit_per_minute: Option<i32>,
 }
 
 impl From<Organization> for OrgView {
@@ -112,6 +139,7 @@ impl From<Organization> for OrgView {
             name: org.name,
             created_at: rfc3339(org.created_at),
             inactivity_days: org.inactivity_days,
+            default_rate_limit_per_minute: org.default_rate_limit_per_minute,
         }
     }
 }

@@ -36,11 +36,13 @@ pub enum EventKind {
     PersonRemoved,
     /// A person set their password through a set-up link.
     PersonPasswordSet,
+    /// An organization's settings changed.
+    OrgUpdated,
 }
 
 impl EventKind {
     /// Every kind, in the order `scimd audit --help` lists them.
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::TokenCreated,
         EventKind::TokenUpdated,
         EventKind::TokenDisabled,
@@ -60,6 +62,7 @@ impl EventKind {
         EventKind::PersonRoleChanged,
         EventKind::PersonRemoved,
         EventKind::PersonPasswordSet,
+        EventKind::OrgUpdated,
     ];
 
     /// The kind whose `type` is `text`.
@@ -91,6 +94,7 @@ impl EventKind {
             EventKind::PersonRoleChanged => "person.role_changed",
             EventKind::PersonRemoved => "person.removed",
             EventKind::PersonPasswordSet => "person.password_set",
+            EventKind::OrgUpdated => "org.updated",
         }
     }
 }
@@ -149,6 +153,8 @@ pub struct AuditQuery {
     pub until: Option<NaiveDateTime>,
     /// Events about the token or made by it.
     pub token: Option<String>,
+    /// Events by this actor, as stored (`cli`, `token:<id>`, `person:<email>`).
+    pub actor: Option<String>,
     /// The `(occurred_at, id)` of the last event of the previous page.
     pub before: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -175,6 +181,9 @@ pub fn search_audit_events(conn: &mut DbConn, query: &AuditQuery) -> Result<Vec<
                 .eq(token.clone())
                 .or(audit_events::actor.eq(format!("token:{token}"))),
         );
+    }
+    if let Some(actor) = &query.actor {
+        select = select.filter(audit_events::actor.eq(actor.clone()));
     }
     if let Some((at, id)) = &query.before {
         select = select.filter(

@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         inactivity_days -> Nullable<Integer>,
+        default_rate_limit_per_minute -> Nullable<Integer>,
     }
 }
 

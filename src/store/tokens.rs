@@ -7,6 +7,9 @@ use super::schema::{api_tokens, organizations};
 use super::{DbConn, OrgId, TokenId};
 use crate::error::Result;
 
+mod search;
+pub use search::{SortKey, StatusFilter, Suspicion, TokenSearch, search_tokens, suspicious_among};
+
 /// A token's stored record.
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
@@ -157,13 +160,7 @@ pub fn find_tokens_by_id_prefix(
     prefix: &str,
     limit: i64,
 ) -> Result<Vec<TokenRecord>> {
-    let escaped: String = prefix
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
+    let escaped = search::escape_like(prefix);
     Ok(api_tokens::table
         .filter(api_tokens::id.like(format!("{escaped}%")).escape('\\'))
         .order(api_tokens::id)
@@ -175,41 +172,60 @@ pub fn find_tokens_by_id_prefix(
         .collect())
 }
 
-/// The names of the tokens among `ids` that exist, by id: for the audit log's readers.
-pub fn token_names(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>> {
-    Ok(api_tokens::table
-        .filter(api_tokens::id.eq_any(ids))
+/// The names of the tokens among `ids` that exist (in `org`, if given), by id: for the
+/// audit log's readers.
+pub fn token_names(
+    conn: &mut DbConn,
+    org: Option<&OrgId>,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut query = api_tokens::table
+        .filter(api_tokens::id.eq_any(ids.to_vec()))
         .select((api_tokens::id, api_tokens::name))
-        .load::<(String, String)>(conn)?)
+        .into_boxed();
+    if let Some(org) = org {
+        query = query.filter(api_tokens::org_id.eq(org.as_str().to_owned()));
+    }
+    Ok(conn.planned_per_run(query).load::<(String, String)>(conn)?)
 }
 
-/// The organization's tokens, newest first.
-pub fn list_tokens(conn: &mut DbConn, org: &OrgId) -> Result<Vec<TokenRecord>> {
-    Ok(api_tokens::table
-        .filter(api_tokens::org_id.eq(org.as_str()))
-        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
-        .select(TokenRow::as_select())
-        .load::<TokenRow>(conn)?
-        .into_iter()
-        .map(record)
-        .collect())
+/// What a token's organization adds to the checks of each of its requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrgPolicy {
+    pub inactivity_days: Option<i32>,
+    pub default_rate_limit_per_minute: Option<i32>,
 }
 
-/// The per-request lookup with the organization's inactivity policy: one probe of the unique
-/// digest index joined to the organization's primary key.
+/// The per-request lookup with the organization's policy: one probe of the unique digest
+/// index joined to the organization's primary key, so the policy rides along with the token
+/// (and with it in the authenticator's cache) at no extra query.
 pub fn find_token_for_auth(
     conn: &mut DbConn,
     digest: &str,
-) -> Result<Option<(TokenRecord, Option<i32>)>> {
+) -> Result<Option<(TokenRecord, OrgPolicy)>> {
     let found = crate::on_backend!(conn, |inner| {
         api_tokens::table
             .inner_join(organizations::table)
             .filter(api_tokens::token_digest.eq(digest))
-            .select((TokenRow::as_select(), organizations::inactivity_days))
-            .get_result::<(TokenRow, Option<i32>)>(inner)
+            .select((
+                TokenRow::as_select(),
+                organizations::inactivity_days,
+                organizations::default_rate_limit_per_minute,
+            ))
+            .get_result::<(TokenRow, Option<i32>, Option<i32>)>(inner)
             .optional()
     })?;
-    Ok(found.map(|(row, days)| (record(row), days)))
+    Ok(
+        found.map(|(row, inactivity_days, default_rate_limit_per_minute)| {
+            (
+                record(row),
+                OrgPolicy {
+                    inactivity_days,
+                    default_rate_limit_per_minute,
+                },
+            )
+        }),
+    )
 }
 
 /// One token of the organization.

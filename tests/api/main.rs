@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod audit_log;
 mod auth;
 mod bulk;
 mod cli;
@@ -19,6 +20,7 @@ mod groups;
 mod health;
 mod management;
 mod migrations;
+mod org_settings;
 mod paging;
 mod passwords;
 mod patch_groups;
@@ -31,6 +33,7 @@ mod query;
 mod search;
 mod token_bounds;
 mod token_cache;
+mod token_list;
 mod tokens;
 mod users;
 mod write_limits;

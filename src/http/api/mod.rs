@@ -1,8 +1,10 @@
-//! The management API under `/api/v1`: plain JSON (not SCIM) for tokens and the audit log,
-//! authenticated with a `tokens:manage` token. Errors are SCIM error bodies like everywhere.
+//! The management API under `/api/v1`: plain JSON (not SCIM) for tokens, the organization's
+//! settings and the audit log, authenticated with a `tokens:manage` token. Errors are SCIM
+//! error bodies like everywhere.
 
 pub mod audit;
 pub mod credentials;
+pub mod org;
 pub mod tokens;
 
 use actix_web::http::Method;
@@ -44,6 +46,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint("/tokens/{id}", Method::DELETE, tokens::revoke_token),
         endpoint("/tokens/{id}/rotate", Method::POST, tokens::rotate_token),
         endpoint("/audit", Method::GET, audit::list_audit_events),
+        endpoint("/org", Method::GET, org::get_org),
+        endpoint("/org", Method::PATCH, org::update_org),
         endpoint(
             "/credentials/revoke",
             Method::POST,

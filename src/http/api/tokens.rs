@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
 use crate::service::input::{self, Description, Expiry, Grace, TokenName};
 use crate::service::tokens::{
-    self, Caller, IssuedToken, StatusChange, TokenEdit, TokenRequest, TokenSort,
+    self, Caller, IssuedToken, StatusChange, TokenEdit, TokenListQuery, TokenRequest, TokenSort,
 };
 use crate::service::views::TokenView;
 use crate::store::{self, Store, TokenId};
@@ -43,15 +43,24 @@ fn token_id(text: &str) -> Result<TokenId> {
     TokenId::parse(text).ok_or_else(|| Error::not_found(format_args!("token {text}")))
 }
 
+/// Tokens per page unless `limit` says otherwise.
+pub const DEFAULT_LIMIT: i64 = 100;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Only tokens whose name contains this, ignoring case.
     name: Option<String>,
+    /// `active`, `disabled`, `inactive` (revoked or expired) or `suspicious`.
+    status: Option<String>,
     /// `created` (default), `name`, `last_used` or `expires`.
     sort: Option<String>,
     /// `desc` (default for `created` and `last_used`) or `asc`.
     order: Option<String>,
+    /// 1 to 1000, default 100.
+    limit: Option<i64>,
+    /// Tokens to skip.
+    offset: Option<i64>,
 }
 
 pub async fn list_tokens(
@@ -60,18 +69,29 @@ pub async fn list_tokens(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     auth.require(Scope::TokensManage)?;
-    let sort = TokenSort::parse(params.sort.as_deref(), params.order.as_deref())
-        .map_err(ProtocolError::invalid_value)?;
-    let name = params.into_inner().name;
-    let (records, days) = store
-        .read(move |conn| tokens::list(conn, &auth.org_id, name.as_deref(), sort))
-        .await?;
+    let params = params.into_inner();
+    let query = TokenListQuery {
+        sort: TokenSort::parse(params.sort.as_deref(), params.order.as_deref())
+            .map_err(ProtocolError::invalid_value)?,
+        status: tokens::parse_status_filter(params.status.as_deref())
+            .map_err(ProtocolError::invalid_value)?,
+        name_contains: params.name,
+        limit: params.limit.unwrap_or(DEFAULT_LIMIT),
+        offset: params.offset.unwrap_or(0),
+    };
     let now = store::now();
-    let tokens: Vec<TokenView> = records
+    let page = store
+        .read(move |conn| tokens::list(conn, &auth.org_id, &query, now))
+        .await?;
+    let tokens: Vec<TokenView> = page
+        .tokens
         .into_iter()
-        .map(|record| TokenView::new(record, days, now))
+        .map(|shown| TokenView::new(shown, now))
         .collect();
-    Ok(json_response(&serde_json::json!({ "tokens": tokens })))
+    Ok(json_response(&serde_json::json!({
+        "tokens": tokens,
+        "total": page.total,
+    })))
 }
 
 pub async fn get_token(
@@ -81,10 +101,11 @@ pub async fn get_token(
 ) -> Result<HttpResponse> {
     auth.require(Scope::TokensManage)?;
     let id = token_id(&id)?;
-    let (record, days) = store
-        .read(move |conn| tokens::show(conn, &auth.org_id, &id))
+    let now = store::now();
+    let shown = store
+        .read(move |conn| tokens::show(conn, &auth.org_id, &id, now))
         .await?;
-    Ok(json_response(&TokenView::new(record, days, store::now())))
+    Ok(json_response(&TokenView::new(shown, now)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,15 +150,15 @@ pub async fn create_token(
             restrictions,
         },
     };
-    let (issued, record, days) = store
+    let (issued, shown) = store
         .write(move |conn| {
             let org = auth.org_id.clone();
             let issued = tokens::create(conn, &org, &Caller::Credential(auth), &request, now)?;
-            let (record, days) = tokens::show(conn, &org, &issued.id)?;
-            Ok((issued, record, days))
+            let shown = tokens::show(conn, &org, &issued.id, now)?;
+            Ok((issued, shown))
         })
         .await?;
-    Ok(minted(&issued, TokenView::new(record, days, now), None))
+    Ok(minted(&issued, TokenView::new(shown, now), None))
 }
 
 fn parse_cidrs(texts: &[String]) -> Result<Vec<ipnet::IpNet>> {
@@ -196,13 +217,13 @@ pub async fn update_token(
         rate_limit_per_minute: body.rate_limit_per_minute,
     };
     let now = store::now();
-    let (record, days) = store
+    let shown = store
         .write(move |conn| {
             let org = auth.org_id.clone();
             tokens::edit(conn, &org, &Caller::Credential(auth), &id, &edit, now)
         })
         .await?;
-    Ok(json_response(&TokenView::new(record, days, now)))
+    Ok(json_response(&TokenView::new(shown, now)))
 }
 
 /// `DELETE`: revokes for good, at once, on every instance. Revoking twice is harmless. Any
@@ -256,10 +277,9 @@ pub async fn rotate_token(
             tokens::rotate(conn, &org, &Caller::Credential(auth), &id, grace, now)
         })
         .await?;
-    let days = rotation.inactivity_days;
     Ok(minted(
         &rotation.issued,
-        TokenView::new(rotation.successor, days, now),
-        Some(TokenView::new(rotation.predecessor, days, now)),
+        TokenView::new(rotation.successor, now),
+        Some(TokenView::new(rotation.predecessor, now)),
     ))
 }
