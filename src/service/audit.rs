@@ -11,7 +11,7 @@ use crate::auth::{AuthContext, Principal};
 use crate::error::Result;
 pub use crate::store::audit::EventKind;
 use crate::store::audit::{NewAuditEvent, insert_audit_event};
-use crate::store::{DbConn, OrgId, TokenId};
+use crate::store::{DbConn, OrgId, TokenId, ZoneId};
 
 /// Who did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,8 @@ pub enum Target<'a> {
     Token(&'a TokenId),
     /// A User or Group, by its id.
     Resource(&'a str),
+    /// A network zone, by its id.
+    Zone(&'a ZoneId),
 }
 
 impl Target<'_> {
@@ -67,6 +69,7 @@ impl Target<'_> {
         match self {
             Target::Token(id) => id.as_str(),
             Target::Resource(id) => id,
+            Target::Zone(id) => id.as_str(),
         }
     }
 }

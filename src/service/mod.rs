@@ -7,6 +7,7 @@ pub mod input;
 pub mod resources;
 pub mod tokens;
 pub mod views;
+pub mod zones;
 
 use serde_json::json;
 

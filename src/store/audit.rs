@@ -26,11 +26,14 @@ pub enum EventKind {
     AuthIpDenied,
     /// A SCIM create, replace, patch or delete.
     ScimWrite,
+    ZoneCreated,
+    ZoneUpdated,
+    ZoneDeleted,
 }
 
 impl EventKind {
     /// Every kind, in the order `scimd audit --help` lists them.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::TokenCreated,
         EventKind::TokenUpdated,
         EventKind::TokenDisabled,
@@ -43,6 +46,9 @@ impl EventKind {
         EventKind::AuthFailed,
         EventKind::AuthIpDenied,
         EventKind::ScimWrite,
+        EventKind::ZoneCreated,
+        EventKind::ZoneUpdated,
+        EventKind::ZoneDeleted,
     ];
 
     /// The kind whose `type` is `text`.
@@ -67,6 +73,9 @@ impl EventKind {
             EventKind::AuthFailed => "auth.failed",
             EventKind::AuthIpDenied => "auth.ip_denied",
             EventKind::ScimWrite => "scim.write",
+            EventKind::ZoneCreated => "zone.created",
+            EventKind::ZoneUpdated => "zone.updated",
+            EventKind::ZoneDeleted => "zone.deleted",
         }
     }
 }

@@ -33,6 +33,7 @@ diesel::table! {
         superseded_by -> Nullable<Text>,
         rotation_grace_seconds -> Nullable<BigInt>,
         grace_until -> Nullable<Timestamp>,
+        denied_cidrs -> Nullable<Text>,
     }
 }
 
@@ -101,6 +102,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    network_zones (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        name_lower -> Text,
+        cidrs -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    token_zones (token_id, zone_id) {
+        token_id -> Text,
+        zone_id -> Text,
+        org_id -> Text,
+        rule -> Text,
+    }
+}
+
+diesel::table! {
     server_state (key) {
         key -> Text,
         value -> Text,
@@ -112,6 +134,8 @@ diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(groups -> organizations (org_id));
 diesel::joinable!(user_emails -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(token_zones -> api_tokens (token_id));
+diesel::joinable!(token_zones -> network_zones (zone_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -122,4 +146,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     audit_events,
     server_state,
+    network_zones,
+    token_zones,
 );

@@ -33,3 +33,4 @@ mod token_cache;
 mod tokens;
 mod users;
 mod write_limits;
+mod zones;
