@@ -100,20 +100,33 @@ fn record(row: TokenRow) -> TokenRecord {
 fn with_zones(conn: &mut DbConn, rows: Vec<TokenRow>) -> Result<Vec<TokenRecord>> {
     let mut records: Vec<TokenRecord> = rows.into_iter().map(record).collect();
     let ids: Vec<&str> = records.iter().map(|token| token.id.as_str()).collect();
-    let uses = zones::zone_uses(conn, &ids)?;
+    let uses = zones::zone_uses(conn, zones::TokensOf::Ids(&ids))?;
+    attach(&mut records, uses);
+    Ok(records)
+}
+
+/// The records of an organization's `rows` with their zones: one query by organization,
+/// however many tokens it has.
+fn with_org_zones(conn: &mut DbConn, org: &OrgId, rows: Vec<TokenRow>) -> Result<Vec<TokenRecord>> {
+    let mut records: Vec<TokenRecord> = rows.into_iter().map(record).collect();
+    let uses = zones::zone_uses(conn, zones::TokensOf::Org(org))?;
+    attach(&mut records, uses);
+    Ok(records)
+}
+
+fn attach(records: &mut [TokenRecord], uses: Vec<(String, ZoneUse)>) {
     if !uses.is_empty() {
         let mut by_token: std::collections::HashMap<String, Vec<ZoneUse>> =
             std::collections::HashMap::new();
         for (token, zone) in uses {
             by_token.entry(token).or_default().push(zone);
         }
-        for token in &mut records {
+        for token in records.iter_mut() {
             if let Some(found) = by_token.remove(token.id.as_str()) {
                 token.zones = found;
             }
         }
     }
-    Ok(records)
 }
 
 /// The record of one row, if any, with its zones.
@@ -224,7 +237,7 @@ pub fn list_tokens(conn: &mut DbConn, org: &OrgId) -> Result<Vec<TokenRecord>> {
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
         .select(TokenRow::as_select())
         .load::<TokenRow>(conn)?;
-    with_zones(conn, rows)
+    with_org_zones(conn, org, rows)
 }
 
 /// The per-request lookup with the organization's inactivity policy and the zones the

@@ -24,3 +24,4 @@ CREATE TABLE token_zones (
     PRIMARY KEY (token_id, zone_id)
 );
 CREATE INDEX token_zones_zone_idx ON token_zones (zone_id);
+CREATE INDEX token_zones_org_idx ON token_zones (org_id);
