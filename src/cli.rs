@@ -18,6 +18,7 @@ mod audit;
 mod output;
 mod people;
 mod tables;
+mod zones;
 
 /// The heading the options every command takes come under, after the command's own: clap
 /// shows global options among a subcommand's otherwise.
@@ -92,6 +93,9 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Manage named network zones, which token network rules name as zone:NAME
+    #[command(subcommand)]
+    Zone(zones::ZoneCommand),
     /// Show the audit log, newest first
     Audit(audit::AuditArgs),
     /// Manage the people who sign in to the console
@@ -237,6 +241,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_token(&store, command))
+        }
+        Command::Zone(command) => {
+            let store = open_migrated(&database_url, connect_timeout)?;
+            output::quiet_on_closed_pipe(zones::run_zone(&store, command))
         }
         Command::Audit(args) => {
             let store = open_migrated(&database_url, connect_timeout)?;

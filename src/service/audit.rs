@@ -11,7 +11,7 @@ use crate::auth::{AuthContext, Principal};
 use crate::error::Result;
 pub use crate::store::audit::EventKind;
 use crate::store::audit::{NewAuditEvent, insert_audit_event};
-use crate::store::{DbConn, OrgId, TokenId};
+use crate::store::{DbConn, OrgId, TokenId, ZoneId};
 
 /// Who did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,8 @@ pub enum Target<'a> {
     Resource(&'a str),
     /// A console person, by e-mail address: stored as `person:<email>`, as the actor.
     Person(&'a str),
+    /// A network zone, by its id.
+    Zone(&'a ZoneId),
 }
 
 impl Target<'_> {
@@ -70,6 +72,7 @@ impl Target<'_> {
             Target::Token(id) => id.as_str().into(),
             Target::Resource(id) => (*id).into(),
             Target::Person(email) => format!("person:{email}").into(),
+            Target::Zone(id) => id.as_str().into(),
         }
     }
 }

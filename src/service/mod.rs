@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod resources;
 pub mod tokens;
 pub mod views;
+pub mod zones;
 
 use serde_json::json;
 

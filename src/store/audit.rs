@@ -38,11 +38,14 @@ pub enum EventKind {
     PersonPasswordSet,
     /// An organization's settings changed.
     OrgUpdated,
+    ZoneCreated,
+    ZoneUpdated,
+    ZoneDeleted,
 }
 
 impl EventKind {
     /// Every kind, in the order `scimd audit --help` lists them.
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::TokenCreated,
         EventKind::TokenUpdated,
         EventKind::TokenDisabled,
@@ -63,6 +66,9 @@ impl EventKind {
         EventKind::PersonRemoved,
         EventKind::PersonPasswordSet,
         EventKind::OrgUpdated,
+        EventKind::ZoneCreated,
+        EventKind::ZoneUpdated,
+        EventKind::ZoneDeleted,
     ];
 
     /// The kind whose `type` is `text`.
@@ -95,6 +101,9 @@ impl EventKind {
             EventKind::PersonRemoved => "person.removed",
             EventKind::PersonPasswordSet => "person.password_set",
             EventKind::OrgUpdated => "org.updated",
+            EventKind::ZoneCreated => "zone.created",
+            EventKind::ZoneUpdated => "zone.updated",
+            EventKind::ZoneDeleted => "zone.deleted",
         }
     }
 }

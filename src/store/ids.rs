@@ -52,6 +52,10 @@ id_type!(
     /// A Group resource's `id`.
     GroupId
 );
+id_type!(
+    /// A named network zone of an organization.
+    ZoneId
+);
 
 macro_rules! parse_uuid_id {
     ($($name:ident),*) => {$(
@@ -67,7 +71,7 @@ macro_rules! parse_uuid_id {
     )*};
 }
 
-parse_uuid_id!(TokenId, UserId, GroupId);
+parse_uuid_id!(TokenId, UserId, GroupId, ZoneId);
 
 macro_rules! from_db {
     ($($name:ident),*) => {$(
@@ -80,7 +84,7 @@ macro_rules! from_db {
     )*};
 }
 
-from_db!(OrgId, TokenId, GroupId);
+from_db!(OrgId, TokenId, GroupId, ZoneId);
 
 id_type!(
     /// A person who administers organizations in the console (not a SCIM User).

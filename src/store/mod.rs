@@ -22,13 +22,14 @@ pub mod state;
 pub mod tokens;
 pub mod users;
 pub mod write_limit;
+pub mod zones;
 
 use std::time::Duration;
 
 use diesel::r2d2;
 
 pub use conn::{BackendKind, DatabaseUrl, DbConn};
-pub use ids::{GroupId, OrgId, PersonId, SessionId, TokenId, UserId};
+pub use ids::{GroupId, OrgId, PersonId, SessionId, TokenId, UserId, ZoneId};
 
 use crate::error::{Error, Result};
 

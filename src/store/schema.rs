@@ -34,6 +34,7 @@ diesel::table! {
         superseded_by -> Nullable<Text>,
         rotation_grace_seconds -> Nullable<BigInt>,
         grace_until -> Nullable<Timestamp>,
+        denied_cidrs -> Nullable<Text>,
     }
 }
 
@@ -102,6 +103,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    network_zones (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        name_lower -> Text,
+        cidrs -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    token_zones (token_id, zone_id) {
+        token_id -> Text,
+        zone_id -> Text,
+        org_id -> Text,
+        rule -> Text,
+    }
+}
+
+diesel::table! {
     server_state (key) {
         key -> Text,
         value -> Text,
@@ -113,6 +135,8 @@ diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(groups -> organizations (org_id));
 diesel::joinable!(user_emails -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(token_zones -> api_tokens (token_id));
+diesel::joinable!(token_zones -> network_zones (zone_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -123,6 +147,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     audit_events,
     server_state,
+    network_zones,
+    token_zones,
 );
 
 // Issue 12: the console's people. A block of its own, so that other tables join the list

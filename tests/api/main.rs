@@ -37,3 +37,4 @@ mod token_list;
 mod tokens;
 mod users;
 mod write_limits;
+mod zones;
