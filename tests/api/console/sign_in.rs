@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 
 use super::{
     OWNER_EMAIL, OWNER_PASSWORD, form_token, get, http_client, into_page, session_from,
-    set_up_first_owner,
+    set_up_first_owner, sign_in_over_http,
 };
 use crate::helpers::browser::Browser;
 use crate::helpers::{TestApp, TestDatabase};
@@ -80,7 +80,7 @@ on_both_backends! {
         let (form_cookie, _) =
             form_token(&app, "/console/sign-in", &[("X-Forwarded-Proto", "https")]).await;
         assert!(!form_cookie.is_empty());
-        let page = sign_in_over_http(&app, &[("X-Forwarded-Proto", "https")], &app.base_url).await;
+        let page = sign_in_over_http(&app, OWNER_EMAIL, &[("X-Forwarded-Proto", "https")], &app.base_url).await;
         let set_cookie = crate::console::set_cookie(&page.headers, "scimd_session").unwrap();
         assert!(!set_cookie.contains("Secure"), "{set_cookie}");
     }
@@ -95,31 +95,11 @@ on_both_backends! {
         set_up_first_owner(&app).await;
         let host = app.base_url.trim_start_matches("http://").to_owned();
         let headers = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", host.as_str())];
-        let page = sign_in_over_http(&app, &headers, &format!("https://{host}")).await;
+        let page = sign_in_over_http(&app, OWNER_EMAIL, &headers, &format!("https://{host}")).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
         let set_cookie = crate::console::set_cookie(&page.headers, "scimd_session").unwrap();
         assert!(set_cookie.split(';').any(|flag| flag.trim() == "Secure"), "{set_cookie}");
     }
-}
-
-/// Signs the first owner in with the sign-in form, sending `headers` and `origin`.
-async fn sign_in_over_http(app: &TestApp, headers: &[(&str, &str)], origin: &str) -> super::Page {
-    let (form_cookie, csrf) = form_token(app, "/console/sign-in", headers).await;
-    let mut request = http_client()
-        .post(app.url("/console/sign-in"))
-        .header("Cookie", form_cookie)
-        .header("Origin", origin)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", OWNER_EMAIL),
-            ("password", OWNER_PASSWORD),
-        ]);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let page = into_page(request.send().await.unwrap()).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    page
 }
 
 on_both_backends! {
@@ -177,7 +157,7 @@ on_both_backends! {
         // `Referrer-Policy: no-referrer`, the token decides.
         for origin in [None, Some("null")] {
             let again =
-                session_from(&app, &sign_in_over_http(&app, &[], &app.base_url).await).await;
+                session_from(&app, &sign_in_over_http(&app, OWNER_EMAIL, &[], &app.base_url).await).await;
             let mut request = http_client()
                 .post(app.url("/console/sign-out"))
                 .header("Cookie", &again.cookie)

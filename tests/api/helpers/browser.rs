@@ -193,6 +193,11 @@ impl Browser {
         field.send_keys(value).await.expect("type into field");
     }
 
+    /// Selects the radio button or checkbox labelled `label`.
+    pub async fn choose(&self, label: &str) {
+        self.field(label).await.click().await.expect("choose");
+    }
+
     /// The button or link whose text or accessible name (`aria-label`) is `name`.
     pub async fn find_control(&self, name: &str) -> Option<Element> {
         let literal = xpath_literal(name);
