@@ -19,6 +19,7 @@ on_both_backends! {
         let text = browser.text().await;
         assert!(text.contains("API Tokens"), "{text}");
         assert!(text.contains("Ada Owner"), "{text}");
+        browser.check_narrow().await;
 
         browser.click("Sign out").await;
         assert_eq!(browser.path().await, "/console/sign-in");

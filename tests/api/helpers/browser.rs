@@ -305,6 +305,19 @@ impl Browser {
         self.run_axe(&path).await;
     }
 
+    /// Checks the current page at a phone's width (390 px), then returns to 1280 px.
+    pub async fn check_narrow(&mut self) {
+        self.client
+            .set_window_size(390, 844)
+            .await
+            .expect("narrow window");
+        self.check_page().await;
+        self.client
+            .set_window_size(1280, 900)
+            .await
+            .expect("wide window");
+    }
+
     /// Saves the page as `target/console-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
