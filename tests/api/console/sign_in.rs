@@ -171,3 +171,38 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn repeated_failures_are_throttled_with_a_message_saying_when_to_retry(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        set_up_first_owner(&app).await;
+        let attempt = |password: &'static str| {
+            let app = &app;
+            async move {
+                let (form_cookie, csrf) = form_token(app, "/console/sign-in", &[]).await;
+                let response = http_client()
+                    .post(app.url("/console/sign-in"))
+                    .header("Cookie", form_cookie)
+                    .form(&[("csrf", csrf.as_str()), ("email", OWNER_EMAIL), ("password", password)])
+                    .send()
+                    .await
+                    .unwrap();
+                into_page(response).await
+            }
+        };
+        let mut last = attempt("wrong password").await;
+        for _ in 0..10 {
+            if last.body.contains("Too many") {
+                break;
+            }
+            assert_eq!(last.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(last.body.contains("incorrect"), "{}", last.body);
+            last = attempt("wrong password").await;
+        }
+        last.assert_html();
+        assert!(last.body.contains("Too many failed sign-ins. Try again in"), "{}", last.body);
+        // While throttled, even the right password waits: guessing gains nothing.
+        let right = attempt(OWNER_PASSWORD).await;
+        assert!(right.body.contains("Too many failed sign-ins"), "{}", right.body);
+    }
+}
