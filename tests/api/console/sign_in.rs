@@ -62,6 +62,10 @@ on_both_backends! {
             page.assert_html();
             assert!(page.body.contains("Page not found"));
         }
+        // Signed in already, the sign-in page leads on.
+        let again = get(&app, "/console/sign-in?next=/console/orgs/default/tokens", Some(&session.cookie)).await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER);
+        assert_eq!(again.header("location"), "/console/orgs/default/tokens");
         let landing = get(&app, "/console", Some(&session.cookie)).await;
         assert_eq!(landing.status, StatusCode::SEE_OTHER);
         assert_eq!(landing.header("location"), "/console/orgs/default/tokens");
