@@ -136,6 +136,7 @@ impl Browser {
             .await
             .expect("window size");
         let session_id = client.session_id().await.ok().flatten();
+        remove_old_screenshots(name);
         Browser {
             client,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -426,6 +427,20 @@ impl Drop for Browser {
                 let mut sink = Vec::new();
                 let _ = stream.read_to_end(&mut sink);
             }
+        }
+    }
+}
+
+/// A test's screenshots from an earlier run, which would mix with this run's.
+fn remove_old_screenshots(name: &str) {
+    let prefix = format!("{name}-");
+    let Ok(entries) = std::fs::read_dir(screenshot_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        if file.to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
