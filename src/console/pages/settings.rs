@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::Authenticator;
 use crate::console::csrf::CsrfForm;
 use crate::console::error::ConsoleError;
 use crate::console::page::{self, Frame, Section};
@@ -29,12 +30,14 @@ struct SettingsPage {
     inactivity_days: String,
     rate_limit_on: bool,
     rate_limit: String,
+    /// What "the server's default" is: `--rate-limit-per-minute`, or no limit.
+    server_rate_limit: String,
     inactivity_error: Option<String>,
     rate_limit_error: Option<String>,
 }
 
 impl SettingsPage {
-    fn new(page: &OrgPage, org: &Organization) -> SettingsPage {
+    fn new(page: &OrgPage, org: &Organization, server_default: Option<u32>) -> SettingsPage {
         SettingsPage {
             frame: page.frame("Settings", Section::Settings),
             may_edit: page.may(Action::ManageSettings),
@@ -49,6 +52,10 @@ impl SettingsPage {
                 .default_rate_limit_per_minute
                 .map(|limit| limit.to_string())
                 .unwrap_or_default(),
+            server_rate_limit: match server_default {
+                Some(limit) => format!("{limit} requests per minute"),
+                None => "no limit".to_owned(),
+            },
             inactivity_error: None,
             rate_limit_error: None,
         }
@@ -63,12 +70,13 @@ pub struct SavedQuery {
 pub async fn show(
     page: OrgPage,
     store: web::Data<Store>,
+    authenticator: web::Data<Authenticator>,
     query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ViewConsole)?;
     let org_id = page.org.clone();
     let org = store.read(move |conn| orgs::show(conn, &org_id)).await?;
-    let mut view = SettingsPage::new(&page, &org);
+    let mut view = SettingsPage::new(&page, &org, authenticator.default_rate_limit());
     view.saved = query.saved.is_some();
     page::html(&view)
 }
@@ -95,6 +103,7 @@ fn whole_number(text: &str, expected: &str) -> Result<i64, String> {
 pub async fn save(
     page: OrgPage,
     store: web::Data<Store>,
+    authenticator: web::Data<Authenticator>,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ManageSettings)?;
@@ -138,7 +147,7 @@ pub async fn save(
     // Shown again as typed, each error beside its field.
     let org_id = page.org.clone();
     let org = store.read(move |conn| orgs::show(conn, &org_id)).await?;
-    let mut view = SettingsPage::new(&page, &org);
+    let mut view = SettingsPage::new(&page, &org, authenticator.default_rate_limit());
     view.inactivity_on = form.inactivity == "days";
     view.inactivity_days = form.inactivity_days;
     view.rate_limit_on = form.rate_limit == "custom";

@@ -3,17 +3,21 @@
 use reqwest::StatusCode;
 
 use super::{add_person, get, post_form, set_up_first_owner};
-use crate::helpers::TestApp;
 use crate::helpers::api::admin_token;
 use crate::helpers::browser::Browser;
+use crate::helpers::{TestApp, TestDatabase};
 use crate::on_both_backends;
 
 on_both_backends! {
     async fn an_owner_sets_the_token_policies_and_mistakes_are_shown_at_the_field(backend: Backend) {
-        let app = TestApp::spawn(backend).await;
+        let app = TestApp::spawn_on(TestDatabase::new(backend), |config| {
+            config.rate_limit_per_minute = Some(600);
+        })
+        .await;
         let mut browser = Browser::open(&app.base_url, &format!("settings-{backend:?}")).await;
         browser.set_up_first_owner(&app.setup_path).await;
         browser.click("Settings").await;
+        browser.field("The server's default (600 requests per minute)").await;
         browser.choose("Tokens unused for a number of days stop working").await;
         browser.fill("Days without use", "5000").await;
         browser.choose("A limit for this organization").await;
