@@ -2,6 +2,7 @@
 
 mod shell;
 mod sign_in;
+mod zones;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
