@@ -7,6 +7,7 @@ pub mod settings;
 pub mod setup;
 pub mod sign_in;
 pub mod tokens;
+pub mod zones;
 
 use actix_web::web;
 
@@ -29,5 +30,16 @@ pub fn organization_routes(cfg: &mut web::ServiceConfig) {
             web::resource("/settings")
                 .route(web::get().to(settings::show))
                 .route(web::post().to(settings::save)),
-        );
+        )
+        .service(
+            web::resource("/zones")
+                .route(web::get().to(zones::list))
+                .route(web::post().to(zones::create)),
+        )
+        .service(
+            web::resource("/zones/{id}")
+                .route(web::get().to(zones::show))
+                .route(web::post().to(zones::update)),
+        )
+        .route("/zones/{id}/delete", web::post().to(zones::delete));
 }

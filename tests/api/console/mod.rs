@@ -5,6 +5,7 @@ mod directory;
 mod settings;
 mod shell;
 mod sign_in;
+mod zones;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
