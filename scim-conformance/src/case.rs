@@ -32,11 +32,33 @@ pub enum Profile {
     Entra,
     /// RFC 7643/7644 behaviour not specific to an identity provider.
     Rfc,
+    /// OneLogin's SCIM Provisioner connectors (`IDPS.md` §1).
+    Onelogin,
+    /// PingFederate's SCIM Provisioner and PingOne outbound provisioning (`IDPS.md` §2).
+    Ping,
+    /// JumpCloud's custom SCIM identity management integration (`IDPS.md` §3).
+    Jumpcloud,
+    /// authentik's outbound SCIM provider (`IDPS.md` §4).
+    Authentik,
+    /// Keycloak's SCIM client extension, built on the UnboundID SCIM 2 SDK (`IDPS.md` §5).
+    Keycloak,
+    /// Scripts written against GitHub's SCIM REST documentation (`IDPS.md` §6).
+    Github,
 }
 
 impl Profile {
     /// Every profile, in report order.
-    pub const ALL: [Profile; 3] = [Profile::Okta, Profile::Entra, Profile::Rfc];
+    pub const ALL: [Profile; 9] = [
+        Profile::Okta,
+        Profile::Entra,
+        Profile::Rfc,
+        Profile::Onelogin,
+        Profile::Ping,
+        Profile::Jumpcloud,
+        Profile::Authentik,
+        Profile::Keycloak,
+        Profile::Github,
+    ];
 
     /// The lowercase name used on the command line and in reports.
     pub fn name(self) -> &'static str {
@@ -44,6 +66,12 @@ impl Profile {
             Profile::Okta => "okta",
             Profile::Entra => "entra",
             Profile::Rfc => "rfc",
+            Profile::Onelogin => "onelogin",
+            Profile::Ping => "ping",
+            Profile::Jumpcloud => "jumpcloud",
+            Profile::Authentik => "authentik",
+            Profile::Keycloak => "keycloak",
+            Profile::Github => "github",
         }
     }
 }

@@ -12,10 +12,17 @@ enum ProfileArg {
     Okta,
     Entra,
     Rfc,
+    Onelogin,
+    Ping,
+    Jumpcloud,
+    Authentik,
+    Keycloak,
+    Github,
     All,
 }
 
-/// Runs SCIM 2.0 conformance cases (Okta SPEC test, Microsoft Entra, RFC 7643/7644) against a
+/// Runs SCIM 2.0 conformance cases (Okta SPEC test, Microsoft Entra, RFC 7643/7644, and the
+/// requests of OneLogin, Ping, JumpCloud, authentik, Keycloak and GitHub-style clients) against a
 /// server. Every resource it creates is named `scimconf-<random>-…` and deleted afterwards.
 #[derive(Debug, Parser)]
 #[command(version)]
@@ -44,6 +51,12 @@ fn main() -> ExitCode {
         ProfileArg::Okta => vec![Profile::Okta],
         ProfileArg::Entra => vec![Profile::Entra],
         ProfileArg::Rfc => vec![Profile::Rfc],
+        ProfileArg::Onelogin => vec![Profile::Onelogin],
+        ProfileArg::Ping => vec![Profile::Ping],
+        ProfileArg::Jumpcloud => vec![Profile::Jumpcloud],
+        ProfileArg::Authentik => vec![Profile::Authentik],
+        ProfileArg::Keycloak => vec![Profile::Keycloak],
+        ProfileArg::Github => vec![Profile::Github],
         ProfileArg::All => Profile::ALL.to_vec(),
     };
     let config = Config {

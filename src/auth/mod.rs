@@ -212,8 +212,8 @@ impl Authenticator {
                 refusal.as_str(),
             ));
         }
-        if !lifecycle::address_allowed(record.allowed_cidrs.as_deref(), client_ip) {
-            // The address, not the allowlist: behind a proxy that is not trusted, it is the
+        if !lifecycle::address_allowed(record, client_ip) {
+            // The address, not the rule or its zones: behind a proxy that is not trusted, it is the
             // proxy's, which is what an administrator needs to see.
             let (detail, reason) = match client_ip {
                 Some(address) => (

@@ -9,8 +9,10 @@ use secrecy::ExposeSecret;
 
 use super::output::{self, Format};
 use super::tables::{self, column};
+use super::zones::{EditTokenArgs, NetworkArgs};
 use crate::auth::Scopes;
 use crate::auth::bounds::Permissions;
+use crate::auth::lifecycle::Network;
 use crate::service::audit::Actor;
 use crate::service::input::{self, Description, Expiry, Grace, TokenName};
 use crate::service::orgs::{self, SettingsEdit};
@@ -88,6 +90,8 @@ pub enum TokenCommand {
     /// Revoke a token immediately and for good
     #[command(visible_alias = "delete")]
     Revoke(TokenIdArg),
+    /// Change where a token may be used from: --only-from, --not-from or --anywhere
+    Edit(EditTokenArgs),
 }
 
 /// `scimd token list`.
@@ -137,9 +141,11 @@ pub struct CreateTokenArgs {
     #[arg(long)]
     expires: Option<String>,
     /// Only accept the token from these networks (CIDRs or addresses, IPv4 or IPv6),
-    /// repeatable, comma- or space-separated [default: anywhere]
-    #[arg(long = "allow-ip")]
+    /// repeatable, comma- or space-separated [default: anywhere]; --only-from also takes zones
+    #[arg(long = "allow-ip", conflicts_with = "not_from")]
     allow_ip: Vec<String>,
+    #[command(flatten)]
+    network: NetworkArgs,
     /// Requests per minute this token may make, 1 to 1,000,000 [default: the server's
     /// --rate-limit]
     #[arg(long, value_parser = input::parse_rate_limit)]
@@ -170,6 +176,7 @@ pub(super) fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<
         TokenCommand::Enable(id) => set_enabled(store, &id.id, true),
         TokenCommand::Rotate { id, grace } => rotate(store, &id.id, &grace),
         TokenCommand::Revoke(id) => revoke(store, &id.id),
+        TokenCommand::Edit(args) => super::zones::edit_token(store, &args),
     }
 }
 
@@ -222,13 +229,12 @@ fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
         .transpose()
         .map_err(|e| anyhow!("--expires {e}"))?;
     let org = find_org(store, &args.org)?;
-    let allowed_cidrs = input::parse_networks(&input::split_list(&args.allow_ip))
-        .map_err(|e| anyhow!("--allow-ip {e}"))?;
+    let network = args.network.rule(&args.allow_ip)?.unwrap_or_default();
     let request = TokenRequest {
         permissions: Permissions {
             scopes,
             expires_at,
-            restrictions: input::restrictions(allowed_cidrs, args.rate_limit)?,
+            restrictions: input::restrictions(network, args.rate_limit)?,
         },
         name: TokenName::parse(&args.name)?,
         description: args.description.map(Description::parse).transpose()?,
@@ -261,6 +267,15 @@ fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
             .join("\n"),
     );
     Ok(())
+}
+
+/// Where a token may be used from, in words.
+pub(super) fn network_text(token: &TokenRecord) -> String {
+    match Network::of(token) {
+        Network::Any => "from anywhere".to_owned(),
+        Network::OnlyFrom(sources) => format!("only from {}", sources.entries().join(" ")),
+        Network::NotFrom(sources) => format!("not from {}", sources.entries().join(" ")),
+    }
 }
 
 /// Every setting of a token, as `token show` and `token create` print them.
@@ -304,13 +319,7 @@ fn settings(
             "last used from",
             token.last_used_ip.clone().unwrap_or_default(),
         ),
-        (
-            "allowed from",
-            token
-                .allowed_cidrs
-                .clone()
-                .unwrap_or_else(|| "anywhere".to_owned()),
-        ),
+        ("network", network_text(token)),
         (
             "rate limit",
             token

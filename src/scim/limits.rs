@@ -59,6 +59,15 @@ mod tests {
         assert_eq!(Limits::default().bulk_max_payload_bytes, 4_194_304);
     }
 
+    // authentik's SCIM provider puts up to `bulk.maxOperations` operations into one group PATCH
+    // (providers/scim/clients/groups.py `_patch_chunked`); a smaller PATCH limit would refuse
+    // every full chunk with tooMany.
+    #[test]
+    fn a_patch_accepts_as_many_operations_as_bulk_advertises() {
+        let limits = Limits::default();
+        assert!(limits.bulk_max_operations <= limits.max_patch_operations);
+    }
+
     #[test]
     fn page_size_clamps_the_requested_count() {
         let limits = Limits {

@@ -5,10 +5,12 @@
 pub mod audit;
 pub mod audit_log;
 pub mod input;
+pub mod people;
 pub mod orgs;
 pub mod resources;
 pub mod tokens;
 pub mod views;
+pub mod zones;
 
 use serde_json::json;
 

@@ -4,18 +4,18 @@
 //! event there; input arrives parsed ([`super::input`]).
 
 use chrono::NaiveDateTime;
-use ipnet::IpNet;
 use secrecy::SecretString;
 use serde_json::json;
 
 use super::audit::{Actor, Event, EventKind};
 use super::input::{Description, Grace, TokenName};
 use crate::auth::bounds::{self, Permissions};
-use crate::auth::lifecycle::{self, Restrictions};
+use crate::auth::lifecycle::{self, Network, Restrictions};
 use crate::auth::{AuthContext, Principal, Scopes, token};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
 use crate::store::tokens::{self as stored, NewToken, TokenChanges, TokenRecord};
+use crate::store::zones as zone_links;
 use crate::store::{DbConn, OrgId, TokenId, orgs};
 
 mod detail;
@@ -50,7 +50,7 @@ impl Caller {
 
     /// The permissions that bound the caller, read in the caller's transaction so that an
     /// edit a token makes to itself is judged against what it was; `None`: not bounded.
-    fn bounds(&self, conn: &mut DbConn) -> Result<Option<Permissions>> {
+    pub(crate) fn bounds(&self, conn: &mut DbConn) -> Result<Option<Permissions>> {
         let Caller::Credential(auth) = self else {
             return Ok(None);
         };
@@ -90,8 +90,8 @@ impl Caller {
         let record = load(conn, org, id)?;
         if let Some(holder) = holder {
             let mut after = Permissions::of(&record)?;
-            if let Some(cidrs) = &edit.allowed_cidrs {
-                after.restrictions.allowed_cidrs.clone_from(cidrs);
+            if let Some(network) = &edit.network {
+                after.restrictions.network.clone_from(network);
             }
             if let Some(limit) = edit.rate_limit_per_minute {
                 after.restrictions.rate_limit_per_minute = limit;
@@ -102,10 +102,10 @@ impl Caller {
     }
 }
 
-/// A change to a token's allowlist and rate limit; `None` leaves one alone.
+/// A change to a token's network rule and rate limit; `None` leaves one alone.
 #[derive(Debug, Clone, Default)]
 struct RestrictionEdit {
-    allowed_cidrs: Option<Vec<IpNet>>,
+    network: Option<Network>,
     rate_limit_per_minute: Option<Option<u32>>,
 }
 
@@ -160,7 +160,7 @@ fn mint(
     restrictions.validate()?;
     let generated = token::generate().map_err(Error::internal)?;
     let scopes = scopes.to_string();
-    let allowed_cidrs = restrictions.allowed_cidrs_text();
+    let network = super::zones::stored_network(conn, org, &restrictions.network)?;
     let created_by = actor.to_string();
     let id = stored::insert_token(
         conn,
@@ -173,12 +173,14 @@ fn mint(
             scopes: &scopes,
             created_by: &created_by,
             expires_at: *expires_at,
-            allowed_cidrs: allowed_cidrs.as_deref(),
+            allowed_cidrs: network.allowed_cidrs.as_deref(),
+            denied_cidrs: network.denied_cidrs.as_deref(),
             rate_limit_per_minute: restrictions.rate_limit_i32(),
             rotated_from,
         },
         now,
     )?;
+    zone_links::set_token_zones(conn, org, &id, &network.zones)?;
     let details = json!({
         "name": request.name.as_str(),
         "prefix": generated.display_prefix,
@@ -309,8 +311,8 @@ pub struct TokenEdit {
     /// `Some(None)` removes the description.
     pub description: Option<Option<Description>>,
     pub status: Option<StatusChange>,
-    /// `Some(None)` removes the allowlist.
-    pub allowed_cidrs: Option<Option<Vec<IpNet>>>,
+    /// The whole network rule; `Some(Network::Any)` removes it.
+    pub network: Option<Network>,
     /// `Some(None)` removes the token's own limit.
     pub rate_limit_per_minute: Option<Option<u32>>,
 }
@@ -324,7 +326,7 @@ impl TokenEdit {
             Some(StatusChange::Revoked | StatusChange::Disabled)
         ) && self.name.is_none()
             && self.description.is_none()
-            && self.allowed_cidrs.is_none()
+            && self.network.is_none()
             && self.rate_limit_per_minute.is_none()
     }
 }
@@ -341,12 +343,8 @@ pub fn edit(
     edit: &TokenEdit,
     now: NaiveDateTime,
 ) -> Result<ShownToken> {
-    let allowed_cidrs = edit
-        .allowed_cidrs
-        .as_ref()
-        .map(|cidrs| cidrs.clone().unwrap_or_default());
     let restrictions = Restrictions {
-        allowed_cidrs: allowed_cidrs.clone().unwrap_or_default(),
+        network: edit.network.clone().unwrap_or_default(),
         rate_limit_per_minute: edit.rate_limit_per_minute.flatten(),
     };
     // Checked as a whole, like a new token's, before anything is looked up.
@@ -355,21 +353,23 @@ pub fn edit(
         load(conn, org, id)?;
     } else {
         let restriction_edit = RestrictionEdit {
-            allowed_cidrs,
+            network: edit.network.clone(),
             rate_limit_per_minute: edit.rate_limit_per_minute,
         };
         caller.load_manageable(conn, org, id, &restriction_edit)?;
     }
+    let network = edit
+        .network
+        .as_ref()
+        .map(|network| super::zones::stored_network(conn, org, network))
+        .transpose()?;
     let changes = TokenChanges {
         name: edit.name.as_ref().map(|name| name.as_str().to_owned()),
         description: edit
             .description
             .as_ref()
             .map(|text| text.as_ref().map(|text| text.as_str().to_owned())),
-        allowed_cidrs: edit
-            .allowed_cidrs
-            .as_ref()
-            .map(|_| restrictions.allowed_cidrs_text()),
+        network,
         rate_limit_per_minute: edit
             .rate_limit_per_minute
             .map(|_| restrictions.rate_limit_i32()),
@@ -379,7 +379,7 @@ pub fn edit(
     let fields: Vec<&str> = [
         changes.name.as_ref().map(|_| "name"),
         changes.description.as_ref().map(|_| "description"),
-        changes.allowed_cidrs.as_ref().map(|_| "allowed_cidrs"),
+        changes.network.as_ref().map(|_| "network"),
         changes
             .rate_limit_per_minute
             .as_ref()

@@ -5,9 +5,11 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use crate::auth::lifecycle::{Network, Sources};
 use crate::auth::{Scope, Scopes, lifecycle};
 use crate::service::audit_log::{NamedEvent, Party};
 use crate::service::tokens::{Health, ShownToken};
+use crate::service::zones::Zone;
 use crate::store::TokenId;
 use crate::store::orgs::Organization;
 
@@ -34,7 +36,14 @@ pub struct TokenView {
     pub expires_at: Option<String>,
     pub last_used_at: Option<String>,
     pub last_used_ip: Option<String>,
+    /// The CIDRs of an only-from rule, as before zones: kept for older clients.
     pub allowed_cidrs: Vec<String>,
+    /// `any`, `only_from` or `not_from`.
+    pub network: &'static str,
+    /// An only-from rule's CIDRs and `zone:NAME` entries.
+    pub only_from: Vec<String>,
+    /// A not-from rule's CIDRs and `zone:NAME` entries.
+    pub not_from: Vec<String>,
     pub rate_limit_per_minute: Option<i32>,
     pub rotated_from: Option<TokenId>,
     pub superseded_by: Option<TokenId>,
@@ -49,7 +58,12 @@ impl TokenView {
             inactivity_days,
             ..
         } = shown;
+        let network = Network::of(&record);
+        let entries = |sources: Option<&Sources>| sources.map(Sources::entries).unwrap_or_default();
         TokenView {
+            network: network.rule(),
+            only_from: entries(network.only_from()),
+            not_from: entries(network.not_from()),
             status: lifecycle::status(&record, inactivity_days, now),
             health,
             scopes: Scopes::parse(&record.scopes)
@@ -140,6 +154,46 @@ impl From<Organization> for OrgView {
             created_at: rfc3339(org.created_at),
             inactivity_days: org.inactivity_days,
             default_rate_limit_per_minute: org.default_rate_limit_per_minute,
+        }
+    }
+}
+
+/// A network zone as shown, with the tokens whose rules name it.
+#[derive(Debug, Serialize)]
+pub struct ZoneView {
+    pub id: String,
+    pub name: String,
+    pub networks: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub used_by: Vec<ZoneUserView>,
+}
+
+/// A token using a zone.
+#[derive(Debug, Serialize)]
+pub struct ZoneUserView {
+    pub id: TokenId,
+    pub name: String,
+    pub revoked: bool,
+}
+
+impl From<Zone> for ZoneView {
+    fn from(zone: Zone) -> Self {
+        ZoneView {
+            id: zone.record.id.as_str().to_owned(),
+            name: zone.record.name,
+            networks: zone.networks.iter().map(ToString::to_string).collect(),
+            created_at: rfc3339(zone.record.created_at),
+            updated_at: rfc3339(zone.record.updated_at),
+            used_by: zone
+                .used_by
+                .into_iter()
+                .map(|user| ZoneUserView {
+                    id: user.id,
+                    name: user.name,
+                    revoked: user.revoked,
+                })
+                .collect(),
         }
     }
 }

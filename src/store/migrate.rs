@@ -79,7 +79,17 @@ fn with_migration_lock<T>(
             .map_err(Error::from)?;
         result
     } else {
-        f(conn)
+        // Instances sharing one SQLite file must not both find a migration pending and both
+        // run it ("table organizations already exists"): SQLite has no advisory lock, but a
+        // transaction holding the write lock from its start queues the others behind it, and
+        // they then find nothing pending. diesel runs each migration in a savepoint within it.
+        conn.write_transaction(f)
+    }
+}
+
+impl From<diesel::result::Error> for MigrateError {
+    fn from(error: diesel::result::Error) -> Self {
+        MigrateError::Store(error.into())
     }
 }
 

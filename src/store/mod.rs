@@ -12,6 +12,7 @@ pub mod kind;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod people;
 pub mod render;
 pub mod resource_table;
 pub mod resources;
@@ -21,13 +22,14 @@ pub mod state;
 pub mod tokens;
 pub mod users;
 pub mod write_limit;
+pub mod zones;
 
 use std::time::Duration;
 
 use diesel::r2d2;
 
 pub use conn::{BackendKind, DatabaseUrl, DbConn};
-pub use ids::{GroupId, OrgId, TokenId, UserId};
+pub use ids::{GroupId, OrgId, PersonId, SessionId, TokenId, UserId, ZoneId};
 
 use crate::error::{Error, Result};
 
@@ -250,7 +252,13 @@ fn prepare_sqlite_directory(path: &std::path::Path) -> Result<(), OpenError> {
 }
 
 fn tempfile_probe(directory: &std::path::Path) -> std::io::Result<()> {
-    let probe = directory.join(format!(".scimd-write-probe-{}", std::process::id()));
+    // Unique per call, not per process: stores opened together in one process (an embedding
+    // application, the tests) must not remove each other's probe.
+    let probe = directory.join(format!(
+        ".scimd-write-probe-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
     std::fs::write(&probe, b"")?;
     std::fs::remove_file(&probe)
 }

@@ -300,3 +300,39 @@ async fn an_instance_losing_the_race_to_create_the_auth_secret_organization_stil
     let second = scimd::bootstrap::ensure_org(&store, "onprem").unwrap();
     assert_eq!(second, first.join().unwrap());
 }
+
+on_both_backends! {
+    /// Several instances rolled out at once on an empty database (issue 16): each migrates,
+    /// looks for the first start and starts serving; exactly one of them makes the first start.
+    /// On PostgreSQL the losers used to exit on the first-start record's primary key.
+    async fn instances_starting_together_on_an_empty_database_all_start(backend: Backend) {
+        use scimd::config::Config;
+        use scimd::startup::Application;
+
+        const INSTANCES: usize = 3;
+        for round in 0..5 {
+            let database = crate::helpers::TestDatabase::empty(backend);
+            let barrier = Arc::new(std::sync::Barrier::new(INSTANCES));
+            let mut starts = JoinSet::new();
+            for _ in 0..INSTANCES {
+                let mut config = Config::new(database.database_url());
+                config.bind = "127.0.0.1:0".to_owned();
+                config.pool_size = 2;
+                config.workers = Some(1);
+                let barrier = barrier.clone();
+                starts.spawn_blocking(move || {
+                    barrier.wait();
+                    Application::build(config).map_err(|error| format!("{error:#}"))
+                });
+            }
+            let mut first_starts = 0;
+            while let Some(started) = starts.join_next().await {
+                let application = started
+                    .unwrap()
+                    .unwrap_or_else(|error| panic!("round {round}: an instance failed: {error}"));
+                first_starts += usize::from(application.first_start().is_some());
+            }
+            assert_eq!(first_starts, 1, "round {round}: one first start");
+        }
+    }
+}

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{PREFIX, json_response};
 use crate::auth::bounds::Permissions;
+use crate::auth::lifecycle::Network;
 use crate::auth::{AuthContext, Scope, Scopes};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
@@ -119,8 +120,12 @@ pub struct CreateToken {
     /// A date (`2027-01-31`) or an RFC 3339 time.
     expires_at: Option<String>,
     expires_in_days: Option<i64>,
-    #[serde(default)]
-    allowed_cidrs: Vec<String>,
+    /// Only from these CIDRs: the older spelling of an `only_from` without zones.
+    allowed_cidrs: Option<Vec<String>>,
+    /// Only from these CIDRs and `zone:NAME` zones.
+    only_from: Option<Vec<String>>,
+    /// Not from these CIDRs and `zone:NAME` zones.
+    not_from: Option<Vec<String>>,
     rate_limit_per_minute: Option<u32>,
 }
 
@@ -138,10 +143,12 @@ pub async fn create_token(
     };
     let expires_at = Expiry::from_fields(body.expires_at.as_deref(), body.expires_in_days, now)
         .map_err(ProtocolError::invalid_value)?;
-    let restrictions = input::restrictions(
-        parse_cidrs(&body.allowed_cidrs)?,
-        body.rate_limit_per_minute,
+    let network = network_rule(
+        body.allowed_cidrs.as_deref(),
+        body.only_from.as_deref(),
+        body.not_from.as_deref(),
     )?;
+    let restrictions = input::restrictions(network, body.rate_limit_per_minute)?;
     let request = TokenRequest {
         name: TokenName::parse(&body.name)?,
         description: body.description.map(Description::parse).transpose()?,
@@ -162,8 +169,32 @@ pub async fn create_token(
     Ok(minted(&issued, TokenView::new(shown, now), None))
 }
 
-fn parse_cidrs(texts: &[String]) -> Result<Vec<ipnet::IpNet>> {
-    input::parse_networks(texts).map_err(|e| ProtocolError::invalid_value(e).into())
+/// The network rule from whichever of `allowed_cidrs` (the older field: CIDRs only),
+/// `only_from` and `not_from` is given; none or an empty list is anywhere.
+fn network_rule(
+    allowed_cidrs: Option<&[String]>,
+    only_from: Option<&[String]>,
+    not_from: Option<&[String]>,
+) -> Result<Network> {
+    let given = [allowed_cidrs, only_from, not_from]
+        .iter()
+        .filter(|list| list.is_some_and(|list| !list.is_empty()))
+        .count();
+    if given > 1 {
+        return Err(ProtocolError::invalid_value(
+            "give at most one of allowed_cidrs, only_from and not_from",
+        )
+        .into());
+    }
+    if let Some(cidrs) = allowed_cidrs {
+        let cidrs = input::parse_networks(cidrs)
+            .map_err(|e| ProtocolError::invalid_value(format!("allowed_cidrs: {e}")))?;
+        if !cidrs.is_empty() {
+            return Ok(Network::allowlist(cidrs));
+        }
+    }
+    input::parse_network_rule(only_from, not_from)
+        .map_err(|e| ProtocolError::invalid_value(e).into())
 }
 
 /// `Some(None)` for an explicit `null`, `None` for an absent field.
@@ -186,6 +217,10 @@ pub struct UpdateToken {
     #[serde(default, deserialize_with = "explicit")]
     allowed_cidrs: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "explicit")]
+    only_from: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "explicit")]
+    not_from: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "explicit")]
     rate_limit_per_minute: Option<Option<u32>>,
 }
 
@@ -198,10 +233,24 @@ pub async fn update_token(
     auth.require(Scope::TokensManage)?;
     let id = token_id(&id)?;
     let body = body.into_inner();
-    let allowed_cidrs = match &body.allowed_cidrs {
-        Some(Some(list)) => Some(Some(parse_cidrs(list)?)),
-        Some(None) => Some(None),
-        None => None,
+    // Any of the three fields replaces the whole rule; `null` or `[]` lifts it.
+    let fields = [&body.allowed_cidrs, &body.only_from, &body.not_from];
+    let network = match fields.iter().filter(|field| field.is_some()).count() {
+        0 => None,
+        1 => {
+            let list = |field: &Option<Option<Vec<String>>>| field.clone().flatten();
+            Some(network_rule(
+                list(&body.allowed_cidrs).as_deref(),
+                list(&body.only_from).as_deref(),
+                list(&body.not_from).as_deref(),
+            )?)
+        }
+        _ => {
+            return Err(ProtocolError::invalid_value(
+                "give at most one of allowed_cidrs, only_from and not_from",
+            )
+            .into());
+        }
     };
     let edit = TokenEdit {
         name: body.name.as_deref().map(TokenName::parse).transpose()?,
@@ -214,7 +263,7 @@ pub async fn update_token(
             .as_deref()
             .map(StatusChange::parse)
             .transpose()?,
-        allowed_cidrs,
+        network,
         rate_limit_per_minute: body.rate_limit_per_minute,
     };
     let now = store::now();

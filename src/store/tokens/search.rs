@@ -7,7 +7,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::{TokenRecord, TokenRow, record};
+use super::{TokenRecord, TokenRow, with_zones};
 use crate::error::Result;
 use crate::store::audit::EventKind;
 use crate::store::conn::MultiBackend;
@@ -108,7 +108,7 @@ pub fn search_tokens(conn: &mut DbConn, search: &TokenSearch) -> Result<(Vec<Tok
         .offset(search.offset)
         .select(TokenRow::as_select());
     let rows = conn.planned_per_run(page).load::<TokenRow>(conn)?;
-    Ok((rows.into_iter().map(record).collect(), total))
+    Ok((with_zones(conn, rows)?, total))
 }
 
 /// The search's conditions, without order or paging: shared by the page and its count.
