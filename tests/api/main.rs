@@ -15,6 +15,7 @@ mod bulk;
 mod cli;
 mod concurrency;
 mod conformance;
+mod console;
 mod discovery;
 mod groups;
 mod health;
