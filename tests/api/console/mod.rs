@@ -2,6 +2,7 @@
 
 mod shell;
 mod sign_in;
+mod tokens;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
