@@ -26,6 +26,14 @@ impl Moment {
             text: at.format("%Y-%m-%d %H:%M UTC").to_string(),
         }
     }
+
+    /// For expiry dates in a table: the day, with the exact time on the detail page.
+    pub fn day(at: NaiveDateTime) -> Moment {
+        Moment {
+            iso: rfc3339(at),
+            text: at.format("%Y-%m-%d").to_string(),
+        }
+    }
 }
 
 /// A name with a link when the console has a page for it.
@@ -60,6 +68,7 @@ pub struct TokenRow {
     pub last_used: Option<Moment>,
     pub last_used_ip: String,
     pub expires: Option<Moment>,
+    pub expires_day: Option<Moment>,
     /// `active`, `disabled`, `expired` or `revoked`.
     pub status: &'static str,
     pub health: &'static str,
@@ -97,6 +106,7 @@ impl TokenRow {
             last_used: record.last_used_at.map(Moment::new),
             last_used_ip: record.last_used_ip.unwrap_or_default(),
             expires: record.expires_at.map(Moment::new),
+            expires_day: record.expires_at.map(Moment::day),
             status: refusal.map_or("active", Refusal::status),
             health: health.label(),
             health_class: badge(health),

@@ -171,18 +171,25 @@ on_both_backends! {
         assert_eq!(app.probe(successor.body["token"].as_str().unwrap()).await, StatusCode::OK);
         assert_eq!(app.probe(rotated["token"].as_str().unwrap()).await, StatusCode::UNAUTHORIZED);
         eventually_audited(&app, &admin, "token.stale_use").await;
-        // The background write of the last use.
-        let used_path = format!("/api/v1/tokens/{}", used["id"].as_str().unwrap());
-        while app.api_get(&used_path, &admin).await.body["health"] != "used_recently" {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // The background writes of the last uses.
+        for id in [used["id"].as_str().unwrap(), successor.body["id"].as_str().unwrap()] {
+            let path = format!("/api/v1/tokens/{id}");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while app.api_get(&path, &admin).await.body["health"] != "used_recently" {
+                assert!(std::time::Instant::now() < deadline, "the use of {id} was never recorded");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
         }
 
         let mut browser = Browser::open(&app.base_url, &format!("tokens-list-{backend:?}")).await;
         browser.set_up_first_owner(&app.setup_path).await;
         assert_eq!(badge(&browser, "used today").await, ("Used recently".to_owned(), "badge badge-ok".to_owned()));
         assert_eq!(badge(&browser, "expiring soon").await, ("Expiring".to_owned(), "badge badge-bad".to_owned()));
-        // The rotated-away token is expired, so under Inactive and Suspicious, not the default list.
-        assert!(!listed_names(&browser).await.contains(&"rotated away".to_owned()));
+        // The old "rotated away" is expired, so under Inactive and Suspicious; the default list
+        // shows its successor (same name) only.
+        let names = listed_names(&browser).await;
+        assert_eq!(names.iter().filter(|name| *name == "rotated away").count(), 1, "{names:?}");
+        assert_eq!(badge(&browser, "rotated away").await.0, "Used recently");
         browser.visit(&format!("{TOKENS}?status=suspicious")).await;
         assert_eq!(listed_names(&browser).await, ["rotated away"]);
         assert_eq!(badge(&browser, "rotated away").await, ("Suspicious".to_owned(), "badge badge-warn".to_owned()));
@@ -336,5 +343,69 @@ on_both_backends! {
         // Another organization's token is no page here.
         let other = format!("{TOKENS}/00000000-0000-4000-8000-000000000000");
         assert_eq!(get(&app, &other, Some(&session.cookie)).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+on_both_backends! {
+    async fn a_viewer_sees_tokens_without_change_buttons_and_a_forged_change_is_403(backend: Backend) {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+
+        let app = TestApp::spawn(backend).await;
+        let admin = admin_token(&app.database);
+        let created = app.api_post("/api/v1/tokens", &admin, &json!({"name": "Okta"})).await;
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let plain = created.body["token"].as_str().unwrap().to_owned();
+        let (email, password) = ("viewer@example.com", "a viewer's long password");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scimd"))
+            .args(["admin", "create", "--org", "default", "--email", email, "--role", "viewer", "--password-stdin"])
+            .env("DATABASE_URL", &app.database.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+
+        let (form_cookie, csrf) = crate::console::form_token(&app, "/console/sign-in", &[]).await;
+        let response = http_client()
+            .post(app.url("/console/sign-in"))
+            .header("Cookie", form_cookie)
+            .header("Origin", &app.base_url)
+            .form(&[("csrf", csrf.as_str()), ("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        let signed_in = into_page(response).await;
+        assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.body);
+        let session = crate::console::session_from(&app, &signed_in).await;
+
+        let list = get(&app, TOKENS, Some(&session.cookie)).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.body.contains("Okta"));
+        for button in ["Generate token", "aria-label=\"Revoke token\"", "aria-label=\"Active\"", ">Rotate<"] {
+            assert!(!list.body.contains(button), "a viewer sees {button}");
+        }
+        let detail = get(&app, &format!("{TOKENS}/{id}"), Some(&session.cookie)).await;
+        assert_eq!(detail.status, StatusCode::OK);
+        assert!(!detail.body.contains("Save changes") && !detail.body.contains(">Revoke<"));
+        assert_eq!(get(&app, &format!("{TOKENS}/new"), Some(&session.cookie)).await.status, StatusCode::FORBIDDEN);
+
+        for (path, field) in [("revoke", ("confirmed", "yes")), ("status", ("active", "no"))] {
+            let response = http_client()
+                .post(app.url(&format!("{TOKENS}/{id}/{path}")))
+                .header("Cookie", &session.cookie)
+                .header("Origin", &app.base_url)
+                .form(&[("csrf", session.csrf.as_str()), field])
+                .send()
+                .await
+                .unwrap();
+            let page = into_page(response).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+            page.assert_html();
+        }
+        assert_eq!(users_status(&app, &plain).await, StatusCode::OK, "nothing changed");
     }
 }
