@@ -53,7 +53,7 @@ impl NetworkForm {
 
     /// The network rule the form describes.
     pub fn network(&self) -> Result<Network, String> {
-        let entries = input::split_list(&[self.networks.clone()]);
+        let entries = input::split_list(std::slice::from_ref(&self.networks));
         let sources = || input::parse_sources(&entries);
         match self.network.as_str() {
             "only" | "not" if entries.is_empty() => {

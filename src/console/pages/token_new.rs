@@ -169,7 +169,7 @@ fn default_expiry_date(now: NaiveDateTime) -> String {
 }
 
 /// The request the form describes, or the form's errors.
-fn request(form: &NewTokenForm, now: NaiveDateTime) -> Result<TokenRequest, Errors> {
+fn request(form: &NewTokenForm, now: NaiveDateTime) -> Result<TokenRequest, Box<Errors>> {
     let mut errors = Errors::default();
     let name = TokenName::parse(&form.name)
         .map_err(|e| errors.name = Some(e.to_string()))
@@ -232,7 +232,7 @@ fn request(form: &NewTokenForm, now: NaiveDateTime) -> Result<TokenRequest, Erro
                 },
             })
         }
-        _ => Err(errors),
+        _ => Err(Box::new(errors)),
     }
 }
 
@@ -248,7 +248,7 @@ pub async fn create(
     let now = store::now();
     let request = match request(&form, now) {
         Ok(request) => request,
-        Err(errors) => return render(&page, &store, &authenticator, form, errors).await,
+        Err(errors) => return render(&page, &store, &authenticator, form, *errors).await,
     };
     let org = page.org.clone();
     let caller = Caller::Admin(page.signed.actor());
