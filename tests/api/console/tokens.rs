@@ -150,6 +150,20 @@ on_both_backends! {
         close_secret(&mut browser).await;
         let text = browser.text().await;
         assert!(!text.contains(&office) && !text.contains(&read));
+
+        // Not from a named zone that holds this client: refused; the zone is named on the form.
+        let admin = admin_token(&app.database);
+        app.api_post("/api/v1/zones", &admin, &json!({"name": "Loopback", "networks": ["127.0.0.0/8"]}))
+            .await
+            .assert_status(StatusCode::CREATED);
+        browser.visit(&format!("{TOKENS}/new")).await;
+        assert!(browser.text().await.contains("zone:Loopback"), "the form lists the zones");
+        browser.fill("Name", "Not from here").await;
+        browser.field("Not from these networks").await.click().await.unwrap();
+        browser.fill("Networks", "zone:Loopback").await;
+        browser.click("Generate token").await;
+        let denied = browser.text_of("#new-token").await;
+        assert_eq!(users_status(&app, &denied).await, StatusCode::FORBIDDEN);
         browser.close().await;
     }
 }
