@@ -1,8 +1,13 @@
 //! One module per page; each has its template in `templates/console/`.
 
+pub mod audit;
 pub mod landing;
 pub mod setup;
 pub mod sign_in;
+pub mod token_detail;
+pub mod token_network;
+pub mod token_new;
+pub mod token_view;
 pub mod tokens;
 pub mod zones;
 
@@ -12,6 +17,28 @@ use actix_web::web;
 pub fn organization_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(landing::organization))
         .route("/tokens", web::get().to(tokens::list))
+        .service(
+            web::resource("/tokens/new")
+                .route(web::get().to(token_new::show))
+                .route(web::post().to(token_new::create)),
+        )
+        .service(
+            web::resource("/tokens/{id}")
+                .route(web::get().to(token_detail::show))
+                .route(web::post().to(token_detail::save)),
+        )
+        .route("/tokens/{id}/status", web::post().to(tokens::set_active))
+        .service(
+            web::resource("/tokens/{id}/revoke")
+                .route(web::get().to(tokens::confirm_revoke))
+                .route(web::post().to(tokens::revoke)),
+        )
+        .service(
+            web::resource("/tokens/{id}/rotate")
+                .route(web::get().to(token_detail::show_rotate))
+                .route(web::post().to(token_detail::rotate)),
+        )
+        .route("/audit", web::get().to(audit::show))
         .service(
             web::resource("/zones")
                 .route(web::get().to(zones::list))

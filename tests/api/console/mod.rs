@@ -3,6 +3,7 @@
 mod shell;
 mod sign_in;
 mod zones;
+mod tokens;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
