@@ -1,5 +1,6 @@
 //! One module per page; each has its template in `templates/console/`.
 
+pub mod account;
 pub mod landing;
 pub mod people;
 pub mod setup;
