@@ -36,7 +36,9 @@
   }
 
   // Confirm: <form data-confirm="Revoke 'x'? …" data-confirm-button="Revoke"> asks in a
-  // dialog before it is sent. Without JavaScript the form's own page confirms instead.
+  // dialog before it is sent. Without JavaScript the form's own page confirms instead; a
+  // form's hidden `confirmed` field, if it has one, is set to "yes" once the dialog confirmed,
+  // so that the server can skip that page.
   function enableConfirmations(root) {
     root.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
@@ -70,6 +72,8 @@
     dialog.addEventListener("close", function () { dialog.remove(); });
     confirm.addEventListener("click", function () {
       form.dataset.confirmed = "yes";
+      var field = form.querySelector("input[name=confirmed]");
+      if (field) field.value = "yes";
       dialog.close();
       if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
     });

@@ -245,10 +245,11 @@ pub(super) fn edit_token(store: &Store, args: &EditTokenArgs) -> anyhow::Result<
         network: Some(network),
         ..TokenEdit::default()
     };
-    let updated = store.write_blocking(|conn| {
-        tokens::edit(conn, &token.org_id, &CLI, &token.id, &edit, store::now())
-    })?
-    .record;
+    let updated = store
+        .write_blocking(|conn| {
+            tokens::edit(conn, &token.org_id, &CLI, &token.id, &edit, store::now())
+        })?
+        .record;
     output::line(format_args!(
         "token '{}' ({}…) may now be used {}",
         updated.name,

@@ -5,8 +5,8 @@
 pub mod audit;
 pub mod audit_log;
 pub mod input;
-pub mod people;
 pub mod orgs;
+pub mod people;
 pub mod resources;
 pub mod tokens;
 pub mod views;

@@ -6,6 +6,7 @@ pub mod people;
 pub mod setup;
 pub mod sign_in;
 pub mod tokens;
+pub mod zones;
 
 use actix_web::web;
 
@@ -20,5 +21,16 @@ pub fn organization_routes(cfg: &mut web::ServiceConfig) {
             web::resource("/people/remove")
                 .route(web::get().to(people::confirm_remove))
                 .route(web::post().to(people::remove)),
-        );
+        )
+        .service(
+            web::resource("/zones")
+                .route(web::get().to(zones::list))
+                .route(web::post().to(zones::create)),
+        )
+        .service(
+            web::resource("/zones/{id}")
+                .route(web::get().to(zones::show))
+                .route(web::post().to(zones::update)),
+        )
+        .route("/zones/{id}/delete", web::post().to(zones::delete));
 }

@@ -3,6 +3,7 @@
 mod people;
 mod shell;
 mod sign_in;
+mod zones;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
