@@ -1,7 +1,9 @@
 //! One module per page; each has its template in `templates/console/`.
 
+pub mod account;
 pub mod audit;
 pub mod landing;
+pub mod people;
 pub mod setup;
 pub mod sign_in;
 pub mod token_detail;
@@ -17,6 +19,14 @@ use actix_web::web;
 pub fn organization_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(landing::organization))
         .route("/tokens", web::get().to(tokens::list))
+        .route("/people", web::get().to(people::list))
+        .route("/people/invite", web::post().to(people::invite))
+        .route("/people/role", web::post().to(people::change_role))
+        .service(
+            web::resource("/people/remove")
+                .route(web::get().to(people::confirm_remove))
+                .route(web::post().to(people::remove)),
+        )
         .service(
             web::resource("/tokens/new")
                 .route(web::get().to(token_new::show))

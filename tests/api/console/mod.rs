@@ -1,5 +1,6 @@
 //! The admin console, through a real browser and over plain HTTP.
 
+mod people;
 mod shell;
 mod sign_in;
 mod zones;
