@@ -3,8 +3,8 @@
 mod people;
 mod shell;
 mod sign_in;
-mod zones;
 mod tokens;
+mod zones;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
