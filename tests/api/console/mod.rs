@@ -2,9 +2,11 @@
 
 mod connection;
 mod directory;
+mod people;
 mod settings;
 mod shell;
 mod sign_in;
+mod tokens;
 mod zones;
 
 use reqwest::StatusCode;
