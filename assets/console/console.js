@@ -44,12 +44,14 @@
       form.addEventListener("submit", function (event) {
         if (form.dataset.confirmed === "yes") return;
         event.preventDefault();
-        askToConfirm(form);
+        askToConfirm(form, event.submitter);
       });
     });
   }
 
-  function askToConfirm(form) {
+  // `submitter` is the button that sent the form: submitting again through it keeps its
+  // name and value in the form data.
+  function askToConfirm(form, submitter) {
     var dialog = document.createElement("dialog");
     dialog.setAttribute("aria-labelledby", "confirm-message");
     var message = document.createElement("p");
@@ -87,7 +89,7 @@
         form.append(input);
       }
       dialog.close();
-      if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+      if (form.requestSubmit) { form.requestSubmit(submitter || undefined); } else { form.submit(); }
     });
     dialog.showModal();
     cancel.focus();

@@ -15,15 +15,11 @@ use crate::error::{Error, Result};
 use crate::scim::discovery::list_response;
 use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
-use crate::scim::query::{ListRequest, Paging, QueryParams};
+use crate::scim::query::{Paging, QueryParams};
 use crate::scim::schema::ResourceTypeDef;
-use crate::service::resources::{self, Kind};
+use crate::service::resources::{self, Kind, Plan, plan};
 use crate::store::Store;
 use crate::store::render::ResourceView;
-use crate::store::search::{Cursor, Search, Sort, Window, canonical_ids};
-
-/// Most candidates a filter that no index answers may examine before it is `tooMany`.
-pub const MAX_FILTER_SCAN: i64 = 50_000;
 
 /// The query string of a list request (RFC 7644 §3.4.2), or of any request that takes
 /// `attributes`/`excludedAttributes` (§3.9).
@@ -75,42 +71,6 @@ impl ListQuery {
             self.0.excluded_attributes.as_deref(),
         )?)
     }
-}
-
-/// A validated request and the store search that answers it.
-pub struct Plan {
-    pub request: ListRequest,
-    pub search: Search,
-}
-
-/// Validates `params` for `rt` and turns them into a store search.
-pub fn plan(params: &QueryParams, rt: &ResourceTypeDef, limits: &Limits) -> Result<Plan> {
-    let request = params.validate(rt, limits)?;
-    let window = match &request.paging {
-        Paging::Index { start_index } => Window::Index {
-            offset: start_index - 1,
-            limit: request.count,
-        },
-        Paging::Cursor(text) => Window::Cursor {
-            after: Cursor::decode(text)?,
-            limit: request.count,
-        },
-    };
-    if matches!(window, Window::Cursor { .. }) && request.sort.is_some() {
-        return Err(crate::scim::error::ProtocolError::invalid_value(
-            "cursor paging returns resources in creation order; omit sortBy",
-        )
-        .into());
-    }
-    let search = Search {
-        filter: request.filter.clone().map(canonical_ids),
-        sort: request
-            .sort
-            .map(|(target, descending)| Sort { target, descending }),
-        window,
-        max_scan: MAX_FILTER_SCAN,
-    };
-    Ok(Plan { request, search })
 }
 
 /// The ListResponse: index paging echoes `startIndex`, cursor paging adds `nextCursor`

@@ -5,13 +5,14 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
 use super::extract::ScimBase;
-use super::list::{Plan, list_page, plan, search_params};
+use super::list::{list_page, search_params};
 use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
 use crate::scim::limits::Limits;
 use crate::scim::query::Paging;
 use crate::service::resources::{Groups, Kind, Users};
+use crate::service::resources::{Plan, plan};
 use crate::store::render::ResourceView;
 use crate::store::search::Window;
 use crate::store::{DbConn, OrgId, Store};

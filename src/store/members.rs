@@ -315,7 +315,7 @@ fn parent_groups(
 }
 
 /// How users appear as members: their displayName, else their userName.
-fn user_displays(
+pub(super) fn user_displays(
     conn: &mut DbConn,
     org: &OrgId,
     ids: &[String],
@@ -339,7 +339,7 @@ fn user_displays(
     Ok(displays)
 }
 
-fn group_displays(
+pub(super) fn group_displays(
     conn: &mut DbConn,
     org: &OrgId,
     ids: &[String],

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod ids;
 pub mod kind;
 pub mod members;
+pub mod members_page;
 pub mod migrate;
 pub mod orgs;
 pub mod people;

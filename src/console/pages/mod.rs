@@ -2,8 +2,11 @@
 
 pub mod account;
 pub mod audit;
+pub mod connection;
+pub mod directory;
 pub mod landing;
 pub mod people;
+pub mod settings;
 pub mod setup;
 pub mod sign_in;
 pub mod token_detail;
@@ -19,6 +22,22 @@ use actix_web::web;
 pub fn organization_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(landing::organization))
         .route("/tokens", web::get().to(tokens::list))
+        .route("/connection", web::get().to(connection::show))
+        .route("/directory/users", web::get().to(directory::users::list))
+        .route(
+            "/directory/users/{id}",
+            web::get().to(directory::users::show),
+        )
+        .route("/directory/groups", web::get().to(directory::groups::list))
+        .route(
+            "/directory/groups/{id}",
+            web::get().to(directory::groups::show),
+        )
+        .service(
+            web::resource("/settings")
+                .route(web::get().to(settings::show))
+                .route(web::post().to(settings::save)),
+        )
         .route("/people", web::get().to(people::list))
         .route("/people/invite", web::post().to(people::invite))
         .route("/people/role", web::post().to(people::change_role))

@@ -40,11 +40,20 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
+/// The sign-in form; someone signed in already goes on to `next` (or the console).
 pub async fn show(
     request: HttpRequest,
+    signed: Option<Signed>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let next = query.into_inner().next;
+    if signed.is_some() {
+        let target = next
+            .as_deref()
+            .and_then(session::safe_next)
+            .unwrap_or(PREFIX);
+        return Ok(see_other(target));
+    }
     render(&request, String::new(), next, None, StatusCode::OK)
 }
 

@@ -5,11 +5,13 @@
 
 mod kinds;
 mod patch;
+mod query;
 
 use serde_json::Value;
 
 pub use kinds::{Groups, Users};
 use patch::{PrehashedPassword, edit};
+pub use query::{MAX_FILTER_SCAN, Plan, plan, search_box};
 
 use super::OrgActor;
 use crate::auth::password::hash_optional;
@@ -221,5 +223,23 @@ pub async fn search<K: Kind>(
 ) -> Result<Found<K::View>> {
     store
         .read(move |conn| K::search(conn, &org, &search, with_memberships))
+        .await
+}
+
+/// One page of a group's members, for the console (the SCIM rendering of a group reads every
+/// member); a group of another organization is not found.
+pub async fn group_members(
+    store: &Store,
+    org: OrgId,
+    group: crate::store::GroupId,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<crate::scim::resource::MemberRef>)> {
+    store
+        .read(move |conn| {
+            store::groups::find_group(conn, &org, &group)?
+                .ok_or_else(|| crate::error::Error::not_found(format_args!("group {group}")))?;
+            store::members_page::members_page(conn, &org, &group, offset, limit)
+        })
         .await
 }

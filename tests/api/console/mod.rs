@@ -1,6 +1,9 @@
 //! The admin console, through a real browser and over plain HTTP.
 
+mod connection;
+mod directory;
 mod people;
+mod settings;
 mod shell;
 mod sign_in;
 mod tokens;
@@ -165,4 +168,75 @@ pub async fn session_from(app: &TestApp, page: &Page) -> HttpSession {
         cookie,
         set_cookie,
     }
+}
+
+/// Signs `email` (password [`OWNER_PASSWORD`]) in with the sign-in form, sending `headers`
+/// and `origin`; asserts the 303 that starts a session.
+pub async fn sign_in_over_http(
+    app: &TestApp,
+    email: &str,
+    headers: &[(&str, &str)],
+    origin: &str,
+) -> Page {
+    let (form_cookie, csrf) = form_token(app, "/console/sign-in", headers).await;
+    let mut request = http_client()
+        .post(app.url("/console/sign-in"))
+        .header("Cookie", form_cookie)
+        .header("Origin", origin)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", OWNER_PASSWORD),
+        ]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let page = into_page(request.send().await.unwrap()).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    page
+}
+
+/// Adds `email` to `default` with `role` and the password [`OWNER_PASSWORD`], through
+/// `scimd admin create --password-stdin`, and signs them in over HTTP.
+pub async fn add_person(app: &TestApp, email: &str, role: &str) -> HttpSession {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(["admin", "create", "--org", "default", "--email", email])
+        .args(["--role", role, "--password-stdin"])
+        .env("DATABASE_URL", &app.database.url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{OWNER_PASSWORD}\n").as_bytes())
+        .unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let page = sign_in_over_http(app, email, &[], &app.base_url).await;
+    session_from(app, &page).await
+}
+
+/// POSTs `fields` and the session's CSRF token to `path`, as the page's form would.
+pub async fn post_form(
+    app: &TestApp,
+    session: &HttpSession,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Page {
+    let mut form: Vec<(&str, &str)> = vec![("csrf", session.csrf.as_str())];
+    form.extend_from_slice(fields);
+    let response = http_client()
+        .post(app.url(path))
+        .header("Cookie", &session.cookie)
+        .header("Origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    into_page(response).await
 }

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 
 use super::{
     OWNER_EMAIL, OWNER_PASSWORD, form_token, get, http_client, into_page, session_from,
-    set_up_first_owner,
+    set_up_first_owner, sign_in_over_http,
 };
 use crate::helpers::browser::Browser;
 use crate::helpers::{TestApp, TestDatabase};
@@ -19,6 +19,7 @@ on_both_backends! {
         let text = browser.text().await;
         assert!(text.contains("API Tokens"), "{text}");
         assert!(text.contains("Ada Owner"), "{text}");
+        browser.check_narrow().await;
 
         browser.click("Sign out").await;
         assert_eq!(browser.path().await, "/console/sign-in");
@@ -61,6 +62,10 @@ on_both_backends! {
             page.assert_html();
             assert!(page.body.contains("Page not found"));
         }
+        // Signed in already, the sign-in page leads on.
+        let again = get(&app, "/console/sign-in?next=/console/orgs/default/tokens", Some(&session.cookie)).await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER);
+        assert_eq!(again.header("location"), "/console/orgs/default/tokens");
         let landing = get(&app, "/console", Some(&session.cookie)).await;
         assert_eq!(landing.status, StatusCode::SEE_OTHER);
         assert_eq!(landing.header("location"), "/console/orgs/default/tokens");
@@ -80,7 +85,7 @@ on_both_backends! {
         let (form_cookie, _) =
             form_token(&app, "/console/sign-in", &[("X-Forwarded-Proto", "https")]).await;
         assert!(!form_cookie.is_empty());
-        let page = sign_in_over_http(&app, &[("X-Forwarded-Proto", "https")], &app.base_url).await;
+        let page = sign_in_over_http(&app, OWNER_EMAIL, &[("X-Forwarded-Proto", "https")], &app.base_url).await;
         let set_cookie = crate::console::set_cookie(&page.headers, "scimd_session").unwrap();
         assert!(!set_cookie.contains("Secure"), "{set_cookie}");
     }
@@ -95,31 +100,11 @@ on_both_backends! {
         set_up_first_owner(&app).await;
         let host = app.base_url.trim_start_matches("http://").to_owned();
         let headers = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", host.as_str())];
-        let page = sign_in_over_http(&app, &headers, &format!("https://{host}")).await;
+        let page = sign_in_over_http(&app, OWNER_EMAIL, &headers, &format!("https://{host}")).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
         let set_cookie = crate::console::set_cookie(&page.headers, "scimd_session").unwrap();
         assert!(set_cookie.split(';').any(|flag| flag.trim() == "Secure"), "{set_cookie}");
     }
-}
-
-/// Signs the first owner in with the sign-in form, sending `headers` and `origin`.
-async fn sign_in_over_http(app: &TestApp, headers: &[(&str, &str)], origin: &str) -> super::Page {
-    let (form_cookie, csrf) = form_token(app, "/console/sign-in", headers).await;
-    let mut request = http_client()
-        .post(app.url("/console/sign-in"))
-        .header("Cookie", form_cookie)
-        .header("Origin", origin)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", OWNER_EMAIL),
-            ("password", OWNER_PASSWORD),
-        ]);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let page = into_page(request.send().await.unwrap()).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    page
 }
 
 on_both_backends! {
@@ -177,7 +162,7 @@ on_both_backends! {
         // `Referrer-Policy: no-referrer`, the token decides.
         for origin in [None, Some("null")] {
             let again =
-                session_from(&app, &sign_in_over_http(&app, &[], &app.base_url).await).await;
+                session_from(&app, &sign_in_over_http(&app, OWNER_EMAIL, &[], &app.base_url).await).await;
             let mut request = http_client()
                 .post(app.url("/console/sign-out"))
                 .header("Cookie", &again.cookie)
@@ -188,5 +173,40 @@ on_both_backends! {
             }
             assert_eq!(request.send().await.unwrap().status(), StatusCode::SEE_OTHER);
         }
+    }
+}
+
+on_both_backends! {
+    async fn repeated_failures_are_throttled_with_a_message_saying_when_to_retry(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        set_up_first_owner(&app).await;
+        let attempt = |password: &'static str| {
+            let app = &app;
+            async move {
+                let (form_cookie, csrf) = form_token(app, "/console/sign-in", &[]).await;
+                let response = http_client()
+                    .post(app.url("/console/sign-in"))
+                    .header("Cookie", form_cookie)
+                    .form(&[("csrf", csrf.as_str()), ("email", OWNER_EMAIL), ("password", password)])
+                    .send()
+                    .await
+                    .unwrap();
+                into_page(response).await
+            }
+        };
+        let mut last = attempt("wrong password").await;
+        for _ in 0..10 {
+            if last.body.contains("Too many") {
+                break;
+            }
+            assert_eq!(last.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(last.body.contains("incorrect"), "{}", last.body);
+            last = attempt("wrong password").await;
+        }
+        last.assert_html();
+        assert!(last.body.contains("Too many failed sign-ins. Try again in"), "{}", last.body);
+        // While throttled, even the right password waits: guessing gains nothing.
+        let right = attempt(OWNER_PASSWORD).await;
+        assert!(right.body.contains("Too many failed sign-ins"), "{}", right.body);
     }
 }

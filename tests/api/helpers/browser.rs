@@ -136,6 +136,7 @@ impl Browser {
             .await
             .expect("window size");
         let session_id = client.session_id().await.ok().flatten();
+        remove_old_screenshots(name);
         Browser {
             client,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -191,6 +192,11 @@ impl Browser {
         let field = self.field(label).await;
         field.clear().await.expect("clear field");
         field.send_keys(value).await.expect("type into field");
+    }
+
+    /// Selects the radio button or checkbox labelled `label`.
+    pub async fn choose(&self, label: &str) {
+        self.field(label).await.click().await.expect("choose");
     }
 
     /// The button or link whose text or accessible name (`aria-label`) is `name`.
@@ -298,6 +304,19 @@ impl Browser {
         );
         self.screenshot(&shot).await;
         self.run_axe(&path).await;
+    }
+
+    /// Checks the current page at a phone's width (390 px), then returns to 1280 px.
+    pub async fn check_narrow(&mut self) {
+        self.client
+            .set_window_size(390, 844)
+            .await
+            .expect("narrow window");
+        self.check_page().await;
+        self.client
+            .set_window_size(1280, 900)
+            .await
+            .expect("wide window");
     }
 
     /// Saves the page as `target/console-screenshots/<name>.png`.
@@ -408,6 +427,20 @@ impl Drop for Browser {
                 let mut sink = Vec::new();
                 let _ = stream.read_to_end(&mut sink);
             }
+        }
+    }
+}
+
+/// A test's screenshots from an earlier run, which would mix with this run's.
+fn remove_old_screenshots(name: &str) {
+    let prefix = format!("{name}-");
+    let Ok(entries) = std::fs::read_dir(screenshot_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        if file.to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
