@@ -175,6 +175,50 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub max_write_ms: u64,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// HTTPS without a reverse proxy.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "HTTPS")]
+pub struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (leaf first); re-read on SIGHUP and when
+    /// the file changes, so a renewal needs no restart
+    #[arg(
+        long,
+        env = "SCIMD_TLS_CERT",
+        hide_env_values = true,
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert
+    #[arg(
+        long,
+        env = "SCIMD_TLS_KEY",
+        hide_env_values = true,
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// For trials: serve HTTPS with a self-signed certificate for HOST, made at each start
+    /// (its SHA-256 fingerprint is logged); clients must be told to trust it
+    #[arg(long, value_name = "HOST", conflicts_with = "tls_cert")]
+    pub tls_self_signed: Option<String>,
+}
+
+impl TlsArgs {
+    fn source(self) -> Option<crate::tls::TlsSource> {
+        match (self.tls_cert, self.tls_key, self.tls_self_signed) {
+            (Some(cert), Some(key), _) => Some(crate::tls::TlsSource::Files { cert, key }),
+            (_, _, Some(host)) => Some(crate::tls::TlsSource::SelfSigned { host }),
+            _ => None,
+        }
+    }
 }
 
 /// Initialises the logger on stderr. Secrets never go through it.
@@ -211,6 +255,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 max_write: (args.max_write_ms > 0)
                     .then(|| std::time::Duration::from_millis(args.max_write_ms)),
                 connect_timeout,
+                tls: args.tls.source(),
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))

@@ -28,6 +28,7 @@ mod projection;
 mod protocol;
 mod query;
 mod search;
+mod tls;
 mod token_bounds;
 mod token_cache;
 mod tokens;
