@@ -14,6 +14,7 @@ use crate::startup::Application;
 use crate::store::{self, Store, migrate};
 
 mod admin;
+mod ops;
 mod output;
 mod tables;
 
@@ -83,7 +84,11 @@ pub enum Command {
     /// Run the SCIM server (applies pending migrations first)
     Serve(ServeArgs),
     /// Apply pending database migrations and exit
-    Migrate,
+    Migrate(ops::MigrateArgs),
+    /// Copy the SQLite database, while it serves, to a file (PostgreSQL: use pg_dump)
+    Backup(ops::BackupArgs),
+    /// Replace the SQLite database with a backup, with every server on it stopped
+    Restore(ops::RestoreArgs),
     /// Manage organizations (tenants)
     #[command(subcommand)]
     Org(admin::OrgCommand),
@@ -177,48 +182,10 @@ pub struct ServeArgs {
     pub max_write_ms: u64,
 
     #[command(flatten)]
-    pub tls: TlsArgs,
-}
+    pub tls: ops::TlsArgs,
 
-/// HTTPS without a reverse proxy.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "HTTPS")]
-pub struct TlsArgs {
-    /// Serve HTTPS with this PEM certificate chain (leaf first); re-read on SIGHUP and when
-    /// the file changes, so a renewal needs no restart
-    #[arg(
-        long,
-        env = "SCIMD_TLS_CERT",
-        hide_env_values = true,
-        requires = "tls_key",
-        value_name = "FILE"
-    )]
-    pub tls_cert: Option<PathBuf>,
-
-    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert
-    #[arg(
-        long,
-        env = "SCIMD_TLS_KEY",
-        hide_env_values = true,
-        requires = "tls_cert",
-        value_name = "FILE"
-    )]
-    pub tls_key: Option<PathBuf>,
-
-    /// For trials: serve HTTPS with a self-signed certificate for HOST, made at each start
-    /// (its SHA-256 fingerprint is logged); clients must be told to trust it
-    #[arg(long, value_name = "HOST", conflicts_with = "tls_cert")]
-    pub tls_self_signed: Option<String>,
-}
-
-impl TlsArgs {
-    fn source(self) -> Option<crate::tls::TlsSource> {
-        match (self.tls_cert, self.tls_key, self.tls_self_signed) {
-            (Some(cert), Some(key), _) => Some(crate::tls::TlsSource::Files { cert, key }),
-            (_, _, Some(host)) => Some(crate::tls::TlsSource::SelfSigned { host }),
-            _ => None,
-        }
-    }
+    #[command(flatten)]
+    pub backups: ops::ScheduleArgs,
 }
 
 /// Initialises the logger on stderr. Secrets never go through it.
@@ -256,20 +223,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     .then(|| std::time::Duration::from_millis(args.max_write_ms)),
                 connect_timeout,
                 tls: args.tls.source(),
+                backups: args.backups.schedule()?,
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))
         }
-        Command::Migrate => {
-            let store = open(&database_url, 1, connect_timeout, true)?;
-            let applied = migrate::run_pending(&store)?;
-            if applied.is_empty() {
-                println!("{database_url}: schema is up to date");
-            } else {
-                println!("{database_url}: applied {}", applied.join(", "));
-            }
-            Ok(())
-        }
+        Command::Migrate(args) => ops::run_migrate(&database_url, connect_timeout, &args),
+        Command::Backup(args) => ops::run_backup(&database_url, connect_timeout, &args),
+        Command::Restore(args) => ops::run_restore(&database_url, &args),
         Command::Org(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_org(&store, command))
@@ -367,7 +328,7 @@ fn remind_of_unused_first_token(application: &Application, path: PathBuf) -> any
     Ok(())
 }
 
-fn open(
+pub(crate) fn open(
     url: &store::DatabaseUrl,
     max_connections: u32,
     connect_timeout: std::time::Duration,

@@ -13,6 +13,8 @@ use crate::config::Config;
 use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
+use crate::service::backups::{self, ScheduleGuard};
+use crate::store::backup::ServeLock;
 use crate::store::data_version::DataVersion;
 use crate::store::{BackendKind, OpenOptions, Store, migrate};
 use crate::tls::{self, Certificates};
@@ -29,6 +31,9 @@ pub struct Application {
     store: Store,
     first_start: Option<FirstStart>,
     certificates: Option<Arc<Certificates>>,
+    /// Held while serving: `scimd restore` refuses while any server holds it.
+    _serve_lock: Option<ServeLock>,
+    _backups: Option<ScheduleGuard>,
 }
 
 impl Application {
@@ -52,6 +57,18 @@ impl Application {
         };
         let store =
             Store::open_with(&config.database_url, &options)?.with_max_write(config.max_write);
+        // After the open, which says best what is wrong with a path; before any write.
+        let serve_lock = config
+            .database_url
+            .sqlite_path()
+            .map(ServeLock::shared)
+            .transpose()?;
+        // Before the first start writes anything: a schedule that cannot work is refused first.
+        let backups = config
+            .backups
+            .clone()
+            .map(|schedule| backups::start(&store, schedule))
+            .transpose()?;
         let applied = migrate::run_pending(&store)?;
         if !applied.is_empty() {
             log::info!("applied migrations {}", applied.join(", "));
@@ -141,6 +158,8 @@ impl Application {
             store,
             first_start,
             certificates,
+            _serve_lock: serve_lock,
+            _backups: backups,
         })
     }
 

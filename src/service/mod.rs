@@ -3,6 +3,7 @@
 //! knows HTTP.
 
 pub mod audit;
+pub mod backups;
 pub mod input;
 pub mod resources;
 pub mod tokens;

@@ -10,6 +10,7 @@
 mod helpers;
 
 mod auth;
+mod backups;
 mod bulk;
 mod cli;
 mod concurrency;
@@ -32,5 +33,6 @@ mod tls;
 mod token_bounds;
 mod token_cache;
 mod tokens;
+mod upgrades;
 mod users;
 mod write_limits;
