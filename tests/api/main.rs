@@ -20,6 +20,7 @@ mod groups;
 mod health;
 mod management;
 mod migrations;
+mod packaging;
 mod paging;
 mod passwords;
 mod patch_groups;
