@@ -14,9 +14,12 @@ use crate::startup::Application;
 use crate::store::{self, Store, migrate};
 
 mod admin;
+mod audit;
 mod ops;
 mod output;
+mod people;
 mod tables;
+mod zones;
 
 /// The heading the options every command takes come under, after the command's own: clap
 /// shows global options among a subcommand's otherwise.
@@ -95,8 +98,14 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Manage named network zones, which token network rules name as zone:NAME
+    #[command(subcommand)]
+    Zone(zones::ZoneCommand),
     /// Show the audit log, newest first
-    Audit(admin::AuditArgs),
+    Audit(audit::AuditArgs),
+    /// Manage the people who sign in to the console
+    #[command(subcommand)]
+    Admin(people::AdminCommand),
 }
 
 #[derive(Debug, Args)]
@@ -239,24 +248,41 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_token(&store, command))
         }
+        Command::Zone(command) => {
+            let store = open_migrated(&database_url, connect_timeout)?;
+            output::quiet_on_closed_pipe(zones::run_zone(&store, command))
+        }
         Command::Audit(args) => {
             let store = open_migrated(&database_url, connect_timeout)?;
-            output::quiet_on_closed_pipe(admin::run_audit(&store, &args))
+            output::quiet_on_closed_pipe(audit::run_audit(&store, &args))
+        }
+        Command::Admin(command) => {
+            let store = open_migrated(&database_url, connect_timeout)?;
+            output::quiet_on_closed_pipe(people::run(&store, command))
         }
     }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let token_file = token_file::path_for(&config.database_url);
+    let link_file = token_file::setup_link_path_for(&config.database_url);
     let application = Application::build(config)?;
     if let Some(first) = application.first_start() {
+        let setup_url = SecretString::from(format!(
+            "{}{}",
+            application.base_url(),
+            first.setup_link.path()
+        ));
         if std::io::stdout().is_terminal() {
             print_first_start_banner(&first.org_name, &first.token.plain, application.base_url());
+            print_setup_link(&setup_url);
         } else {
             leave_first_token_in_file(&application, first, token_file);
+            leave_setup_link_in_file(&setup_url, &link_file);
         }
     } else {
         remind_of_unused_first_token(&application, token_file)?;
+        remind_of_setup_link(&application, &link_file)?;
     }
     log::info!("scimd listening on {}", application.base_url());
     application.run_until_stopped().await?;
@@ -272,6 +298,47 @@ fn print_first_start_banner(org: &str, token: &SecretString, base_url: &str) {
          Copy it now; it will not be shown again:\n\n    {token}\n\n\
          Try it:\n    curl -H 'Authorization: Bearer {token}' {base_url}/scim/v2/ServiceProviderConfig\n"
     );
+}
+
+/// Printed like the token, and for the same reason.
+fn print_setup_link(url: &SecretString) {
+    println!(
+        "Console: open this one-time link within 24 hours to become the first owner:\n\n    {}\n",
+        url.expose_secret()
+    );
+}
+
+/// Off a terminal the link goes to a private file, as the token does.
+fn leave_setup_link_in_file(url: &SecretString, path: &std::path::Path) {
+    match token_file::write(path, url) {
+        Ok(()) => log::info!(
+            "first start: the one-time console set-up link for the first owner is in {} \
+             (readable by this user only; it expires in 24 hours)",
+            path.display()
+        ),
+        Err(error) => log::error!(
+            "first start: cannot write the console set-up link to {}: {error}; create the \
+             first owner with `scimd admin create --org {} --email EMAIL --role owner`",
+            path.display(),
+            bootstrap::DEFAULT_ORG
+        ),
+    }
+}
+
+/// Once the first owner's link is used or expired, its file has nothing worth keeping.
+fn remind_of_setup_link(application: &Application, path: &std::path::Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    if bootstrap::first_setup_link_pending(application.store())? {
+        log::info!(
+            "the one-time console set-up link is in {} until it is used",
+            path.display()
+        );
+    } else if let Err(error) = std::fs::remove_file(path) {
+        log::warn!("cannot delete {}: {error}", path.display());
+    }
+    Ok(())
 }
 
 /// Nobody reads a non-terminal stdout as it is written, and a journal keeps it for good: the

@@ -35,6 +35,9 @@ pub enum Error {
     /// than the store retries.
     #[error("the resource was modified concurrently; retry the request")]
     Conflict,
+    /// The resource cannot be removed while others refer to it; the detail names them.
+    #[error("{0}")]
+    InUse(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -97,7 +100,7 @@ impl Error {
             Error::NotFound(_) => (404, None),
             Error::MethodNotAllowed(_) => (405, None),
             Error::PreconditionFailed(_) => (412, None),
-            Error::Conflict => (409, None),
+            Error::Conflict | Error::InUse(_) => (409, None),
             Error::PayloadTooLarge(_) => (413, None),
             Error::UnsupportedMediaType(_) => (415, None),
             Error::NotImplemented(_) => (501, None),

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod http;
 pub mod scim;

@@ -10,10 +10,12 @@ use actix_web::{App, HttpServer, web};
 use crate::auth::{Authenticator, SharedSecret, secret};
 use crate::bootstrap::{self, FirstStart};
 use crate::config::Config;
+use crate::console;
 use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
 use crate::service::backups::{self, ScheduleGuard};
+use crate::service::people::SignInThrottle;
 use crate::store::backup::ServeLock;
 use crate::store::data_version::DataVersion;
 use crate::store::{BackendKind, OpenOptions, Store, migrate};
@@ -111,6 +113,7 @@ impl Application {
         let app_store = web::Data::new(store.clone());
         let limits = web::Data::new(config.limits);
         let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let sign_in_throttle = web::Data::new(SignInThrottle::default());
         let json_config = extract::json_config(&config.limits);
         let config_limits = config.limits;
         let https = certificates.is_some();
@@ -138,6 +141,9 @@ impl Application {
                 .app_data(json_config.clone())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
+                .app_data(sign_in_throttle.clone())
+                .route("/", web::get().to(console::root))
+                .service(console::scope())
                 .configure(|cfg| http::routes(cfg, &config_limits))
         })
         .disable_signals();

@@ -7,7 +7,7 @@
 use chrono::NaiveDateTime;
 
 use super::Scopes;
-use super::lifecycle::{self, Restrictions};
+use super::lifecycle::{self, Network, Restrictions};
 use crate::error::{Error, Result};
 use crate::store::tokens::TokenRecord;
 
@@ -34,8 +34,9 @@ impl Permissions {
 }
 
 /// Refuses with 403, naming the axis, unless `requested` is at most as permissive as `holder`
-/// on every axis: no scope it lacks, no later expiry (nor none when it expires), an allowlist
-/// inside its own when it has one, a rate limit no higher than its own when it has one.
+/// on every axis: no scope it lacks, no later expiry (nor none when it expires), a network
+/// rule within its own when it has one ([`check_network`]), a rate limit no higher than its
+/// own when it has one.
 /// Refusing beats clamping: a token silently granted less than asked would fail later, far
 /// from the cause.
 pub fn check_within(holder: &Permissions, requested: &Permissions) -> Result<()> {
@@ -49,25 +50,10 @@ pub fn check_within(holder: &Permissions, requested: &Permissions) -> Result<()>
             limit.format("%Y-%m-%dT%H:%M:%SZ")
         )));
     }
-    let own = &holder.restrictions.allowed_cidrs;
-    let asked = &requested.restrictions.allowed_cidrs;
-    if !own.is_empty() {
-        let own_text = lifecycle::cidrs_text(own).unwrap_or_default();
-        if asked.is_empty() {
-            return Err(Error::Forbidden(format!(
-                "allowed_cidrs: this token may only be used from {own_text}, so a token it \
-                 creates or changes needs an allowlist within those networks"
-            )));
-        }
-        if let Some(outside) = asked
-            .iter()
-            .find(|net| !own.iter().any(|mine| mine.contains(*net)))
-        {
-            return Err(Error::Forbidden(format!(
-                "allowed_cidrs: {outside} is outside this token's allowlist ({own_text})"
-            )));
-        }
-    }
+    check_network(
+        &holder.restrictions.network,
+        &requested.restrictions.network,
+    )?;
     if let Some(limit) = holder.restrictions.rate_limit_per_minute
         && requested
             .restrictions
@@ -80,6 +66,89 @@ pub fn check_within(holder: &Permissions, requested: &Permissions) -> Result<()>
         )));
     }
     Ok(())
+}
+
+/// Refuses unless every address `requested` lets in, `holder` lets in too, whatever the
+/// zones' networks are now or become: a zone can change after the check, so a zone is
+/// within only itself (the same zone on both sides changes alike), never within CIDRs that
+/// happen to cover it today, nor covering CIDRs it happens to cover today.
+///
+/// - Only from H: only from CIDRs inside H's CIDRs and zones among H's zones.
+/// - Not from H: not from a superset of H (H's CIDRs each inside one of the request's, H's
+///   zones all named), or only from CIDRs that overlap none of H's, when H names no zone.
+fn check_network(holder: &Network, requested: &Network) -> Result<()> {
+    match (holder, requested) {
+        (Network::Any, _) => Ok(()),
+        (Network::OnlyFrom(own), Network::OnlyFrom(asked)) => {
+            let own_text = own.entries().join(" ");
+            if let Some(outside) = asked
+                .cidrs
+                .iter()
+                .find(|net| !own.cidrs.iter().any(|mine| mine.contains(*net)))
+            {
+                return Err(Error::Forbidden(format!(
+                    "allowed_cidrs: {outside} is outside this token's allowlist ({own_text})"
+                )));
+            }
+            if let Some(zone) = asked.zones.iter().find(|zone| !own.names_zone(zone)) {
+                return Err(Error::Forbidden(format!(
+                    "allowed_cidrs: zone '{zone}' is not in this token's allowlist ({own_text}); \
+                     a zone can change, so only the zones it names are within it"
+                )));
+            }
+            Ok(())
+        }
+        (Network::OnlyFrom(own), _) => Err(Error::Forbidden(format!(
+            "allowed_cidrs: this token may only be used from {}, so a token it creates or \
+             changes needs an allowlist within those networks",
+            own.entries().join(" ")
+        ))),
+        (Network::NotFrom(own), Network::NotFrom(asked)) => {
+            if let Some(uncovered) = own
+                .cidrs
+                .iter()
+                .find(|mine| !asked.cidrs.iter().any(|net| net.contains(*mine)))
+            {
+                return Err(Error::Forbidden(format!(
+                    "not_from: this token may not be used from {uncovered}, so neither may a \
+                     token it creates or changes"
+                )));
+            }
+            if let Some(zone) = own.zones.iter().find(|zone| !asked.names_zone(zone)) {
+                return Err(Error::Forbidden(format!(
+                    "not_from: this token may not be used from zone '{zone}', so a token it \
+                     creates or changes must name that zone in its not_from too"
+                )));
+            }
+            Ok(())
+        }
+        (Network::NotFrom(own), Network::OnlyFrom(asked)) => {
+            if !own.zones.is_empty() || !asked.zones.is_empty() {
+                return Err(Error::Forbidden(format!(
+                    "not_from: this token may not be used from {}; an allowlist cannot be \
+                     shown to stay clear of that when a zone, which can change, is involved",
+                    own.entries().join(" ")
+                )));
+            }
+            let overlap = asked.cidrs.iter().find_map(|net| {
+                own.cidrs
+                    .iter()
+                    .find(|mine| mine.contains(net) || net.contains(*mine))
+                    .map(|mine| (net, mine))
+            });
+            match overlap {
+                Some((net, mine)) => Err(Error::Forbidden(format!(
+                    "not_from: {net} overlaps {mine}, where this token may not be used from"
+                ))),
+                None => Ok(()),
+            }
+        }
+        (Network::NotFrom(own), Network::Any) => Err(Error::Forbidden(format!(
+            "not_from: this token may not be used from {}, so a token it creates or changes \
+             needs a not_from rule covering those networks",
+            own.entries().join(" ")
+        ))),
+    }
 }
 
 /// A token may mint or grant only scopes its caller holds, so `tokens:manage` alone cannot
@@ -98,6 +167,7 @@ pub fn check_grantable(caller: Scopes, requested: Scopes) -> Result<()> {
 mod tests {
     use super::*;
     use crate::auth::Scope;
+    use crate::auth::lifecycle::Sources;
     use crate::service::input::{parse_network, parse_time};
     use ipnet::IpNet;
 
@@ -115,7 +185,7 @@ mod tests {
             scopes: Scopes::parse("scim:read scim:write tokens:manage").unwrap(),
             expires_at: Some(time("2027-01-02")),
             restrictions: Restrictions {
-                allowed_cidrs: nets(&["10.0.0.0/8", "2001:db8::/32"]),
+                network: Network::allowlist(nets(&["10.0.0.0/8", "2001:db8::/32"])),
                 rate_limit_per_minute: Some(5),
             },
         }
@@ -144,7 +214,7 @@ mod tests {
             scopes: Scopes::default().with(Scope::ScimRead),
             expires_at: Some(time("2027-01-01")),
             restrictions: Restrictions {
-                allowed_cidrs: nets(&["10.1.0.0/16", "2001:db8::1"]),
+                network: Network::allowlist(nets(&["10.1.0.0/16", "2001:db8::1"])),
                 rate_limit_per_minute: Some(1),
             },
         };
@@ -187,7 +257,7 @@ mod tests {
     fn an_allowlist_must_stay_inside_the_holders() {
         let with = |list: &[&str]| Permissions {
             restrictions: Restrictions {
-                allowed_cidrs: nets(list),
+                network: Network::allowlist(nets(list)),
                 rate_limit_per_minute: Some(5),
             },
             ..bounded()
@@ -213,6 +283,96 @@ mod tests {
             };
             let detail = refusal(&bounded(), &requested);
             assert!(detail.starts_with("rate_limit_per_minute:"), "{detail}");
+        }
+    }
+
+    fn only(cidrs: &[&str], zones: &[&str]) -> Network {
+        Network::OnlyFrom(sources(cidrs, zones))
+    }
+
+    fn not(cidrs: &[&str], zones: &[&str]) -> Network {
+        Network::NotFrom(sources(cidrs, zones))
+    }
+
+    fn sources(cidrs: &[&str], zones: &[&str]) -> Sources {
+        Sources {
+            cidrs: nets(cidrs),
+            zones: zones.iter().map(|zone| (*zone).to_owned()).collect(),
+        }
+    }
+
+    fn network_refusal(holder: &Network, requested: &Network) -> Option<String> {
+        match check_network(holder, requested) {
+            Ok(()) => None,
+            Err(Error::Forbidden(detail)) => Some(detail),
+            Err(other) => panic!("expected 403, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_only_from_holder_grants_its_own_zones_and_cidrs_inside_its_own() {
+        let holder = only(&["10.0.0.0/8"], &["Office"]);
+        assert_eq!(network_refusal(&holder, &holder), None);
+        assert_eq!(
+            network_refusal(&holder, &only(&["10.1.0.0/16"], &["office"])),
+            None
+        );
+        assert_eq!(network_refusal(&holder, &only(&[], &["Office"])), None);
+        for requested in [
+            Network::Any,
+            not(&["192.0.2.0/24"], &[]),
+            only(&["192.0.2.0/24"], &[]),
+            // Covered by 10/8 today, but a zone can grow.
+            only(&[], &["Branch"]),
+        ] {
+            let detail = network_refusal(&holder, &requested).unwrap();
+            assert!(detail.starts_with("allowed_cidrs:"), "{detail}");
+        }
+        // A zone may cover 10.1/16 today and shrink tomorrow.
+        let zone_only = only(&[], &["Office"]);
+        assert!(network_refusal(&zone_only, &only(&["10.1.0.0/16"], &[])).is_some());
+    }
+
+    #[test]
+    fn a_not_from_holder_grants_only_what_keeps_its_networks_out() {
+        let holder = not(&["10.0.0.0/8"], &["Blocked"]);
+        assert_eq!(network_refusal(&holder, &holder), None);
+        assert_eq!(
+            network_refusal(&holder, &not(&["0.0.0.0/0"], &["blocked", "Other"])),
+            None
+        );
+        for requested in [
+            Network::Any,
+            not(&["10.0.0.0/8"], &[]),
+            not(&["10.0.0.0/9"], &["Blocked"]),
+            // Clear of 10/8, but the zone `Blocked` may come to hold 192.0.2/24.
+            only(&["192.0.2.0/24"], &[]),
+        ] {
+            let detail = network_refusal(&holder, &requested).unwrap();
+            assert!(detail.starts_with("not_from:"), "{detail}");
+        }
+        let cidrs_only = not(&["10.0.0.0/8"], &[]);
+        assert_eq!(
+            network_refusal(&cidrs_only, &only(&["192.0.2.0/24"], &[])),
+            None
+        );
+        for overlapping in [&["10.1.0.0/16"][..], &["0.0.0.0/0"][..]] {
+            assert!(network_refusal(&cidrs_only, &only(overlapping, &[])).is_some());
+        }
+        assert!(
+            network_refusal(&cidrs_only, &only(&[], &["Elsewhere"])).is_some(),
+            "a zone may come to overlap"
+        );
+    }
+
+    #[test]
+    fn an_unrestricted_holder_grants_any_network_rule() {
+        for requested in [
+            Network::Any,
+            only(&[], &["Z"]),
+            not(&["10.0.0.0/8"], &["Z"]),
+        ] {
+            assert_eq!(network_refusal(&Network::Any, &requested), None);
         }
     }
 }

@@ -27,7 +27,7 @@ pub use secret::SharedSecret;
 use crate::error::{Error, Result};
 use crate::store::audit::{EventKind, NewAuditEvent, insert_audit_event};
 use crate::store::data_version::{DataVersion, VersionedCache};
-use crate::store::tokens::{self, TokenRecord};
+use crate::store::tokens::{self, OrgPolicy, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
 use failure_log::FailureLog;
 use header::{BadHeader, credential_from_header};
@@ -57,14 +57,15 @@ fn failure_rate() -> Rate {
     }
 }
 
-/// A token's record and its organization's inactivity policy, as the lookup answers them.
-type FoundToken = (TokenRecord, Option<i32>);
+/// A token's record and its organization's policy, as the lookup answers them.
+type FoundToken = (TokenRecord, OrgPolicy);
 
 /// Turns an `Authorization` header into an [`AuthContext`].
 pub struct Authenticator {
     store: Store,
     shared_secret: Option<SharedSecret>,
-    /// Requests per minute for tokens without a limit of their own; `None`: unlimited.
+    /// Requests per minute for tokens without a limit of their own or of their
+    /// organization; `None`: unlimited.
     default_rate_limit: Option<u32>,
     last_used_written: Mutex<HashMap<TokenId, Instant>>,
     /// Where the database's version can be read without a query (SQLite in WAL mode).
@@ -190,9 +191,9 @@ impl Authenticator {
                 }),
             }));
         };
-        let (record, inactivity_days) = &*found;
+        let (record, policy) = &*found;
         let now = store::now();
-        if let Some(refusal) = lifecycle::refusal(record, *inactivity_days, now) {
+        if let Some(refusal) = lifecycle::refusal(record, policy.inactivity_days, now) {
             let event_type = match refusal {
                 Refusal::Expired => EventKind::TokenExpiredUse,
                 Refusal::Superseded => EventKind::TokenStaleUse,
@@ -205,8 +206,8 @@ impl Authenticator {
                 refusal.as_str(),
             ));
         }
-        if !lifecycle::address_allowed(record.allowed_cidrs.as_deref(), client_ip) {
-            // The address, not the allowlist: behind a proxy that is not trusted, it is the
+        if !lifecycle::address_allowed(record, client_ip) {
+            // The address, not the rule or its zones: behind a proxy that is not trusted, it is the
             // proxy's, which is what an administrator needs to see.
             let (detail, reason) = match client_ip {
                 Some(address) => (
@@ -238,8 +239,10 @@ impl Authenticator {
                 .write(move |conn| tokens::record_first_use(conn, &first, now))
                 .await?;
         }
+        // The token's own limit, else its organization's, else the server's.
         let limit = record
             .rate_limit_per_minute
+            .or(policy.default_rate_limit_per_minute)
             .and_then(|limit| u32::try_from(limit).ok())
             .or(self.default_rate_limit);
         if let Some(limit) = limit
@@ -429,8 +432,9 @@ impl Authenticator {
         let found = self.find(token.digest()).await?;
         let refusal = match found.as_deref() {
             Some((record, _)) if record.id != *id => Some("replaced"),
-            Some((record, inactivity_days)) => {
-                lifecycle::refusal(record, *inactivity_days, store::now()).map(Refusal::as_str)
+            Some((record, policy)) => {
+                lifecycle::refusal(record, policy.inactivity_days, store::now())
+                    .map(Refusal::as_str)
             }
             None => Some("gone"),
         };

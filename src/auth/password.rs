@@ -10,6 +10,8 @@ use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
@@ -45,6 +47,33 @@ pub async fn hash_password(password: String) -> Result<String> {
     })
     .await?
 }
+
+/// Checks `password` against a PHC string from [`hash_password`], through the same gate and
+/// reused memory. `None` (a person who has none, or nobody) checks against a fixed hash and
+/// answers false: the answer then costs as long as a real check, so timing does not tell
+/// whether an account exists.
+pub async fn verify_password(password: SecretString, hash: Option<String>) -> Result<bool> {
+    let permit = Arc::clone(&GATE.permits)
+        .acquire_owned()
+        .await
+        .map_err(Error::internal)?;
+    actix_web::web::block(move || {
+        let _permit = permit;
+        let _running = Running::enter(&GATE);
+        let matches = verify_now(
+            password.expose_secret().as_bytes(),
+            hash.as_deref().unwrap_or(UNMATCHABLE_HASH),
+        )?;
+        Ok(matches && hash.is_some())
+    })
+    .await?
+}
+
+/// A hash in the default parameters whose output was made up, not computed: no password is
+/// known to produce it.
+const UNMATCHABLE_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$\
+    c2NpbWQtbm8tc3VjaC1wZXJzb24$\
+    8l1mJ3gQyW5nB0pVv4bY9zQ2a0cXk7QFJ9hS2m7b1Qo";
 
 /// Hashes when there is a password.
 pub async fn hash_optional(password: Option<String>) -> Result<Option<String>> {
@@ -86,25 +115,62 @@ impl Drop for Running<'_> {
     }
 }
 
+/// Runs argon2 in one of the gate's reused work areas, allocating one when none is free or
+/// the parameters need another size.
+fn with_memory<T>(
+    block_count: usize,
+    f: impl FnOnce(&mut [Block]) -> argon2::Result<T>,
+) -> Result<T> {
+    let mut blocks = GATE
+        .memory
+        .lock()
+        .map_err(|_| Error::internal("password hash memory poisoned"))?
+        .pop()
+        .filter(|blocks| blocks.len() == block_count)
+        .unwrap_or_else(|| vec![Block::default(); block_count]);
+    let result = f(&mut blocks);
+    if let Ok(mut memory) = GATE.memory.lock() {
+        memory.push(blocks);
+    }
+    result.map_err(|error| Error::internal(error.to_string()))
+}
+
+/// Recomputes the hash of `password` with the stored salt and parameters and compares in
+/// constant time.
+fn verify_now(password: &[u8], phc: &str) -> Result<bool> {
+    let to_internal = |error: argon2::password_hash::Error| Error::internal(error.to_string());
+    let parsed = PasswordHash::new(phc).map_err(to_internal)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(Error::internal("stored password hash lacks salt or output"));
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(to_internal)?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|error| Error::internal(error.to_string()))?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(to_internal)?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut salt_bytes = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_bytes).map_err(to_internal)?;
+    let mut output = vec![0u8; expected.len()];
+    with_memory(argon2.params().block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(password, salt, &mut output, blocks)
+    })?;
+    Ok(output.ct_eq(expected.as_bytes()).into())
+}
+
 /// Hashes in one of the gate's reused work areas: allocating 19 MiB per hash on whichever
 /// blocking thread runs it left a copy in each thread's malloc arena after the flood.
 fn hash_now(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
     OsRng.try_fill_bytes(&mut salt).map_err(Error::internal)?;
     let argon2 = Argon2::default();
-    let mut blocks = GATE
-        .memory
-        .lock()
-        .map_err(|_| Error::internal("password hash memory poisoned"))?
-        .pop()
-        .unwrap_or_else(|| vec![Block::default(); argon2.params().block_count()]);
     let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    let hashed =
-        argon2.hash_password_into_with_memory(password.as_bytes(), &salt, &mut output, &mut blocks);
-    if let Ok(mut memory) = GATE.memory.lock() {
-        memory.push(blocks);
-    }
-    hashed.map_err(|error| Error::internal(error.to_string()))?;
+    with_memory(argon2.params().block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(password.as_bytes(), &salt, &mut output, blocks)
+    })?;
     let to_internal = |error: argon2::password_hash::Error| Error::internal(error.to_string());
     let salt = SaltString::encode_b64(&salt).map_err(to_internal)?;
     let hash = PasswordHash {
@@ -136,6 +202,22 @@ mod tests {
                 .verify_password(b"N3w-p@ss", &parsed)
                 .is_ok()
         );
+    }
+
+    #[tokio::test]
+    async fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse battery".to_owned())
+            .await
+            .unwrap();
+        let check = |password: &str, hash: Option<&str>| {
+            verify_password(SecretString::from(password), hash.map(str::to_owned))
+        };
+        assert!(check("correct horse battery", Some(&hash)).await.unwrap());
+        assert!(!check("correct horse batterY", Some(&hash)).await.unwrap());
+        assert!(!check("", Some(&hash)).await.unwrap());
+        // The stand-in for a missing hash parses and runs, and never matches.
+        assert!(!check("correct horse battery", None).await.unwrap());
+        assert!(verify_now(b"x", UNMATCHABLE_HASH).is_ok());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

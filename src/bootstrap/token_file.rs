@@ -25,20 +25,31 @@ const POLL_LATER: Duration = Duration::from_secs(60);
 /// no data directory of ours: the working directory is where systemd's `WorkingDirectory=`
 /// or a container's volume points, and where the operator starts scimd from by hand.
 pub fn path_for(url: &DatabaseUrl) -> PathBuf {
+    beside_database(url, ".first-token")
+}
+
+/// The SQLite file's name plus `suffix`, or `scimd` plus `suffix` in the working directory.
+fn beside_database(url: &DatabaseUrl, suffix: &str) -> PathBuf {
     match url.sqlite_path() {
         Some(database) => {
             let mut name = database
                 .file_name()
                 .map(|name| name.to_os_string())
                 .unwrap_or_default();
-            name.push(".first-token");
+            name.push(suffix);
             database.with_file_name(name)
         }
-        None => PathBuf::from("scimd.first-token"),
+        None => PathBuf::from(format!("scimd{suffix}")),
     }
 }
 
-/// Writes the token, readable and writable by this user only: mode 0600 from the moment the
+/// Where the first start leaves the console set-up link off a terminal: beside the token's
+/// file, for the same reasons.
+pub fn setup_link_path_for(url: &DatabaseUrl) -> PathBuf {
+    beside_database(url, ".setup-link")
+}
+
+/// Writes the secret (a token, a link), readable and writable by this user only: mode 0600 from the moment the
 /// file exists, and a new file, so neither a leftover file's wider mode nor a symlink planted
 /// in its place is reused.
 pub fn write(path: &Path, token: &SecretString) -> std::io::Result<()> {

@@ -1,8 +1,6 @@
-//! Token, organization and audit commands of the CLI: each parses its flags with
+//! Token and organization commands of the CLI: each parses its flags with
 //! `crate::service::input`, calls the use cases as an administrator and prints through
 //! [`output`]: a table for people, or with `--json` the management API's own views.
-
-use std::collections::HashMap;
 
 use anyhow::{Context, anyhow};
 use chrono::NaiveDateTime;
@@ -11,15 +9,17 @@ use secrecy::ExposeSecret;
 
 use super::output::{self, Format};
 use super::tables::{self, column};
+use super::zones::{EditTokenArgs, NetworkArgs};
 use crate::auth::Scopes;
 use crate::auth::bounds::Permissions;
+use crate::auth::lifecycle::Network;
 use crate::service::audit::Actor;
 use crate::service::input::{self, Description, Expiry, Grace, TokenName};
-use crate::service::tokens::{self, Caller, TokenRequest, TokenSort};
-use crate::service::views::{EventView, OrgView, TokenView};
-use crate::store::audit::{AuditQuery, search_audit_events};
+use crate::service::orgs::{self, SettingsEdit};
+use crate::service::tokens::{self, Caller, TokenListQuery, TokenRequest, TokenSort};
+use crate::service::views::{OrgView, TokenView};
 use crate::store::tokens::TokenRecord;
-use crate::store::{self, Store, orgs};
+use crate::store::{self, Store};
 
 /// The CLI acts as an administrator: not bounded by any token.
 const CLI: Caller = Caller::Admin(Actor::Cli);
@@ -42,6 +42,14 @@ pub enum OrgCommand {
         name: String,
         /// Days, or `off`
         days: String,
+    },
+    /// Allow its tokens without a rate limit of their own N requests per minute, or `off`
+    /// for the server's --rate-limit
+    SetRateLimit {
+        /// The organization's name
+        name: String,
+        /// Requests per minute (1 to 1,000,000), or `off`
+        per_minute: String,
     },
 }
 
@@ -82,6 +90,8 @@ pub enum TokenCommand {
     /// Revoke a token immediately and for good
     #[command(visible_alias = "delete")]
     Revoke(TokenIdArg),
+    /// Change where a token may be used from: --only-from, --not-from or --anywhere
+    Edit(EditTokenArgs),
 }
 
 /// `scimd token list`.
@@ -97,30 +107,15 @@ pub struct ListTokensArgs {
     /// or expires (soonest first): the management API's spelling
     #[arg(long)]
     sort: Option<String>,
-    #[command(flatten)]
-    format: Format,
-}
-
-/// `scimd audit`: filters, all optional.
-#[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// Only this organization's events [default: all, including server-wide ones]
+    /// Only tokens that are active, disabled, inactive (revoked or expired) or suspicious
     #[arg(long)]
-    org: Option<String>,
-    /// Event types, repeatable, comma- or space-separated: token.created, token.updated,
-    /// token.disabled, token.enabled, token.rotated, token.revoked, token.revoked_as_leaked,
-    /// token.expired_use, token.stale_use, auth.failed, auth.ip_denied, scim.write
-    #[arg(long = "type")]
-    event_types: Vec<String>,
-    /// Only events since this date, RFC 3339 time, or this long ago (7d, 12h, 90 for days)
-    #[arg(long)]
-    since: Option<String>,
-    /// Only events about this token or made with it: its id or a prefix of 8 characters or more
-    #[arg(long)]
-    token: Option<String>,
-    /// At most this many events (1 to 10,000)
-    #[arg(long, default_value_t = 50)]
+    status: Option<String>,
+    /// At most this many tokens (1 to 1,000)
+    #[arg(long, default_value_t = tokens::MAX_PAGE)]
     limit: i64,
+    /// Skip this many tokens first
+    #[arg(long, default_value_t = 0)]
+    offset: i64,
     #[command(flatten)]
     format: Format,
 }
@@ -146,9 +141,11 @@ pub struct CreateTokenArgs {
     #[arg(long)]
     expires: Option<String>,
     /// Only accept the token from these networks (CIDRs or addresses, IPv4 or IPv6),
-    /// repeatable, comma- or space-separated [default: anywhere]
-    #[arg(long = "allow-ip")]
+    /// repeatable, comma- or space-separated [default: anywhere]; --only-from also takes zones
+    #[arg(long = "allow-ip", conflicts_with = "not_from")]
     allow_ip: Vec<String>,
+    #[command(flatten)]
+    network: NetworkArgs,
     /// Requests per minute this token may make, 1 to 1,000,000 [default: the server's
     /// --rate-limit]
     #[arg(long, value_parser = input::parse_rate_limit)]
@@ -158,7 +155,7 @@ pub struct CreateTokenArgs {
 pub(super) fn run_org(store: &Store, command: OrgCommand) -> anyhow::Result<()> {
     match command {
         OrgCommand::Create { name } => {
-            let org = store.write_blocking(|conn| orgs::insert_org(conn, &name, store::now()))?;
+            let org = store.write_blocking(|conn| orgs::create(conn, &name, store::now()))?;
             output::line(format_args!(
                 "created organization '{}' ({})",
                 org.name, org.id
@@ -166,6 +163,7 @@ pub(super) fn run_org(store: &Store, command: OrgCommand) -> anyhow::Result<()> 
         }
         OrgCommand::List { format } => list_orgs(store, format),
         OrgCommand::SetInactivity { name, days } => set_inactivity(store, &name, &days),
+        OrgCommand::SetRateLimit { name, per_minute } => set_rate_limit(store, &name, &per_minute),
     }
 }
 
@@ -178,17 +176,18 @@ pub(super) fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<
         TokenCommand::Enable(id) => set_enabled(store, &id.id, true),
         TokenCommand::Rotate { id, grace } => rotate(store, &id.id, &grace),
         TokenCommand::Revoke(id) => revoke(store, &id.id),
+        TokenCommand::Edit(args) => super::zones::edit_token(store, &args),
     }
 }
 
 pub(super) fn find_org(store: &Store, name: &str) -> anyhow::Result<orgs::Organization> {
     store
-        .run_blocking(|conn| orgs::find_org_by_name(conn, name))?
+        .run_blocking(|conn| orgs::find_by_name(conn, name))?
         .with_context(|| format!("no organization named '{name}' (see `scimd org list`)"))
 }
 
 fn list_orgs(store: &Store, format: Format) -> anyhow::Result<()> {
-    let list = store.run_blocking(orgs::list_orgs)?;
+    let list = store.run_blocking(orgs::list)?;
     if format.json {
         let views: Vec<OrgView> = list.into_iter().map(OrgView::from).collect();
         return output::json(&serde_json::json!({ "organizations": views }));
@@ -203,6 +202,8 @@ fn list_orgs(store: &Store, format: Format) -> anyhow::Result<()> {
                 tables::when(Some(org.created_at), now, format.wide),
                 org.inactivity_days
                     .map_or_else(|| "off".to_owned(), |days| format!("{days} days")),
+                org.default_rate_limit_per_minute
+                    .map_or_else(|| "server's".to_owned(), |n| format!("{n}/minute")),
             ]
         })
         .collect();
@@ -211,6 +212,7 @@ fn list_orgs(store: &Store, format: Format) -> anyhow::Result<()> {
         column("NAME", 34),
         column("CREATED", 14),
         column("INACTIVITY", 14),
+        column("RATE LIMIT", 14),
     ];
     output::line(tables::render(&columns, &rows, format.wide))
 }
@@ -227,13 +229,12 @@ fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
         .transpose()
         .map_err(|e| anyhow!("--expires {e}"))?;
     let org = find_org(store, &args.org)?;
-    let allowed_cidrs = input::parse_networks(&input::split_list(&args.allow_ip))
-        .map_err(|e| anyhow!("--allow-ip {e}"))?;
+    let network = args.network.rule(&args.allow_ip)?.unwrap_or_default();
     let request = TokenRequest {
         permissions: Permissions {
             scopes,
             expires_at,
-            restrictions: input::restrictions(allowed_cidrs, args.rate_limit)?,
+            restrictions: input::restrictions(network, args.rate_limit)?,
         },
         name: TokenName::parse(&args.name)?,
         description: args.description.map(Description::parse).transpose()?,
@@ -241,7 +242,7 @@ fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
     let (issued, namesakes, record) = store.write_blocking(|conn| {
         let namesakes = tokens::active_namesakes(conn, &org.id, &request.name, now)?;
         let issued = tokens::create(conn, &org.id, &CLI, &request, now)?;
-        let (record, _) = tokens::show(conn, &org.id, &issued.id)?;
+        let record = tokens::show(conn, &org.id, &issued.id, now)?.record;
         Ok((issued, namesakes, record))
     })?;
     output::secret(issued.plain.expose_secret(), &issued.id)?;
@@ -266,6 +267,15 @@ fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
             .join("\n"),
     );
     Ok(())
+}
+
+/// Where a token may be used from, in words.
+pub(super) fn network_text(token: &TokenRecord) -> String {
+    match Network::of(token) {
+        Network::Any => "from anywhere".to_owned(),
+        Network::OnlyFrom(sources) => format!("only from {}", sources.entries().join(" ")),
+        Network::NotFrom(sources) => format!("not from {}", sources.entries().join(" ")),
+    }
 }
 
 /// Every setting of a token, as `token show` and `token create` print them.
@@ -309,13 +319,7 @@ fn settings(
             "last used from",
             token.last_used_ip.clone().unwrap_or_default(),
         ),
-        (
-            "allowed from",
-            token
-                .allowed_cidrs
-                .clone()
-                .unwrap_or_else(|| "anywhere".to_owned()),
-        ),
+        ("network", network_text(token)),
         (
             "rate limit",
             token
@@ -339,18 +343,34 @@ fn settings(
 
 fn list_tokens(store: &Store, args: ListTokensArgs) -> anyhow::Result<()> {
     let org = find_org(store, &args.org)?;
-    let sort = TokenSort::parse(args.sort.as_deref(), None).map_err(|error| anyhow!(error))?;
-    let (list, days) =
-        store.run_blocking(|conn| tokens::list(conn, &org.id, args.name.as_deref(), sort))?;
+    let query = TokenListQuery {
+        sort: TokenSort::parse(args.sort.as_deref(), None).map_err(|error| anyhow!(error))?,
+        status: tokens::parse_status_filter(args.status.as_deref())
+            .map_err(|e| anyhow!("--status {e}"))?,
+        name_contains: args.name,
+        limit: args.limit,
+        offset: args.offset,
+    };
     let now = store::now();
+    let page = store.run_blocking(|conn| tokens::list(conn, &org.id, &query, now))?;
+    let shown = i64::try_from(page.tokens.len()).unwrap_or(i64::MAX);
+    if query.offset.saturating_add(shown) < page.total {
+        eprintln!(
+            "showing {shown} of {} tokens; see --limit and --offset",
+            page.total
+        );
+    }
     let format = args.format;
     if format.json {
-        let views: Vec<TokenView> = list
+        let views: Vec<TokenView> = page
+            .tokens
             .into_iter()
-            .map(|record| TokenView::new(record, days, now))
+            .map(|shown| TokenView::new(shown, now))
             .collect();
-        return output::json(&serde_json::json!({ "tokens": views }));
+        return output::json(&serde_json::json!({ "tokens": views, "total": page.total }));
     }
+    let days = page.tokens.first().and_then(|shown| shown.inactivity_days);
+    let list: Vec<TokenRecord> = page.tokens.into_iter().map(|shown| shown.record).collect();
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|token| {
@@ -391,7 +411,13 @@ fn list_tokens(store: &Store, args: ListTokensArgs) -> anyhow::Result<()> {
 fn set_inactivity(store: &Store, name: &str, days: &str) -> anyhow::Result<()> {
     let org = find_org(store, name)?;
     let days = input::parse_inactivity_days(days).map_err(|error| anyhow!(error))?;
-    store.write_blocking(|conn| tokens::set_inactivity_policy(conn, &org.id, days))?;
+    let edit = SettingsEdit {
+        inactivity_days: Some(days.map(i64::from)),
+        ..SettingsEdit::default()
+    };
+    store.write_blocking(|conn| {
+        orgs::update_settings(conn, &org.id, &Actor::Cli, &edit, store::now())
+    })?;
     match days {
         Some(days) => output::line(format_args!(
             "tokens of '{}' unused for {days} days now stop working",
@@ -404,19 +430,43 @@ fn set_inactivity(store: &Store, name: &str, days: &str) -> anyhow::Result<()> {
     }
 }
 
+fn set_rate_limit(store: &Store, name: &str, per_minute: &str) -> anyhow::Result<()> {
+    let org = find_org(store, name)?;
+    let limit = input::parse_rate_limit_setting(per_minute).map_err(|error| anyhow!(error))?;
+    let edit = SettingsEdit {
+        default_rate_limit_per_minute: Some(limit.map(i64::from)),
+        ..SettingsEdit::default()
+    };
+    store.write_blocking(|conn| {
+        orgs::update_settings(conn, &org.id, &Actor::Cli, &edit, store::now())
+    })?;
+    match limit {
+        Some(limit) => output::line(format_args!(
+            "tokens of '{}' without a rate limit of their own may now make {limit} requests per minute",
+            org.name
+        )),
+        None => output::line(format_args!(
+            "tokens of '{}' without a rate limit of their own now get the server's --rate-limit",
+            org.name
+        )),
+    }
+}
+
 /// The operator names a token by its id, or a unique prefix of it, whatever its organization.
-fn find_any(store: &Store, id: &str) -> anyhow::Result<TokenRecord> {
+pub(super) fn find_any(store: &Store, id: &str) -> anyhow::Result<TokenRecord> {
     Ok(store.run_blocking(|conn| tokens::find_by_id_prefix(conn, id))?)
 }
 
 fn show_token(store: &Store, id: &str, format: Format) -> anyhow::Result<()> {
     let token = find_any(store, id)?;
-    let org = store
-        .run_blocking(|conn| orgs::find_org(conn, &token.org_id))?
-        .context("the token's organization is gone")?;
     let now = store::now();
+    let (org, shown) = store.run_blocking(|conn| {
+        let org = orgs::show(conn, &token.org_id)?;
+        let shown = tokens::show(conn, &token.org_id, &token.id, now)?;
+        Ok((org, shown))
+    })?;
     if format.json {
-        return output::json(&TokenView::new(token, org.inactivity_days, now));
+        return output::json(&TokenView::new(shown, now));
     }
     let mut rows = settings(&token, org.inactivity_days, now);
     rows.insert(1, ("organization", org.name.clone()));
@@ -480,111 +530,4 @@ fn revoke(store: &Store, id: &str) -> anyhow::Result<()> {
             token.name, token.display_prefix
         ))
     }
-}
-
-pub(super) fn run_audit(store: &Store, args: &AuditArgs) -> anyhow::Result<()> {
-    let now = store::now();
-    let event_types =
-        input::parse_event_kinds(&args.event_types).map_err(|e| anyhow!("--type {e}"))?;
-    let since = args
-        .since
-        .as_deref()
-        .map(|text| input::parse_since(text, now))
-        .transpose()
-        .map_err(|e| anyhow!("--since {e}"))?;
-    if !(1..=10_000).contains(&args.limit) {
-        return Err(anyhow!("--limit is 1 to 10,000"));
-    }
-    let org = args
-        .org
-        .as_deref()
-        .map(|name| find_org(store, name))
-        .transpose()?;
-    let token = args
-        .token
-        .as_deref()
-        .map(|id| find_any(store, id))
-        .transpose()?;
-    let query = AuditQuery {
-        org: org.map(|org| org.id),
-        event_types: event_types
-            .iter()
-            .map(|kind| kind.as_str().to_owned())
-            .collect(),
-        since,
-        until: None,
-        token: token.map(|token| token.id.to_string()),
-        before: None,
-        limit: args.limit,
-    };
-    let events = store.run_blocking(|conn| search_audit_events(conn, &query))?;
-    if args.format.json {
-        let views: Vec<EventView> = events.into_iter().map(EventView::from).collect();
-        return output::json(&serde_json::json!({ "events": views }));
-    }
-    let ids: Vec<String> = events
-        .iter()
-        .flat_map(|event| {
-            let actor = event
-                .actor
-                .as_deref()
-                .and_then(|actor| actor.strip_prefix("token:"));
-            [actor, event.target.as_deref()]
-        })
-        .flatten()
-        .map(str::to_owned)
-        .collect();
-    let names: HashMap<String, String> = store
-        .run_blocking(|conn| tokens::names_by_id(conn, &ids))?
-        .into_iter()
-        .collect();
-    let wide = args.format.wide;
-    // A token is shown by name, with its short id (all of it with --wide) to tell namesakes
-    // apart; anything else (a User's id, `cli`) as it is.
-    let name = |id: &str| match names.get(id) {
-        Some(name) if wide => format!("{name} ({id})"),
-        Some(name) => name.clone(),
-        None => tables::id(id, wide),
-    };
-    let rows: Vec<Vec<String>> = events
-        .iter()
-        .map(|event| {
-            let actor = match event.actor.as_deref() {
-                Some(actor) => match actor.strip_prefix("token:") {
-                    Some(id) => format!("token {}", name(id)),
-                    None => actor.to_owned(),
-                },
-                None => "-".to_owned(),
-            };
-            let mut row = vec![
-                if wide {
-                    event
-                        .occurred_at
-                        .format("%Y-%m-%d %H:%M:%S%.3f UTC")
-                        .to_string()
-                } else {
-                    tables::time(event.occurred_at)
-                },
-                event.event_type.clone(),
-                actor,
-                event.target.as_deref().map_or_else(|| "-".to_owned(), name),
-            ];
-            if wide {
-                row.push(event.remote_addr.clone().unwrap_or_else(|| "-".to_owned()));
-            }
-            row.push(tables::details(&event.details));
-            row
-        })
-        .collect();
-    let mut columns = vec![
-        column("TIME", 20),
-        column("TYPE", 14),
-        column("ACTOR", 12),
-        column("TARGET", 12),
-    ];
-    if wide {
-        columns.push(column("REMOTE", 0));
-    }
-    columns.push(column("DETAILS", 14));
-    output::line(tables::render(&columns, &rows, wide))
 }

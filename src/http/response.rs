@@ -62,16 +62,18 @@ pub fn not_modified(version: i64) -> HttpResponse {
         .finish()
 }
 
-/// Turns error responses that the framework produced as plain text or HTML (unknown routes,
-/// malformed requests rejected before a handler ran) into SCIM error bodies.
+/// Turns error responses that the framework produced as plain text (unknown routes,
+/// malformed requests rejected before a handler ran) into SCIM error bodies. JSON is SCIM's
+/// already, and HTML is the console's own error page (see `console::error`), which a browser
+/// must get as a page.
 pub fn scim_error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(|response: ServiceResponse<B>| {
-        let is_json = response
+        let keep = response
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.contains("json"));
-        if is_json {
+            .is_some_and(|value| value.contains("json") || value.starts_with("text/html"));
+        if keep {
             return Ok(ErrorHandlerResponse::Response(
                 response.map_into_left_body(),
             ));

@@ -11,7 +11,7 @@ use crate::auth::{AuthContext, Principal};
 use crate::error::Result;
 pub use crate::store::audit::EventKind;
 use crate::store::audit::{NewAuditEvent, insert_audit_event};
-use crate::store::{DbConn, OrgId, TokenId};
+use crate::store::{DbConn, OrgId, TokenId, ZoneId};
 
 /// Who did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,13 +60,19 @@ pub enum Target<'a> {
     Token(&'a TokenId),
     /// A User or Group, by its id.
     Resource(&'a str),
+    /// A console person, by e-mail address: stored as `person:<email>`, as the actor.
+    Person(&'a str),
+    /// A network zone, by its id.
+    Zone(&'a ZoneId),
 }
 
 impl Target<'_> {
-    fn as_str(&self) -> &str {
+    fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Target::Token(id) => id.as_str(),
-            Target::Resource(id) => id,
+            Target::Token(id) => id.as_str().into(),
+            Target::Resource(id) => (*id).into(),
+            Target::Person(email) => format!("person:{email}").into(),
+            Target::Zone(id) => id.as_str().into(),
         }
     }
 }
@@ -107,13 +113,14 @@ impl<'a> Event<'a> {
     /// that commit.
     pub fn record(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<()> {
         let actor = self.actor.map(ToString::to_string);
+        let target = self.target.as_ref().map(Target::text);
         insert_audit_event(
             conn,
             &NewAuditEvent {
                 org_id: self.org,
                 event_type: self.kind,
                 actor: actor.as_deref(),
-                target: self.target.as_ref().map(Target::as_str),
+                target: target.as_deref(),
                 remote_addr: self.remote_addr,
                 details: self.details,
             },

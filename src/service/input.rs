@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use ipnet::IpNet;
 
-use crate::auth::lifecycle::{MAX_RATE_LIMIT, Restrictions};
+use crate::auth::lifecycle::{
+    MAX_ALLOWED_CIDRS, MAX_RATE_LIMIT, Network, Restrictions, Sources, ZONE_PREFIX,
+};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
 use crate::store::audit::EventKind;
@@ -192,6 +194,16 @@ pub fn parse_rate_limit(text: &str) -> Result<u32, String> {
         .ok_or(range)
 }
 
+/// An organization's default rate limit: requests per minute, or `off` for the server's.
+pub fn parse_rate_limit_setting(text: &str) -> Result<Option<u32>, String> {
+    match text.trim() {
+        "off" | "default" | "none" => Ok(None),
+        text => parse_rate_limit(text)
+            .map(Some)
+            .map_err(|range| format!("'{text}' is not a number or 'off': {range}")),
+    }
+}
+
 /// `1000000` as `1,000,000`.
 fn thousands(number: u32) -> String {
     let digits = number.to_string();
@@ -249,17 +261,111 @@ pub fn parse_networks(texts: &[String]) -> Result<Vec<IpNet>, String> {
     texts.iter().map(|text| parse_network(text)).collect()
 }
 
-/// An allowlist and a rate limit, within their limits.
-pub fn restrictions(
-    allowed_cidrs: Vec<IpNet>,
-    rate_limit_per_minute: Option<u32>,
-) -> Result<Restrictions> {
+/// The entries of a network rule: CIDRs or addresses, and zones as `zone:NAME`. Duplicates
+/// are dropped (zones ignoring case), so a list means the same however often it names one.
+pub fn parse_sources(texts: &[String]) -> Result<Sources, String> {
+    let mut sources = Sources::default();
+    for text in texts {
+        match text.trim().strip_prefix(ZONE_PREFIX) {
+            Some(name) => {
+                let name = ZoneName::parse(name)?;
+                if !sources.names_zone(name.as_str()) {
+                    sources.zones.push(name.as_str().to_owned());
+                }
+            }
+            None => {
+                let net = parse_network(text)?;
+                if !sources.cidrs.contains(&net) {
+                    sources.cidrs.push(net);
+                }
+            }
+        }
+    }
+    Ok(sources)
+}
+
+/// A token's network rule from its two lists, either of which may be absent: neither (or
+/// only empty ones) is anywhere; both is refused, since "only from A" and "not from B" at
+/// once is two rules, and Okta's model has one.
+pub fn parse_network_rule(
+    only_from: Option<&[String]>,
+    not_from: Option<&[String]>,
+) -> Result<Network, String> {
+    let only_from = only_from
+        .map(parse_sources)
+        .transpose()?
+        .unwrap_or_default();
+    let not_from = not_from.map(parse_sources).transpose()?.unwrap_or_default();
+    match (only_from.is_empty(), not_from.is_empty()) {
+        (true, true) => Ok(Network::Any),
+        (false, true) => Ok(Network::OnlyFrom(only_from)),
+        (true, false) => Ok(Network::NotFrom(not_from)),
+        (false, false) => Err(
+            "a token is either used only from some networks or not from some networks, \
+             not both"
+                .to_owned(),
+        ),
+    }
+}
+
+/// A network rule and a rate limit, within their limits.
+pub fn restrictions(network: Network, rate_limit_per_minute: Option<u32>) -> Result<Restrictions> {
     let restrictions = Restrictions {
-        allowed_cidrs,
+        network,
         rate_limit_per_minute,
     };
     restrictions.validate()?;
     Ok(restrictions)
+}
+
+/// Longest zone name accepted.
+pub const MAX_ZONE_NAME_LEN: usize = 64;
+
+/// A zone's name: 1 to [`MAX_ZONE_NAME_LEN`] characters, trimmed, without whitespace, commas
+/// or control characters, so that `zone:NAME` stays one entry of a comma- or space-separated
+/// list (`--only-from zone:Office,10.0.0.0/8`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneName(String);
+
+impl ZoneName {
+    pub fn parse(text: &str) -> Result<ZoneName, String> {
+        let name = text.trim();
+        if name.is_empty() || name.chars().count() > MAX_ZONE_NAME_LEN {
+            return Err(format!(
+                "a zone name must be 1 to {MAX_ZONE_NAME_LEN} characters"
+            ));
+        }
+        if name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+        {
+            return Err(format!(
+                "'{name}' is not a zone name: no spaces, commas or control characters \
+                 (e.g. office-berlin)"
+            ));
+        }
+        Ok(ZoneName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A zone's networks: 1 to [`MAX_ALLOWED_CIDRS`], duplicates dropped.
+pub fn parse_zone_networks(texts: &[String]) -> Result<Vec<IpNet>, String> {
+    let mut networks: Vec<IpNet> = Vec::new();
+    for net in parse_networks(texts)? {
+        if !networks.contains(&net) {
+            networks.push(net);
+        }
+    }
+    if networks.is_empty() || networks.len() > MAX_ALLOWED_CIDRS {
+        return Err(format!(
+            "a zone holds 1 to {MAX_ALLOWED_CIDRS} networks (CIDRs or addresses)"
+        ));
+    }
+    Ok(networks)
 }
 
 /// How long a rotated token keeps working after its successor's first use: 0 to 7 days.
@@ -305,12 +411,20 @@ pub fn parse_inactivity_days(text: &str) -> Result<Option<i32>, String> {
         "off" | "never" => Ok(None),
         text => text
             .trim_end_matches('d')
-            .parse::<i32>()
+            .parse::<i64>()
             .ok()
-            .filter(|days| (1..=MAX_DAYS).contains(&i64::from(*days)))
+            .and_then(|days| inactivity_days(days).ok())
             .map(Some)
             .ok_or_else(|| format!("'{text}' is not a number of days (1-3650) or 'off'")),
     }
+}
+
+/// An inactivity policy's number of days, 1 to 3650.
+pub fn inactivity_days(days: i64) -> Result<i32, String> {
+    i32::try_from(days)
+        .ok()
+        .filter(|_| (1..=MAX_DAYS).contains(&days))
+        .ok_or_else(|| format!("an inactivity policy is 1 to {MAX_DAYS} days"))
 }
 
 #[cfg(test)]
@@ -377,6 +491,31 @@ mod tests {
         assert_eq!(net("192.0.2.7").unwrap(), "192.0.2.7/32");
         assert!(net("10.0.0.0/33").is_err());
         assert!(net("example.com").is_err());
+    }
+
+    #[test]
+    fn network_rules_take_cidrs_and_zones_in_one_list_but_not_both_rules() {
+        let list = |texts: &[&str]| texts.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        let sources = parse_sources(&list(&[
+            "10.0.0.0/8",
+            "zone:Office",
+            "zone:office",
+            "10.0.0.0/8",
+        ]))
+        .unwrap();
+        assert_eq!(sources.entries(), ["10.0.0.0/8", "zone:Office"]);
+        assert!(parse_sources(&list(&["zone:"])).is_err());
+        assert!(parse_sources(&list(&["zone:a b"])).is_err());
+        assert_eq!(parse_network_rule(None, Some(&[])), Ok(Network::Any));
+        assert!(matches!(
+            parse_network_rule(None, Some(&list(&["zone:x"]))),
+            Ok(Network::NotFrom(_))
+        ));
+        assert!(
+            parse_network_rule(Some(&list(&["zone:x"])), Some(&list(&["10.0.0.0/8"]))).is_err()
+        );
+        assert!(ZoneName::parse("<script>alert(1)</script>").is_ok());
+        assert!(parse_zone_networks(&[]).is_err());
     }
 
     #[test]

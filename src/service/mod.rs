@@ -3,11 +3,15 @@
 //! knows HTTP.
 
 pub mod audit;
+pub mod audit_log;
 pub mod backups;
 pub mod input;
+pub mod orgs;
+pub mod people;
 pub mod resources;
 pub mod tokens;
 pub mod views;
+pub mod zones;
 
 use serde_json::json;
 

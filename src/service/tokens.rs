@@ -4,24 +4,31 @@
 //! event there; input arrives parsed ([`super::input`]).
 
 use chrono::NaiveDateTime;
-use ipnet::IpNet;
 use secrecy::SecretString;
 use serde_json::json;
 
 use super::audit::{Actor, Event, EventKind};
 use super::input::{Description, Grace, TokenName};
 use crate::auth::bounds::{self, Permissions};
-use crate::auth::lifecycle::{self, Restrictions};
+use crate::auth::lifecycle::{self, Network, Restrictions};
 use crate::auth::{AuthContext, Principal, Scopes, token};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
 use crate::store::tokens::{self as stored, NewToken, TokenChanges, TokenRecord};
+use crate::store::zones as zone_links;
 use crate::store::{DbConn, OrgId, TokenId, orgs};
 
+mod detail;
+pub mod health;
 pub mod leaks;
 mod list;
 
-pub use list::{TokenSort, TokenSortKey, list};
+pub use detail::{Party, TokenDetail, detail};
+pub use health::Health;
+pub use list::{
+    MAX_PAGE, ShownToken, TokenListQuery, TokenPage, TokenSort, TokenSortKey, list,
+    parse_status_filter,
+};
 
 /// Who asks, and within which bounds.
 #[derive(Debug, Clone)]
@@ -43,7 +50,7 @@ impl Caller {
 
     /// The permissions that bound the caller, read in the caller's transaction so that an
     /// edit a token makes to itself is judged against what it was; `None`: not bounded.
-    fn bounds(&self, conn: &mut DbConn) -> Result<Option<Permissions>> {
+    pub(crate) fn bounds(&self, conn: &mut DbConn) -> Result<Option<Permissions>> {
         let Caller::Credential(auth) = self else {
             return Ok(None);
         };
@@ -83,8 +90,8 @@ impl Caller {
         let record = load(conn, org, id)?;
         if let Some(holder) = holder {
             let mut after = Permissions::of(&record)?;
-            if let Some(cidrs) = &edit.allowed_cidrs {
-                after.restrictions.allowed_cidrs.clone_from(cidrs);
+            if let Some(network) = &edit.network {
+                after.restrictions.network.clone_from(network);
             }
             if let Some(limit) = edit.rate_limit_per_minute {
                 after.restrictions.rate_limit_per_minute = limit;
@@ -95,10 +102,10 @@ impl Caller {
     }
 }
 
-/// A change to a token's allowlist and rate limit; `None` leaves one alone.
+/// A change to a token's network rule and rate limit; `None` leaves one alone.
 #[derive(Debug, Clone, Default)]
 struct RestrictionEdit {
-    allowed_cidrs: Option<Vec<IpNet>>,
+    network: Option<Network>,
     rate_limit_per_minute: Option<Option<u32>>,
 }
 
@@ -153,7 +160,7 @@ fn mint(
     restrictions.validate()?;
     let generated = token::generate().map_err(Error::internal)?;
     let scopes = scopes.to_string();
-    let allowed_cidrs = restrictions.allowed_cidrs_text();
+    let network = super::zones::stored_network(conn, org, &restrictions.network)?;
     let created_by = actor.to_string();
     let id = stored::insert_token(
         conn,
@@ -166,12 +173,14 @@ fn mint(
             scopes: &scopes,
             created_by: &created_by,
             expires_at: *expires_at,
-            allowed_cidrs: allowed_cidrs.as_deref(),
+            allowed_cidrs: network.allowed_cidrs.as_deref(),
+            denied_cidrs: network.denied_cidrs.as_deref(),
             rate_limit_per_minute: restrictions.rate_limit_i32(),
             rotated_from,
         },
         now,
     )?;
+    zone_links::set_token_zones(conn, org, &id, &network.zones)?;
     let details = json!({
         "name": request.name.as_str(),
         "prefix": generated.display_prefix,
@@ -225,34 +234,52 @@ pub fn active_namesakes(
     name: &TokenName,
     now: NaiveDateTime,
 ) -> Result<Vec<TokenRecord>> {
-    let days = inactivity_policy(conn, org)?;
+    let query = TokenListQuery {
+        name_contains: Some(name.as_str().to_owned()),
+        status: Some(stored::StatusFilter::Active),
+        sort: TokenSort {
+            key: TokenSortKey::Created,
+            descending: true,
+        },
+        limit: MAX_PAGE,
+        offset: 0,
+    };
     let wanted = name.as_str().to_lowercase();
-    Ok(stored::list_tokens(conn, org)?
+    Ok(list(conn, org, &query, now)?
+        .tokens
         .into_iter()
-        .filter(|token| {
-            token.name.to_lowercase() == wanted && lifecycle::refusal(token, days, now).is_none()
-        })
+        .map(|shown| shown.record)
+        .filter(|token| token.name.to_lowercase() == wanted)
         .collect())
 }
 
-/// The names of the tokens among `ids`, by id; unknown ids are left out.
-pub fn names_by_id(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>> {
-    stored::token_names(conn, ids)
+/// The names of the tokens among `ids` (of `org`, if given), by id; unknown ids are left
+/// out.
+pub fn names_by_id(
+    conn: &mut DbConn,
+    org: Option<&OrgId>,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    stored::token_names(conn, org, ids)
 }
 
-/// One token of `org` (or 404) and the organization's inactivity policy.
-pub fn show(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<(TokenRecord, Option<i32>)> {
+/// One token of `org` (or 404), with its organization's policy and its suspicion.
+pub fn show(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &TokenId,
+    now: NaiveDateTime,
+) -> Result<ShownToken> {
     let record = load(conn, org, id)?;
-    Ok((record, inactivity_policy(conn, org)?))
+    let days = inactivity_policy(conn, org)?;
+    let mut shown = list::with_suspicion(conn, org, vec![record], days, now)?;
+    shown
+        .pop()
+        .ok_or_else(|| Error::not_found(format_args!("token {id}")))
 }
 
 fn inactivity_policy(conn: &mut DbConn, org: &OrgId) -> Result<Option<i32>> {
     Ok(orgs::find_org(conn, org)?.and_then(|org| org.inactivity_days))
-}
-
-/// Makes tokens of `org` unused for `days` days stop working; `None`: never.
-pub fn set_inactivity_policy(conn: &mut DbConn, org: &OrgId, days: Option<i32>) -> Result<()> {
-    orgs::set_inactivity_days(conn, org, days)
 }
 
 /// The state an edit may put a token in.
@@ -284,8 +311,8 @@ pub struct TokenEdit {
     /// `Some(None)` removes the description.
     pub description: Option<Option<Description>>,
     pub status: Option<StatusChange>,
-    /// `Some(None)` removes the allowlist.
-    pub allowed_cidrs: Option<Option<Vec<IpNet>>>,
+    /// The whole network rule; `Some(Network::Any)` removes it.
+    pub network: Option<Network>,
     /// `Some(None)` removes the token's own limit.
     pub rate_limit_per_minute: Option<Option<u32>>,
 }
@@ -299,7 +326,7 @@ impl TokenEdit {
             Some(StatusChange::Revoked | StatusChange::Disabled)
         ) && self.name.is_none()
             && self.description.is_none()
-            && self.allowed_cidrs.is_none()
+            && self.network.is_none()
             && self.rate_limit_per_minute.is_none()
     }
 }
@@ -307,7 +334,7 @@ impl TokenEdit {
 /// Applies `edit` to a token of `org`: the token as changed must be within the caller's
 /// bounds, unless the edit only stops it. Records `token.updated` for changed fields and
 /// `token.disabled`, `token.enabled` or `token.revoked` for a changed status. Answers the
-/// token and the organization's inactivity policy.
+/// token as it is now.
 pub fn edit(
     conn: &mut DbConn,
     org: &OrgId,
@@ -315,13 +342,9 @@ pub fn edit(
     id: &TokenId,
     edit: &TokenEdit,
     now: NaiveDateTime,
-) -> Result<(TokenRecord, Option<i32>)> {
-    let allowed_cidrs = edit
-        .allowed_cidrs
-        .as_ref()
-        .map(|cidrs| cidrs.clone().unwrap_or_default());
+) -> Result<ShownToken> {
     let restrictions = Restrictions {
-        allowed_cidrs: allowed_cidrs.clone().unwrap_or_default(),
+        network: edit.network.clone().unwrap_or_default(),
         rate_limit_per_minute: edit.rate_limit_per_minute.flatten(),
     };
     // Checked as a whole, like a new token's, before anything is looked up.
@@ -330,21 +353,23 @@ pub fn edit(
         load(conn, org, id)?;
     } else {
         let restriction_edit = RestrictionEdit {
-            allowed_cidrs,
+            network: edit.network.clone(),
             rate_limit_per_minute: edit.rate_limit_per_minute,
         };
         caller.load_manageable(conn, org, id, &restriction_edit)?;
     }
+    let network = edit
+        .network
+        .as_ref()
+        .map(|network| super::zones::stored_network(conn, org, network))
+        .transpose()?;
     let changes = TokenChanges {
         name: edit.name.as_ref().map(|name| name.as_str().to_owned()),
         description: edit
             .description
             .as_ref()
             .map(|text| text.as_ref().map(|text| text.as_str().to_owned())),
-        allowed_cidrs: edit
-            .allowed_cidrs
-            .as_ref()
-            .map(|_| restrictions.allowed_cidrs_text()),
+        network,
         rate_limit_per_minute: edit
             .rate_limit_per_minute
             .map(|_| restrictions.rate_limit_i32()),
@@ -354,7 +379,7 @@ pub fn edit(
     let fields: Vec<&str> = [
         changes.name.as_ref().map(|_| "name"),
         changes.description.as_ref().map(|_| "description"),
-        changes.allowed_cidrs.as_ref().map(|_| "allowed_cidrs"),
+        changes.network.as_ref().map(|_| "network"),
         changes
             .rate_limit_per_minute
             .as_ref()
@@ -376,7 +401,7 @@ pub fn edit(
         }
         None => {}
     }
-    show(conn, org, id)
+    show(conn, org, id, now)
 }
 
 /// Disables (reversible) or re-enables a token of `org`; re-enabling hands its permissions
@@ -451,13 +476,11 @@ fn revoke_loaded(
     Ok(revoked)
 }
 
-/// A rotation's outcome: the successor's secret, both tokens as they are now, and the
-/// organization's inactivity policy.
+/// A rotation's outcome: the successor's secret and both tokens as they are now.
 pub struct Rotation {
     pub issued: IssuedToken,
-    pub successor: TokenRecord,
-    pub predecessor: TokenRecord,
-    pub inactivity_days: Option<i32>,
+    pub successor: ShownToken,
+    pub predecessor: ShownToken,
 }
 
 /// Mints a successor with the predecessor's name, scopes, restrictions and expiry: the same
@@ -509,12 +532,11 @@ pub fn rotate(
         "grace_period_seconds": grace.as_seconds(),
     });
     Event::on_token(EventKind::TokenRotated, org, &actor, id, details).record(conn, now)?;
-    let (successor, inactivity_days) = show(conn, org, &issued.id)?;
-    let predecessor = load(conn, org, id)?;
+    let successor = show(conn, org, &issued.id, now)?;
+    let predecessor = show(conn, org, id, now)?;
     Ok(Rotation {
         issued,
         successor,
         predecessor,
-        inactivity_days,
     })
 }

@@ -26,11 +26,26 @@ pub enum EventKind {
     AuthIpDenied,
     /// A SCIM create, replace, patch or delete.
     ScimWrite,
+    /// A person signed in to the console.
+    ConsoleSignIn,
+    /// A console sign-in was refused: wrong password, or no password set yet.
+    ConsoleSignInFailed,
+    ConsoleSignOut,
+    PersonInvited,
+    PersonRoleChanged,
+    PersonRemoved,
+    /// A person set their password through a set-up link.
+    PersonPasswordSet,
+    /// An organization's settings changed.
+    OrgUpdated,
+    ZoneCreated,
+    ZoneUpdated,
+    ZoneDeleted,
 }
 
 impl EventKind {
     /// Every kind, in the order `scimd audit --help` lists them.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::TokenCreated,
         EventKind::TokenUpdated,
         EventKind::TokenDisabled,
@@ -43,6 +58,17 @@ impl EventKind {
         EventKind::AuthFailed,
         EventKind::AuthIpDenied,
         EventKind::ScimWrite,
+        EventKind::ConsoleSignIn,
+        EventKind::ConsoleSignInFailed,
+        EventKind::ConsoleSignOut,
+        EventKind::PersonInvited,
+        EventKind::PersonRoleChanged,
+        EventKind::PersonRemoved,
+        EventKind::PersonPasswordSet,
+        EventKind::OrgUpdated,
+        EventKind::ZoneCreated,
+        EventKind::ZoneUpdated,
+        EventKind::ZoneDeleted,
     ];
 
     /// The kind whose `type` is `text`.
@@ -67,6 +93,17 @@ impl EventKind {
             EventKind::AuthFailed => "auth.failed",
             EventKind::AuthIpDenied => "auth.ip_denied",
             EventKind::ScimWrite => "scim.write",
+            EventKind::ConsoleSignIn => "console.sign_in",
+            EventKind::ConsoleSignInFailed => "console.sign_in_failed",
+            EventKind::ConsoleSignOut => "console.sign_out",
+            EventKind::PersonInvited => "person.invited",
+            EventKind::PersonRoleChanged => "person.role_changed",
+            EventKind::PersonRemoved => "person.removed",
+            EventKind::PersonPasswordSet => "person.password_set",
+            EventKind::OrgUpdated => "org.updated",
+            EventKind::ZoneCreated => "zone.created",
+            EventKind::ZoneUpdated => "zone.updated",
+            EventKind::ZoneDeleted => "zone.deleted",
         }
     }
 }
@@ -125,6 +162,8 @@ pub struct AuditQuery {
     pub until: Option<NaiveDateTime>,
     /// Events about the token or made by it.
     pub token: Option<String>,
+    /// Events by this actor, as stored (`cli`, `token:<id>`, `person:<email>`).
+    pub actor: Option<String>,
     /// The `(occurred_at, id)` of the last event of the previous page.
     pub before: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -151,6 +190,9 @@ pub fn search_audit_events(conn: &mut DbConn, query: &AuditQuery) -> Result<Vec<
                 .eq(token.clone())
                 .or(audit_events::actor.eq(format!("token:{token}"))),
         );
+    }
+    if let Some(actor) = &query.actor {
+        select = select.filter(audit_events::actor.eq(actor.clone()));
     }
     if let Some((at, id)) = &query.before {
         select = select.filter(

@@ -59,6 +59,8 @@ fn unique_violation_subject(constraint: Option<&str>, message: &str) -> &'static
         "displayName"
     } else if text.contains("organizations") {
         ORG_NAME
+    } else if text.contains("network_zones") {
+        "the zone name"
     } else {
         "a unique value"
     }

@@ -52,6 +52,10 @@ id_type!(
     /// A Group resource's `id`.
     GroupId
 );
+id_type!(
+    /// A named network zone of an organization.
+    ZoneId
+);
 
 macro_rules! parse_uuid_id {
     ($($name:ident),*) => {$(
@@ -67,7 +71,7 @@ macro_rules! parse_uuid_id {
     )*};
 }
 
-parse_uuid_id!(TokenId, UserId, GroupId);
+parse_uuid_id!(TokenId, UserId, GroupId, ZoneId);
 
 macro_rules! from_db {
     ($($name:ident),*) => {$(
@@ -80,4 +84,16 @@ macro_rules! from_db {
     )*};
 }
 
-from_db!(OrgId, TokenId, GroupId);
+from_db!(OrgId, TokenId, GroupId, ZoneId);
+
+id_type!(
+    /// A person who administers organizations in the console (not a SCIM User).
+    PersonId
+);
+id_type!(
+    /// A console session's public id: what lists and sign-out forms name. The cookie's secret
+    /// is another value, stored only as a digest.
+    SessionId
+);
+parse_uuid_id!(SessionId);
+from_db!(PersonId, SessionId);

@@ -13,6 +13,7 @@ pub mod kind;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod people;
 pub mod render;
 pub mod resource_table;
 pub mod resources;
@@ -22,13 +23,14 @@ pub mod state;
 pub mod tokens;
 pub mod users;
 pub mod write_limit;
+pub mod zones;
 
 use std::time::Duration;
 
 use diesel::r2d2;
 
 pub use conn::{BackendKind, DatabaseUrl, DbConn};
-pub use ids::{GroupId, OrgId, TokenId, UserId};
+pub use ids::{GroupId, OrgId, PersonId, SessionId, TokenId, UserId, ZoneId};
 
 use crate::error::{Error, Result};
 

@@ -16,6 +16,9 @@ pub struct Organization {
     pub created_at: NaiveDateTime,
     /// Tokens unused for this many days stop working; `None` means no such policy.
     pub inactivity_days: Option<i32>,
+    /// Requests per minute for its tokens without a limit of their own; `None`: the
+    /// server's `--rate-limit`.
+    pub default_rate_limit_per_minute: Option<i32>,
 }
 
 #[derive(Queryable)]
@@ -24,6 +27,7 @@ struct OrganizationRow {
     name: String,
     created_at: NaiveDateTime,
     inactivity_days: Option<i32>,
+    default_rate_limit_per_minute: Option<i32>,
 }
 
 impl From<OrganizationRow> for Organization {
@@ -33,6 +37,7 @@ impl From<OrganizationRow> for Organization {
             name: row.name,
             created_at: row.created_at,
             inactivity_days: row.inactivity_days,
+            default_rate_limit_per_minute: row.default_rate_limit_per_minute,
         }
     }
 }
@@ -64,18 +69,29 @@ pub fn insert_org(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> Result<O
         name: name.to_owned(),
         created_at: now,
         inactivity_days: None,
+        default_rate_limit_per_minute: None,
     })
 }
+
+/// The columns of [`OrganizationRow`], in its order.
+const COLUMNS: (
+    organizations::id,
+    organizations::name,
+    organizations::created_at,
+    organizations::inactivity_days,
+    organizations::default_rate_limit_per_minute,
+) = (
+    organizations::id,
+    organizations::name,
+    organizations::created_at,
+    organizations::inactivity_days,
+    organizations::default_rate_limit_per_minute,
+);
 
 pub fn find_org_by_name(conn: &mut DbConn, name: &str) -> Result<Option<Organization>> {
     Ok(organizations::table
         .filter(organizations::name.eq(name))
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::created_at,
-            organizations::inactivity_days,
-        ))
+        .select(COLUMNS)
         .get_result::<OrganizationRow>(conn)
         .optional()?
         .map(Organization::from))
@@ -84,12 +100,7 @@ pub fn find_org_by_name(conn: &mut DbConn, name: &str) -> Result<Option<Organiza
 pub fn find_org(conn: &mut DbConn, id: &OrgId) -> Result<Option<Organization>> {
     Ok(organizations::table
         .find(id.as_str())
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::created_at,
-            organizations::inactivity_days,
-        ))
+        .select(COLUMNS)
         .get_result::<OrganizationRow>(conn)
         .optional()?
         .map(Organization::from))
@@ -98,12 +109,7 @@ pub fn find_org(conn: &mut DbConn, id: &OrgId) -> Result<Option<Organization>> {
 pub fn list_orgs(conn: &mut DbConn) -> Result<Vec<Organization>> {
     Ok(organizations::table
         .order(organizations::name.asc())
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::created_at,
-            organizations::inactivity_days,
-        ))
+        .select(COLUMNS)
         .load::<OrganizationRow>(conn)?
         .into_iter()
         .map(Organization::from)
@@ -114,6 +120,18 @@ pub fn list_orgs(conn: &mut DbConn) -> Result<Vec<Organization>> {
 pub fn set_inactivity_days(conn: &mut DbConn, id: &OrgId, days: Option<i32>) -> Result<()> {
     diesel::update(organizations::table.find(id.as_str()))
         .set(organizations::inactivity_days.eq(days))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets or clears the organization's default rate limit.
+pub fn set_default_rate_limit(
+    conn: &mut DbConn,
+    id: &OrgId,
+    per_minute: Option<i32>,
+) -> Result<()> {
+    diesel::update(organizations::table.find(id.as_str()))
+        .set(organizations::default_rate_limit_per_minute.eq(per_minute))
         .execute(conn)?;
     Ok(())
 }

@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         inactivity_days -> Nullable<Integer>,
+        default_rate_limit_per_minute -> Nullable<Integer>,
     }
 }
 
@@ -33,6 +34,7 @@ diesel::table! {
         superseded_by -> Nullable<Text>,
         rotation_grace_seconds -> Nullable<BigInt>,
         grace_until -> Nullable<Timestamp>,
+        denied_cidrs -> Nullable<Text>,
     }
 }
 
@@ -101,6 +103,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    network_zones (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        name_lower -> Text,
+        cidrs -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    token_zones (token_id, zone_id) {
+        token_id -> Text,
+        zone_id -> Text,
+        org_id -> Text,
+        rule -> Text,
+    }
+}
+
+diesel::table! {
     server_state (key) {
         key -> Text,
         value -> Text,
@@ -112,6 +135,8 @@ diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(groups -> organizations (org_id));
 diesel::joinable!(user_emails -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(token_zones -> api_tokens (token_id));
+diesel::joinable!(token_zones -> network_zones (zone_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -122,4 +147,67 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     audit_events,
     server_state,
+    network_zones,
+    token_zones,
+);
+
+// Issue 12: the console's people. A block of its own, so that other tables join the list
+// above without touching this one.
+diesel::table! {
+    people (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    memberships (person_id, org_id) {
+        person_id -> Text,
+        org_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        secret_digest -> Text,
+        person_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+        client_addr -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    setup_codes (code_digest) {
+        code_digest -> Text,
+        person_id -> Nullable<Text>,
+        org_id -> Nullable<Text>,
+        role -> Nullable<Text>,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(memberships -> people (person_id));
+diesel::joinable!(memberships -> organizations (org_id));
+diesel::joinable!(sessions -> people (person_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    people,
+    memberships,
+    sessions,
+    setup_codes,
 );

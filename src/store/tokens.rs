@@ -3,9 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_tokens, organizations};
+use super::schema::{api_tokens, network_zones, organizations, token_zones};
+use super::zones::{self, ZoneUse};
 use super::{DbConn, OrgId, TokenId};
 use crate::error::Result;
+
+mod search;
+pub use search::{SortKey, StatusFilter, Suspicion, TokenSearch, search_tokens, suspicious_among};
 
 /// A token's stored record.
 #[derive(Debug, Clone)]
@@ -23,8 +27,12 @@ pub struct TokenRecord {
     pub revoked_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub last_used_ip: Option<String>,
-    /// Space-separated CIDRs the token may be used from; `None` means anywhere.
+    /// Space-separated CIDRs the token may be used from; `None`: no such networks.
     pub allowed_cidrs: Option<String>,
+    /// Space-separated CIDRs the token may not be used from; `None`: no such networks.
+    pub denied_cidrs: Option<String>,
+    /// The zones the token's network rule names, by name, with their current networks.
+    pub zones: Vec<ZoneUse>,
     pub rate_limit_per_minute: Option<i32>,
     pub first_used_at: Option<NaiveDateTime>,
     /// The token this one was rotated from.
@@ -60,8 +68,10 @@ struct TokenRow {
     superseded_by: Option<String>,
     rotation_grace_seconds: Option<i64>,
     grace_until: Option<NaiveDateTime>,
+    denied_cidrs: Option<String>,
 }
 
+/// The record of a row, without its zones: [`with_zones`] adds them.
 fn record(row: TokenRow) -> TokenRecord {
     TokenRecord {
         id: TokenId::from_db(row.id),
@@ -78,6 +88,8 @@ fn record(row: TokenRow) -> TokenRecord {
         last_used_at: row.last_used_at,
         last_used_ip: row.last_used_ip,
         allowed_cidrs: row.allowed_cidrs,
+        denied_cidrs: row.denied_cidrs,
+        zones: Vec::new(),
         rate_limit_per_minute: row.rate_limit_per_minute,
         first_used_at: row.first_used_at,
         rotated_from: row.rotated_from.map(TokenId::from_db),
@@ -85,6 +97,44 @@ fn record(row: TokenRow) -> TokenRecord {
         rotation_grace_seconds: row.rotation_grace_seconds,
         grace_until: row.grace_until,
     }
+}
+
+/// The records of `rows` with the zones their rules name: one query for all of them.
+fn with_zones(conn: &mut DbConn, rows: Vec<TokenRow>) -> Result<Vec<TokenRecord>> {
+    let mut records: Vec<TokenRecord> = rows.into_iter().map(record).collect();
+    let ids: Vec<&str> = records.iter().map(|token| token.id.as_str()).collect();
+    let uses = zones::zone_uses(conn, zones::TokensOf::Ids(&ids))?;
+    attach(&mut records, uses);
+    Ok(records)
+}
+
+/// The records of an organization's `rows` with their zones: one query by organization,
+/// however many tokens it has.
+fn with_org_zones(conn: &mut DbConn, org: &OrgId, rows: Vec<TokenRow>) -> Result<Vec<TokenRecord>> {
+    let mut records: Vec<TokenRecord> = rows.into_iter().map(record).collect();
+    let uses = zones::zone_uses(conn, zones::TokensOf::Org(org))?;
+    attach(&mut records, uses);
+    Ok(records)
+}
+
+fn attach(records: &mut [TokenRecord], uses: Vec<(String, ZoneUse)>) {
+    if !uses.is_empty() {
+        let mut by_token: std::collections::HashMap<String, Vec<ZoneUse>> =
+            std::collections::HashMap::new();
+        for (token, zone) in uses {
+            by_token.entry(token).or_default().push(zone);
+        }
+        for token in records.iter_mut() {
+            if let Some(found) = by_token.remove(token.id.as_str()) {
+                token.zones = found;
+            }
+        }
+    }
+}
+
+/// The record of one row, if any, with its zones.
+fn one_with_zones(conn: &mut DbConn, row: Option<TokenRow>) -> Result<Option<TokenRecord>> {
+    Ok(with_zones(conn, row.into_iter().collect())?.pop())
 }
 
 /// What is stored for a new token; `token_digest` is the only trace of the secret.
@@ -99,6 +149,7 @@ pub struct NewToken<'a> {
     pub created_by: &'a str,
     pub expires_at: Option<NaiveDateTime>,
     pub allowed_cidrs: Option<&'a str>,
+    pub denied_cidrs: Option<&'a str>,
     pub rate_limit_per_minute: Option<i32>,
     pub rotated_from: Option<&'a TokenId>,
 }
@@ -122,6 +173,7 @@ pub fn insert_token(
             api_tokens::created_by.eq(token.created_by),
             api_tokens::expires_at.eq(token.expires_at),
             api_tokens::allowed_cidrs.eq(token.allowed_cidrs),
+            api_tokens::denied_cidrs.eq(token.denied_cidrs),
             api_tokens::rate_limit_per_minute.eq(token.rate_limit_per_minute),
             api_tokens::rotated_from.eq(token.rotated_from.map(TokenId::as_str)),
         ))
@@ -131,22 +183,22 @@ pub fn insert_token(
 
 /// The per-request lookup: one probe of the unique digest index.
 pub fn find_token_by_digest(conn: &mut DbConn, digest: &str) -> Result<Option<TokenRecord>> {
-    Ok(api_tokens::table
+    let row = api_tokens::table
         .filter(api_tokens::token_digest.eq(digest))
         .select(TokenRow::as_select())
         .get_result::<TokenRow>(conn)
-        .optional()?
-        .map(record))
+        .optional()?;
+    one_with_zones(conn, row)
 }
 
 /// Finds a token by id in any organization: for the operator's CLI only.
 pub fn find_token_any_org(conn: &mut DbConn, id: &TokenId) -> Result<Option<TokenRecord>> {
-    Ok(api_tokens::table
+    let row = api_tokens::table
         .find(id.as_str())
         .select(TokenRow::as_select())
         .get_result::<TokenRow>(conn)
-        .optional()?
-        .map(record))
+        .optional()?;
+    one_with_zones(conn, row)
 }
 
 /// Up to `limit` tokens of any organization whose id starts with `prefix`, for the operator
@@ -157,70 +209,105 @@ pub fn find_tokens_by_id_prefix(
     prefix: &str,
     limit: i64,
 ) -> Result<Vec<TokenRecord>> {
-    let escaped: String = prefix
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    Ok(api_tokens::table
+    let escaped = search::escape_like(prefix);
+    let rows = api_tokens::table
         .filter(api_tokens::id.like(format!("{escaped}%")).escape('\\'))
         .order(api_tokens::id)
         .limit(limit)
         .select(TokenRow::as_select())
-        .load::<TokenRow>(conn)?
-        .into_iter()
-        .map(record)
-        .collect())
+        .load::<TokenRow>(conn)?;
+    with_zones(conn, rows)
 }
 
-/// The names of the tokens among `ids` that exist, by id: for the audit log's readers.
-pub fn token_names(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>> {
-    Ok(api_tokens::table
-        .filter(api_tokens::id.eq_any(ids))
+/// The names of the tokens among `ids` that exist (in `org`, if given), by id: for the
+/// audit log's readers.
+pub fn token_names(
+    conn: &mut DbConn,
+    org: Option<&OrgId>,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut query = api_tokens::table
+        .filter(api_tokens::id.eq_any(ids.to_vec()))
         .select((api_tokens::id, api_tokens::name))
-        .load::<(String, String)>(conn)?)
+        .into_boxed();
+    if let Some(org) = org {
+        query = query.filter(api_tokens::org_id.eq(org.as_str().to_owned()));
+    }
+    Ok(conn.planned_per_run(query).load::<(String, String)>(conn)?)
 }
 
 /// The organization's tokens, newest first.
 pub fn list_tokens(conn: &mut DbConn, org: &OrgId) -> Result<Vec<TokenRecord>> {
-    Ok(api_tokens::table
+    let rows = api_tokens::table
         .filter(api_tokens::org_id.eq(org.as_str()))
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
         .select(TokenRow::as_select())
-        .load::<TokenRow>(conn)?
-        .into_iter()
-        .map(record)
-        .collect())
+        .load::<TokenRow>(conn)?;
+    with_org_zones(conn, org, rows)
 }
 
-/// The per-request lookup with the organization's inactivity policy: one probe of the unique
-/// digest index joined to the organization's primary key.
+/// What a token's organization adds to the checks of each of its requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrgPolicy {
+    pub inactivity_days: Option<i32>,
+    pub default_rate_limit_per_minute: Option<i32>,
+}
+
+/// The per-request lookup with the organization's policy and the zones the token's rule
+/// names: one query, a probe of the unique digest index joined to the organization's primary
+/// key and, for a token that names zones, to their rows. The policy and the zones thus ride
+/// along with the token (and with it in the authenticator's cache) at no extra query, a
+/// change to either is seen by the next lookup, and a token without zones pays nothing.
 pub fn find_token_for_auth(
     conn: &mut DbConn,
     digest: &str,
-) -> Result<Option<(TokenRecord, Option<i32>)>> {
-    let found = crate::on_backend!(conn, |inner| {
+) -> Result<Option<(TokenRecord, OrgPolicy)>> {
+    type ZoneColumns = Option<(String, String, String, String)>;
+    let rows = crate::on_backend!(conn, |inner| {
         api_tokens::table
             .inner_join(organizations::table)
+            .left_join(token_zones::table.inner_join(network_zones::table))
             .filter(api_tokens::token_digest.eq(digest))
-            .select((TokenRow::as_select(), organizations::inactivity_days))
-            .get_result::<(TokenRow, Option<i32>)>(inner)
-            .optional()
+            .order(network_zones::name_lower.nullable())
+            .select((
+                TokenRow::as_select(),
+                organizations::inactivity_days,
+                organizations::default_rate_limit_per_minute,
+                (
+                    token_zones::rule,
+                    network_zones::id,
+                    network_zones::name,
+                    network_zones::cidrs,
+                )
+                    .nullable(),
+            ))
+            .load::<(TokenRow, Option<i32>, Option<i32>, ZoneColumns)>(inner)
     })?;
-    Ok(found.map(|(row, days)| (record(row), days)))
+    let mut found: Option<(TokenRecord, OrgPolicy)> = None;
+    for (row, inactivity_days, default_rate_limit_per_minute, zone) in rows {
+        let (token, _) = found.get_or_insert_with(|| {
+            (
+                record(row),
+                OrgPolicy {
+                    inactivity_days,
+                    default_rate_limit_per_minute,
+                },
+            )
+        });
+        token.zones.extend(zone.map(ZoneUse::from_row));
+    }
+    Ok(found)
 }
 
 /// One token of the organization.
 pub fn find_token(conn: &mut DbConn, org: &OrgId, id: &TokenId) -> Result<Option<TokenRecord>> {
-    Ok(api_tokens::table
+    let row = api_tokens::table
         .filter(api_tokens::id.eq(id.as_str()))
         .filter(api_tokens::org_id.eq(org.as_str()))
         .select(TokenRow::as_select())
         .get_result::<TokenRow>(conn)
-        .optional()?
-        .map(record))
+        .optional()?;
+    one_with_zones(conn, row)
 }
 
 /// Sets or clears `disabled_at` on a token that is not revoked; answers whether it changed.
@@ -250,8 +337,16 @@ pub fn set_token_disabled(
 pub struct TokenChanges {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
-    pub allowed_cidrs: Option<Option<String>>,
+    pub network: Option<StoredNetwork>,
     pub rate_limit_per_minute: Option<Option<i32>>,
+}
+
+/// A token's whole network rule as stored: at most one of the two lists is used.
+#[derive(Debug, Clone, Default)]
+pub struct StoredNetwork {
+    pub allowed_cidrs: Option<String>,
+    pub denied_cidrs: Option<String>,
+    pub zones: Vec<(super::ZoneId, zones::ZoneRule)>,
 }
 
 /// Applies `changes` to a token of the organization.
@@ -276,10 +371,14 @@ pub fn update_token(
             .set(api_tokens::description.eq(description))
             .execute(conn)?;
     }
-    if let Some(cidrs) = &changes.allowed_cidrs {
+    if let Some(network) = &changes.network {
         diesel::update(target())
-            .set(api_tokens::allowed_cidrs.eq(cidrs))
+            .set((
+                api_tokens::allowed_cidrs.eq(&network.allowed_cidrs),
+                api_tokens::denied_cidrs.eq(&network.denied_cidrs),
+            ))
             .execute(conn)?;
+        zones::set_token_zones(conn, org, id, &network.zones)?;
     }
     if let Some(limit) = changes.rate_limit_per_minute {
         diesel::update(target())

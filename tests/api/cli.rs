@@ -550,8 +550,9 @@ on_both_backends! {
 
         let orgs = json_of(&scimd(&url, &["org", "list", "--json"]));
         let org = &orgs["organizations"][0];
-        assert_eq!(sorted_keys(org), ["created_at", "id", "inactivity_days", "name"]);
+        assert_eq!(sorted_keys(org), ["created_at", "default_rate_limit_per_minute", "id", "inactivity_days", "name"]);
         assert_eq!(org["name"], "default");
+        assert_eq!(org, &app.api_get("/api/v1/org", &admin).await.body);
     }
 }
 

@@ -9,22 +9,26 @@
 
 mod helpers;
 
+mod audit_log;
 mod auth;
 mod backups;
 mod bulk;
 mod cli;
 mod concurrency;
 mod conformance;
+mod console;
 mod discovery;
 mod groups;
 mod health;
 mod management;
 mod migrations;
+mod org_settings;
 mod packaging;
 mod paging;
 mod passwords;
 mod patch_groups;
 mod patch_users;
+mod people_cli;
 mod planning;
 mod projection;
 mod protocol;
@@ -33,7 +37,9 @@ mod search;
 mod tls;
 mod token_bounds;
 mod token_cache;
+mod token_list;
 mod tokens;
 mod upgrades;
 mod users;
 mod write_limits;
+mod zones;

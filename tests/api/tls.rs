@@ -115,6 +115,18 @@ on_both_backends! {
         let (status, _) = app.get("/scim/v2/Users").await;
         assert_eq!(status, StatusCode::OK);
 
+        // The console's cookies are Secure, since the connection is HTTPS.
+        let sign_in = app.client.get(app.url("/console/sign-in")).send().await.unwrap();
+        assert_eq!(sign_in.status(), StatusCode::OK);
+        let cookies: Vec<String> = sign_in
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|value| value.to_str().unwrap().to_owned())
+            .collect();
+        assert!(!cookies.is_empty(), "the sign-in form sets its CSRF cookie");
+        assert!(cookies.iter().all(|c| c.contains("; Secure")), "{cookies:?}");
+
         // TLS 1.2 is still accepted (older IdP agents), TLS 1.3 is what rustls picks otherwise.
         let tls12 = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(cert.cert_pem.as_bytes()).unwrap())

@@ -1,9 +1,12 @@
-//! The management API under `/api/v1`: plain JSON (not SCIM) for tokens and the audit log,
-//! authenticated with a `tokens:manage` token. Errors are SCIM error bodies like everywhere.
+//! The management API under `/api/v1`: plain JSON (not SCIM) for tokens, network zones,
+//! the organization's settings and the audit log, authenticated with a `tokens:manage` token. Errors are SCIM
+//! error bodies like everywhere.
 
 pub mod audit;
 pub mod credentials;
+pub mod org;
 pub mod tokens;
+pub mod zones;
 
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, Scope, web};
@@ -43,7 +46,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint("/tokens/{id}", Method::PATCH, tokens::update_token),
         endpoint("/tokens/{id}", Method::DELETE, tokens::revoke_token),
         endpoint("/tokens/{id}/rotate", Method::POST, tokens::rotate_token),
+        endpoint("/zones", Method::GET, zones::list_zones),
+        endpoint("/zones", Method::POST, zones::create_zone),
+        endpoint("/zones/{id}", Method::GET, zones::get_zone),
+        endpoint("/zones/{id}", Method::PATCH, zones::update_zone),
+        endpoint("/zones/{id}", Method::DELETE, zones::delete_zone),
         endpoint("/audit", Method::GET, audit::list_audit_events),
+        endpoint("/org", Method::GET, org::get_org),
+        endpoint("/org", Method::PATCH, org::update_org),
         endpoint(
             "/credentials/revoke",
             Method::POST,

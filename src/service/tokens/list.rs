@@ -1,11 +1,30 @@
-//! Listing an organization's tokens: filtered by name and sorted.
+//! Listing an organization's tokens: filtered by name and status, sorted and paged, all in
+//! the database, so that an organization with 10,000 tokens costs a page of rows.
 
 use chrono::NaiveDateTime;
 
+use super::health::{self, Health};
 use super::inactivity_policy;
 use crate::error::Result;
-use crate::store::tokens::{self as stored, TokenRecord};
+use crate::scim::error::ProtocolError;
+use crate::store::tokens::{self as stored, SortKey, StatusFilter, TokenRecord, TokenSearch};
 use crate::store::{DbConn, OrgId};
+
+/// A token with what its organization and its audit trail say about it: what every front
+/// end shows.
+#[derive(Debug, Clone)]
+pub struct ShownToken {
+    pub record: TokenRecord,
+    pub inactivity_days: Option<i32>,
+    /// A suspicious event in the last [`health::SUSPICION_DAYS`] days.
+    pub suspicious: bool,
+}
+
+impl ShownToken {
+    pub fn health(&self, now: NaiveDateTime) -> Health {
+        Health::of(&self.record, self.inactivity_days, self.suspicious, now)
+    }
+}
 
 /// How a token list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,23 +33,17 @@ pub struct TokenSort {
     pub descending: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSortKey {
-    Created,
-    Name,
-    LastUsed,
-    Expires,
-}
+pub type TokenSortKey = SortKey;
 
 impl TokenSort {
     /// Parses `created` (default, newest first), `name`, `last_used` (`last-used`) or
     /// `expires`, and `asc`/`desc`.
     pub fn parse(key: Option<&str>, order: Option<&str>) -> Result<TokenSort, String> {
         let key = match key.map(|k| k.trim().replace('-', "_")).as_deref() {
-            None | Some("created") => TokenSortKey::Created,
-            Some("name") => TokenSortKey::Name,
-            Some("last_used") => TokenSortKey::LastUsed,
-            Some("expires") => TokenSortKey::Expires,
+            None | Some("" | "created") => SortKey::Created,
+            Some("name") => SortKey::Name,
+            Some("last_used") => SortKey::LastUsed,
+            Some("expires") => SortKey::Expires,
             Some(other) => {
                 return Err(format!(
                     "cannot sort by '{other}': use created, name, last_used or expires"
@@ -38,60 +51,117 @@ impl TokenSort {
             }
         };
         let descending = match order {
-            None => matches!(key, TokenSortKey::Created | TokenSortKey::LastUsed),
+            None | Some("") => matches!(key, SortKey::Created | SortKey::LastUsed),
             Some("desc") => true,
             Some("asc") => false,
             Some(other) => return Err(format!("order '{other}' is neither asc nor desc")),
         };
         Ok(TokenSort { key, descending })
     }
+
+    pub fn key_str(self) -> &'static str {
+        match self.key {
+            SortKey::Created => "created",
+            SortKey::Name => "name",
+            SortKey::LastUsed => "last_used",
+            SortKey::Expires => "expires",
+        }
+    }
+
+    pub fn order_str(self) -> &'static str {
+        if self.descending { "desc" } else { "asc" }
+    }
 }
 
-/// The tokens of `org` whose name contains `name_contains` (ignoring case), sorted, and the
-/// organization's inactivity policy.
+/// Parses a status filter: `active`, `disabled`, `inactive` (revoked or expired) or
+/// `suspicious`; empty: any.
+pub fn parse_status_filter(text: Option<&str>) -> Result<Option<StatusFilter>, String> {
+    match text.map(str::trim) {
+        None | Some("" | "all") => Ok(None),
+        Some("active") => Ok(Some(StatusFilter::Active)),
+        Some("disabled") => Ok(Some(StatusFilter::Disabled)),
+        Some("inactive") => Ok(Some(StatusFilter::Inactive)),
+        Some("suspicious") => Ok(Some(StatusFilter::Suspicious)),
+        Some(other) => Err(format!(
+            "status '{other}' is none of active, disabled, inactive, suspicious"
+        )),
+    }
+}
+
+/// The most tokens one page may hold.
+pub const MAX_PAGE: i64 = 1000;
+
+/// Which page of which tokens.
+#[derive(Debug, Clone)]
+pub struct TokenListQuery {
+    pub name_contains: Option<String>,
+    pub status: Option<StatusFilter>,
+    pub sort: TokenSort,
+    /// 1 to [`MAX_PAGE`].
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of tokens and how many match in all.
+#[derive(Debug, Clone)]
+pub struct TokenPage {
+    pub tokens: Vec<ShownToken>,
+    pub total: i64,
+}
+
+/// The page of `org`'s tokens `query` asks for: two queries for the page and its count, one
+/// for the suspicion of the tokens on it.
 pub fn list(
     conn: &mut DbConn,
     org: &OrgId,
-    name_contains: Option<&str>,
-    sort: TokenSort,
-) -> Result<(Vec<TokenRecord>, Option<i32>)> {
-    let days = inactivity_policy(conn, org)?;
-    let records = stored::list_tokens(conn, org)?;
-    Ok((arrange(records, name_contains, sort), days))
+    query: &TokenListQuery,
+    now: NaiveDateTime,
+) -> Result<TokenPage> {
+    if !(1..=MAX_PAGE).contains(&query.limit) || query.offset < 0 {
+        return Err(ProtocolError::invalid_value(format!(
+            "limit is 1 to {MAX_PAGE} and offset not negative"
+        ))
+        .into());
+    }
+    let inactivity_days = inactivity_policy(conn, org)?;
+    let search = TokenSearch {
+        org: org.clone(),
+        name_contains: query
+            .name_contains
+            .as_deref()
+            .map(str::trim)
+            .filter(|needle| !needle.is_empty())
+            .map(str::to_owned),
+        status: query.status,
+        sort: query.sort.key,
+        descending: query.sort.descending,
+        limit: query.limit,
+        offset: query.offset,
+        now,
+        inactivity_days,
+        suspicion: health::suspicion(now),
+    };
+    let (records, total) = stored::search_tokens(conn, &search)?;
+    let tokens = with_suspicion(conn, org, records, inactivity_days, now)?;
+    Ok(TokenPage { tokens, total })
 }
 
-/// Filters and sorts; tokens without a last use or an expiry come last in both directions,
-/// ties keep newest first. Organizations have few tokens, so this runs in memory, alike on
-/// both backends.
-fn arrange(
-    mut records: Vec<TokenRecord>,
-    name_contains: Option<&str>,
-    sort: TokenSort,
-) -> Vec<TokenRecord> {
-    if let Some(needle) = name_contains.map(str::to_lowercase) {
-        records.retain(|record| record.name.to_lowercase().contains(&needle));
-    }
-    let directed = |order: std::cmp::Ordering| {
-        if sort.descending {
-            order.reverse()
-        } else {
-            order
-        }
-    };
-    let optional = |a: Option<NaiveDateTime>, b: Option<NaiveDateTime>| match (a, b) {
-        (Some(a), Some(b)) => directed(a.cmp(&b)),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    };
-    records.sort_by(|a, b| {
-        let primary = match sort.key {
-            TokenSortKey::Created => directed(a.created_at.cmp(&b.created_at)),
-            TokenSortKey::Name => directed(a.name.to_lowercase().cmp(&b.name.to_lowercase())),
-            TokenSortKey::LastUsed => optional(a.last_used_at, b.last_used_at),
-            TokenSortKey::Expires => optional(a.expires_at, b.expires_at),
-        };
-        primary.then_with(|| b.created_at.cmp(&a.created_at))
-    });
-    records
+/// `records` of `org` with whether each is suspicious, in one query.
+pub(super) fn with_suspicion(
+    conn: &mut DbConn,
+    org: &OrgId,
+    records: Vec<TokenRecord>,
+    inactivity_days: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<Vec<ShownToken>> {
+    let ids: Vec<String> = records.iter().map(|r| r.id.as_str().to_owned()).collect();
+    let suspicious = stored::suspicious_among(conn, org, &ids, &health::suspicion(now))?;
+    Ok(records
+        .into_iter()
+        .map(|record| ShownToken {
+            suspicious: suspicious.contains(record.id.as_str()),
+            record,
+            inactivity_days,
+        })
+        .collect())
 }

@@ -88,6 +88,8 @@ impl TestDatabase {
 pub struct TestApp {
     pub base_url: String,
     pub token: String,
+    /// The first start's one-time console set-up link, as a path (`/console/setup?code=…`).
+    pub setup_path: String,
     pub client: reqwest::Client,
     pub database: TestDatabase,
     server: tokio::task::JoinHandle<()>,
@@ -114,12 +116,17 @@ impl TestApp {
             .first_start()
             .map(|first| secrecy::ExposeSecret::expose_secret(&first.token.plain).to_owned())
             .unwrap_or_default();
+        let setup_path = application
+            .first_start()
+            .map(|first| first.setup_link.path())
+            .unwrap_or_default();
         let server = tokio::spawn(async move {
             let _ = application.run_until_stopped().await;
         });
         TestApp {
             base_url,
             token,
+            setup_path,
             client: reqwest::Client::new(),
             database,
             server,

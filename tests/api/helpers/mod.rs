@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod app;
+pub mod browser;
 pub mod cli;
 pub mod postgres;
 pub mod scim;

@@ -1,0 +1,6 @@
+DROP INDEX audit_events_org_actor_occurred_idx;
+DROP INDEX audit_events_org_type_occurred_idx;
+DROP INDEX api_tokens_org_name_idx;
+DROP INDEX api_tokens_org_expires_idx;
+DROP INDEX api_tokens_org_last_used_idx;
+ALTER TABLE organizations DROP COLUMN default_rate_limit_per_minute;
