@@ -92,6 +92,8 @@ pub enum Command {
     Backup(ops::BackupArgs),
     /// Replace the SQLite database with a backup, with every server on it stopped
     Restore(ops::RestoreArgs),
+    /// Copy every table of one database into another (SQLite to PostgreSQL, or back)
+    Copy(ops::CopyArgs),
     /// Manage organizations (tenants)
     #[command(subcommand)]
     Org(admin::OrgCommand),
@@ -240,6 +242,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => ops::run_migrate(&database_url, connect_timeout, &args),
         Command::Backup(args) => ops::run_backup(&database_url, connect_timeout, &args),
         Command::Restore(args) => ops::run_restore(&database_url, &args),
+        Command::Copy(args) => ops::run_copy(connect_timeout, &args),
         Command::Org(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_org(&store, command))

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod backup;
 pub mod conn;
+pub mod copy;
 pub mod data_version;
 pub mod error;
 pub mod filter_sql;

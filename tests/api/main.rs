@@ -17,6 +17,7 @@ mod cli;
 mod concurrency;
 mod conformance;
 mod console;
+mod copy;
 mod discovery;
 mod groups;
 mod health;
