@@ -24,6 +24,10 @@ use crate::error::Error;
 const MARKER: &str = "scimd_copy_in_progress";
 /// diesel's bookkeeping: the target's own migrations fill it.
 const MIGRATIONS: &str = "__diesel_schema_migrations";
+/// Rewritten by every running SQLite instance to check its commit counter
+/// ([`super::data_version`]): meaningless in another database, and it changes under a copy
+/// even with every request stopped.
+const SCRATCH: &str = "commit_probe";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
@@ -115,7 +119,39 @@ struct Table {
     name: String,
     columns: Vec<Column>,
     key: Vec<String>,
+    /// Whether `key` is a primary key: then pages follow on from the last key read (keyset),
+    /// otherwise by OFFSET.
+    unique_key: bool,
     parents: BTreeSet<String>,
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, Copy)]
+enum Start<'a> {
+    /// After this many rows: the first page of a resumed copy, and tables without a key.
+    Offset(u64),
+    /// After the row with these key values (canonical form).
+    After(&'a [Option<String>]),
+}
+
+impl Table {
+    /// The key values of a canonical row, to start the next page after it.
+    fn key_of(&self, row: &[Option<String>]) -> Vec<Option<String>> {
+        self.key
+            .iter()
+            .filter_map(|k| self.columns.iter().position(|c| &c.name == k))
+            .map(|i| row.get(i).cloned().flatten())
+            .collect()
+    }
+
+    /// Where the page after `page` starts; `None`: by OFFSET.
+    fn next_start(&self, page: &[Vec<Option<String>>]) -> Option<Vec<Option<String>>> {
+        if self.unique_key {
+            page.last().map(|row| self.key_of(row))
+        } else {
+            None
+        }
+    }
 }
 
 /// Copies every table of `source` into `target`, which is migrated first and must be empty
@@ -179,11 +215,17 @@ pub fn copy(
             resumed,
         };
         progress(&report(done, all_done));
+        let mut after: Option<Vec<Option<String>>> = None;
         while done < total {
-            let rows = read_batch(source, table, done, batch)?;
+            let start = match &after {
+                Some(key) => Start::After(key),
+                None => Start::Offset(done),
+            };
+            let rows = read_batch(source, table, start, batch)?;
             if rows.is_empty() {
                 break;
             }
+            after = table.next_start(&rows);
             let copied = u64::try_from(rows.len()).unwrap_or(u64::MAX);
             write_batch(target, table, &rows)?;
             done += copied;
@@ -313,7 +355,7 @@ fn table_names(conn: &mut DbConn) -> Result<Vec<String>, diesel::result::Error> 
 
 fn tables(conn: &mut DbConn) -> Result<Vec<Table>, diesel::result::Error> {
     let mut names = table_names(conn)?;
-    names.retain(|name| name != MIGRATIONS && name != MARKER);
+    names.retain(|name| ![MIGRATIONS, MARKER, SCRATCH].contains(&name.as_str()));
     names.sort();
     let mut tables = Vec::with_capacity(names.len());
     for name in names {
@@ -364,6 +406,7 @@ fn tables(conn: &mut DbConn) -> Result<Vec<Table>, diesel::result::Error> {
             .collect();
         key.sort();
         let mut key: Vec<String> = key.into_iter().map(|(_, name)| name).collect();
+        let unique_key = !key.is_empty();
         if key.is_empty() {
             // No primary key: every column together orders the rows.
             key = columns.iter().map(|c| c.name.clone()).collect();
@@ -379,6 +422,7 @@ fn tables(conn: &mut DbConn) -> Result<Vec<Table>, diesel::result::Error> {
                 })
                 .collect(),
             key,
+            unique_key,
             parents: parents
                 .into_iter()
                 .map(|p| p.name.trim_matches('"').to_owned())
@@ -401,35 +445,84 @@ fn count(store: &Store, table: &str) -> Result<u64, CopyError> {
         .map_or(0, |row| u64::try_from(row.n).unwrap_or(0)))
 }
 
-/// Rows `offset..offset + limit` in key order, each value in canonical form.
+/// One page of rows in key order, each value in canonical form.
+///
+/// Keyset paging: an OFFSET makes the database compute and drop every row before the page
+/// (PostgreSQL builds each skipped row's JSON too), which made verifying 100,000 users take
+/// minutes.
 fn read_batch(
     store: &Store,
     table: &Table,
-    offset: u64,
+    start: Start<'_>,
     limit: u64,
 ) -> Result<Vec<Vec<Option<String>>>, CopyError> {
     let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
     let (columns, name) = (columns.join(", "), quote(&table.name));
-    // The primary key is unique, so every page of one ordering is the same on each read.
     let key: Vec<String> = table.key.iter().map(|k| quote(k)).collect();
     let key = key.join(", ");
+    let kinds: Vec<&Column> = table
+        .key
+        .iter()
+        .filter_map(|k| table.columns.iter().find(|c| &c.name == k))
+        .collect();
     let rows: Vec<JsonRow> = store.run_blocking(|conn| {
-        Ok(match conn {
-            DbConn::Sqlite(inner) => diesel::sql_query(format!(
+        Ok(match (conn, start) {
+            (DbConn::Sqlite(inner), Start::Offset(offset)) => diesel::sql_query(format!(
                 "SELECT json_array({columns}) AS row FROM {name} ORDER BY {key} \
                  LIMIT {limit} OFFSET {offset}"
             ))
             .load(inner)?,
-            DbConn::Postgres(inner) => diesel::sql_query(format!(
+            (DbConn::Postgres(inner), Start::Offset(offset)) => diesel::sql_query(format!(
                 "SELECT CAST(json_build_array({columns}) AS TEXT) AS row FROM {name} \
                  ORDER BY {key} LIMIT {limit} OFFSET {offset}"
             ))
             .load(inner)?,
+            (DbConn::Sqlite(inner), Start::After(values)) => {
+                let bound: Vec<String> = kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, column)| {
+                        sqlite_value(column.kind, &format!("json_extract(?1, '$[{i}]')"))
+                    })
+                    .collect();
+                diesel::sql_query(format!(
+                    "SELECT json_array({columns}) AS row FROM {name} \
+                     WHERE ({key}) > ({}) ORDER BY {key} LIMIT {limit}",
+                    bound.join(", ")
+                ))
+                .bind::<Text, _>(serde_json::to_string(values).map_err(Error::internal)?)
+                .load(inner)?
+            }
+            (DbConn::Postgres(inner), Start::After(values)) => {
+                let bound: Vec<String> = kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, column)| {
+                        format!("CAST(CAST($1 AS json) ->> {i} AS {})", column.declared)
+                    })
+                    .collect();
+                diesel::sql_query(format!(
+                    "SELECT CAST(json_build_array({columns}) AS TEXT) AS row FROM {name} \
+                     WHERE ({key}) > ({}) ORDER BY {key} LIMIT {limit}",
+                    bound.join(", ")
+                ))
+                .bind::<Text, _>(serde_json::to_string(values).map_err(Error::internal)?)
+                .load(inner)?
+            }
         })
     })?;
     rows.iter()
         .map(|row| canonical_row(table, &row.row))
         .collect()
+}
+
+/// A canonical value (`text`, an SQL expression) as SQLite stores it in a column of `kind`.
+fn sqlite_value(kind: Kind, text: &str) -> String {
+    match kind {
+        Kind::Bool => format!("CASE {text} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"),
+        Kind::Integer => format!("CAST({text} AS INTEGER)"),
+        Kind::Text | Kind::Timestamp => text.to_owned(),
+    }
 }
 
 fn canonical_row(table: &Table, json: &str) -> Result<Vec<Option<String>>, CopyError> {
@@ -503,14 +596,7 @@ fn write_batch(
                     .iter()
                     .enumerate()
                     .map(|(i, column)| {
-                        let value = format!("json_extract(value, '$[{i}]')");
-                        match column.kind {
-                            Kind::Bool => {
-                                format!("CASE {value} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END")
-                            }
-                            Kind::Integer => format!("CAST({value} AS INTEGER)"),
-                            Kind::Text | Kind::Timestamp => value,
-                        }
+                        sqlite_value(column.kind, &format!("json_extract(value, '$[{i}]')"))
                     })
                     .collect();
                 diesel::sql_query(format!(
@@ -545,11 +631,17 @@ fn write_batch(
 /// SHA-256 (first 16 bytes).
 fn digest(store: &Store, table: &Table, batch: u64) -> Result<(u64, u128), CopyError> {
     let (mut rows, mut sum) = (0u64, 0u128);
+    let mut after: Option<Vec<Option<String>>> = None;
     loop {
-        let page = read_batch(store, table, rows, batch)?;
+        let start = match &after {
+            Some(key) => Start::After(key),
+            None => Start::Offset(rows),
+        };
+        let page = read_batch(store, table, start, batch)?;
         if page.is_empty() {
             return Ok((rows, sum));
         }
+        after = table.next_start(&page);
         for row in &page {
             let encoded = serde_json::to_vec(row).map_err(Error::internal)?;
             let hash = Sha256::digest(&encoded);

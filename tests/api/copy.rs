@@ -231,3 +231,85 @@ async fn an_interrupted_copy_resumes_and_verifies() {
     let on_postgres = serve_copy(Backend::Postgres, postgres.url.clone(), &source.app.token).await;
     assert_eq!(seen(&on_postgres, &source.group_path).await, expected);
 }
+
+/// The issue's figures: 100,000 users (each with an e-mail) and a group of 10,000 members,
+/// SQLite to PostgreSQL and back. Slow in a debug build, so run on demand:
+/// `cargo test --test api copy::figures -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes in a debug build; run with --ignored for the figures"]
+async fn figures_for_100000_users_both_ways() {
+    use diesel::RunQueryDsl;
+    const USERS: u32 = 100_000;
+    const MEMBERS: u32 = 10_000;
+    let source = populated_sqlite(1, 1).await;
+    let template = source
+        .app
+        .list("/scim/v2/Users?filter=userName%20eq%20%22u0000@copy.example%22")
+        .await["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let group_id = source.group_path.rsplit('/').next().unwrap().to_owned();
+    let started = Instant::now();
+    source
+        .app
+        .database
+        .store()
+        .run_blocking(|conn| {
+            // Rows as the API writes them, with the one user's id and name replaced.
+            diesel::sql_query(format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {USERS}) \
+                 INSERT INTO users SELECT printf('00000000-0000-4000-8000-%012d', i), org_id, \
+                   'big' || i || '@copy.example', 'big' || i || '@copy.example', external_id, \
+                   display_name, display_name_lower, active, \
+                   replace(replace(resource, '{template}', printf('00000000-0000-4000-8000-%012d', i)), \
+                           'u0000@copy.example', 'big' || i || '@copy.example'), \
+                   password_hash, version, created_at, last_modified \
+                 FROM n, users WHERE users.id = '{template}'"
+            ))
+            .execute(conn)?;
+            diesel::sql_query(format!(
+                "INSERT INTO user_emails SELECT u.id, 0, u.org_id, 'mail-' || u.user_name_lower, 'work' \
+                 FROM users u WHERE u.id <> '{template}'"
+            ))
+            .execute(conn)?;
+            diesel::sql_query(format!(
+                "INSERT INTO group_members SELECT '{group_id}', u.id, u.org_id, 'User' FROM users u \
+                 WHERE u.id <> '{template}' ORDER BY u.id LIMIT {MEMBERS}"
+            ))
+            .execute(conn)?;
+            Ok(())
+        })
+        .unwrap();
+    eprintln!("generated {USERS} users in {:?}", started.elapsed());
+
+    let postgres = TestDatabase::empty(Backend::Postgres);
+    let started = Instant::now();
+    let output = copy(&source.app.database.url, &postgres.url, "1000");
+    assert!(output.status.success(), "{}", stderr(&output));
+    eprintln!(
+        "SQLite to PostgreSQL: {:?}\n{}",
+        started.elapsed(),
+        stdout(&output)
+    );
+    let back = TestDatabase::empty(Backend::Sqlite);
+    let started = Instant::now();
+    let output = copy(&postgres.url, &back.url, "1000");
+    assert!(output.status.success(), "{}", stderr(&output));
+    eprintln!(
+        "PostgreSQL to SQLite: {:?}\n{}",
+        started.elapsed(),
+        stdout(&output)
+    );
+
+    for (backend, url) in [
+        (Backend::Postgres, postgres.url.clone()),
+        (Backend::Sqlite, back.url.clone()),
+    ] {
+        let app = serve_copy(backend, url, &source.app.token).await;
+        let list = app.list("/scim/v2/Users?count=1").await;
+        assert_eq!(list["totalResults"], u64::from(USERS) + 1);
+        let group = app.fetch(&source.group_path).await;
+        assert_eq!(member_values(&group).len(), MEMBERS as usize + 1);
+    }
+}
