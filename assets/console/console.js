@@ -36,7 +36,9 @@
   }
 
   // Confirm: <form data-confirm="Revoke 'x'? …" data-confirm-button="Revoke"> asks in a
-  // dialog before it is sent. Without JavaScript the form's own page confirms instead.
+  // dialog before it is sent. Without JavaScript the form's own page confirms instead; a
+  // form's hidden `confirmed` field, if it has one, is set to "yes" once the dialog confirmed,
+  // so that the server can skip that page.
   function enableConfirmations(root) {
     root.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
@@ -70,6 +72,20 @@
     dialog.addEventListener("close", function () { dialog.remove(); });
     confirm.addEventListener("click", function () {
       form.dataset.confirmed = "yes";
+      // The server acts only on a confirmed form, and without this script answers the
+      // unconfirmed one with its confirmation page: the form either carries a hidden
+      // `confirmed` field, or names the field to add in data-confirm-field.
+      var existing = form.querySelector("input[name=confirmed]");
+      var added = form.getAttribute("data-confirm-field");
+      if (existing) {
+        existing.value = "yes";
+      } else if (added) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = added;
+        input.value = "yes";
+        form.append(input);
+      }
       dialog.close();
       if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
     });
@@ -130,11 +146,34 @@
     });
   }
 
+  // A checkbox with data-enables="#button" enables that button while it is ticked ("I have
+  // copied this token to a safe place" → Close). Without this file, the box is `required`.
+  function enableGatedButtons(root) {
+    root.querySelectorAll("input[type=checkbox][data-enables]").forEach(function (box) {
+      var target = document.querySelector(box.getAttribute("data-enables"));
+      if (!target) return;
+      var sync = function () { target.disabled = !box.checked; };
+      box.addEventListener("change", sync);
+      sync();
+    });
+  }
+
+  // A page that shows a secret once (data-history-replace="/url") takes the list's place in
+  // the history, so that reloading it or coming back to it never shows the secret again.
+  function replaceSecretInHistory(root) {
+    var element = root.querySelector("[data-history-replace]");
+    if (element && window.history && history.replaceState) {
+      history.replaceState(null, "", element.getAttribute("data-history-replace"));
+    }
+  }
+
   function enhance() {
     enableCopyButtons(document);
     enableConfirmations(document);
     enableColumnToggles(document);
     relativeTimes(document);
+    enableGatedButtons(document);
+    replaceSecretInHistory(document);
   }
 
   if (document.readyState === "loading") {

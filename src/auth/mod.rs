@@ -137,6 +137,12 @@ impl Authenticator {
         self
     }
 
+    /// Requests per minute for tokens without a limit of their own or of their organization;
+    /// `None`: unlimited. The console shows it beside a token's rate limit.
+    pub fn default_rate_limit(&self) -> Option<u32> {
+        self.default_rate_limit
+    }
+
     /// Authenticates a request from `client_ip` (`None`: the address is unknown, see
     /// `crate::http::auth::client_ip`). A header of the wrong shape is
     /// [`Error::BadAuthorization`], saying what was wrong with it; a credential of the right

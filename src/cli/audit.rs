@@ -21,7 +21,8 @@ pub struct AuditArgs {
     /// Event types, repeatable, comma- or space-separated: token.created, token.updated,
     /// token.disabled, token.enabled, token.rotated, token.revoked, token.revoked_as_leaked,
     /// token.expired_use, token.stale_use, auth.failed, auth.ip_denied, scim.write,
-    /// org.updated
+    /// org.updated, console.sign_in, console.sign_in_failed, console.sign_out,
+    /// person.invited, person.role_changed, person.removed, person.password_set
     #[arg(long = "type")]
     event_types: Vec<String>,
     /// Only events since this date, RFC 3339 time, or this long ago (7d, 12h, 90 for days)

@@ -67,6 +67,12 @@ pub fn scope() -> actix_web::Scope<
                 .route(web::get().to(pages::setup::show))
                 .route(web::post().to(pages::setup::submit)),
         )
+        .route("/account", web::get().to(pages::account::show))
+        .route("/account/name", web::post().to(pages::account::change_name))
+        .route(
+            "/account/sign-out-everywhere",
+            web::post().to(pages::account::sign_out_everywhere),
+        )
         .service(web::scope("/orgs/{org_name}").configure(pages::organization_routes))
         .default_service(web::to(not_found))
 }

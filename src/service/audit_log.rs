@@ -85,9 +85,14 @@ impl Party {
         }
     }
 
-    /// A stored target: a token's id when the server knows the token, else a resource's.
+    /// A stored target: a person (`person:<email>`), a token's id when the server knows the
+    /// token, else a resource's.
     pub fn of_target(stored: &str, names: &HashMap<String, String>) -> Party {
-        if names.contains_key(stored) {
+        if let Some(email) = stored.strip_prefix("person:") {
+            Party::Person {
+                email: email.to_owned(),
+            }
+        } else if names.contains_key(stored) {
             Party::token(stored, names)
         } else {
             Party::Resource {
@@ -250,6 +255,10 @@ mod tests {
             }
         );
         assert_eq!(Party::of_actor("cli", &names), Party::Cli);
+        assert_eq!(
+            Party::of_target("person:b@example.com", &names).label(),
+            "b@example.com"
+        );
         assert_eq!(
             Party::of_target("u1", &names),
             Party::Resource {

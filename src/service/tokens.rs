@@ -272,7 +272,7 @@ pub fn show(
 ) -> Result<ShownToken> {
     let record = load(conn, org, id)?;
     let days = inactivity_policy(conn, org)?;
-    let mut shown = list::with_suspicion(conn, org, vec![record], days, now)?;
+    let mut shown = list::annotated(conn, org, vec![record], days, now)?;
     shown
         .pop()
         .ok_or_else(|| Error::not_found(format_args!("token {id}")))

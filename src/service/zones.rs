@@ -103,14 +103,16 @@ pub fn update(
         .map(|networks| lifecycle::cidrs_text(networks).unwrap_or_default());
     let name = edit.name.as_ref().map(ZoneName::as_str);
     stored::update_zone(conn, org, id, name, cidrs.as_deref(), now)?;
-    let mut details = json!({ "name": name.unwrap_or(&before.record.name) });
+    let mut details = serde_json::Map::new();
+    details.insert("name".into(), json!(name.unwrap_or(&before.record.name)));
     if name.is_some() {
-        details["previous_name"] = json!(before.record.name);
+        details.insert("previous_name".into(), json!(before.record.name));
     }
     if let Some(cidrs) = &cidrs {
-        details["networks"] = json!(cidrs);
-        details["previous_networks"] = json!(before.record.cidrs);
+        details.insert("networks".into(), json!(cidrs));
+        details.insert("previous_networks".into(), json!(before.record.cidrs));
     }
+    let details = serde_json::Value::Object(details);
     record_event(conn, EventKind::ZoneUpdated, org, caller, id, details, now)?;
     show(conn, org, id)
 }

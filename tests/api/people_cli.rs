@@ -417,3 +417,31 @@ async fn the_test_app_exposes_the_first_owner_link() {
         app.setup_path
     );
 }
+
+on_both_backends! {
+    async fn someone_in_two_organizations_keeps_their_account_when_removed_from_one(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let url = &app.database.url;
+        succeeded(&scimd(url, &["org", "create", "other"]));
+        create_with_password(url, "erin@example.com", "admin");
+        let joined = scimd(url, &["admin", "create", "--org", "other", "--email", "erin@example.com", "--role", "viewer"]);
+        assert_eq!(
+            succeeded(&joined).trim(),
+            "erin@example.com is now viewer of 'other' and signs in with their existing password",
+            "no link for someone who has a password"
+        );
+        let store = app.database.store();
+        let throttle = SignInThrottle::new();
+        let session = sign_in(&store, &throttle, "erin@example.com", PASSWORD).await.unwrap();
+        let both = signed_in(&store, &session.secret).await.unwrap();
+        let orgs: Vec<(&str, Role)> = both.memberships.iter().map(|m| (m.org_name.as_str(), m.role)).collect();
+        assert_eq!(orgs, [("default", Role::Admin), ("other", Role::Viewer)]);
+
+        succeeded(&scimd(url, &["admin", "remove", "erin@example.com", "--org", "other"]));
+        let left = signed_in(&store, &session.secret).await.expect("still signed in to default");
+        assert!(left.membership("other").is_none(), "other is gone at once");
+        assert_eq!(left.membership("default").unwrap().role, Role::Admin);
+        assert_eq!(people_of(url, "other").len(), 0);
+        assert_eq!(people_of(url, "default").len(), 1);
+    }
+}

@@ -133,11 +133,15 @@ on_both_backends! {
         assert_eq!(app.api_get("/api/v1/tokens?name=_", &admin).await.body["total"], 1);
 
         // Status filters agree with each token's own status.
-        for (status, expected) in [("disabled", disabled), ("inactive", revoked), ("active", everyone - disabled - revoked)] {
+        for (status, expected) in [("disabled", disabled), ("inactive", revoked), ("active", everyone - disabled - revoked), ("current", everyone - revoked)] {
             let (tokens, total) = all_pages(&app, &admin, &format!("status={status}"), 100).await;
             assert_eq!(total, expected, "{status}");
-            let wanted = if status == "inactive" { "revoked" } else { status };
-            assert!(tokens.iter().all(|t| t["status"] == wanted), "{status}");
+            let wanted: &[&str] = match status {
+                "inactive" => &["revoked"],
+                "current" => &["active", "disabled"],
+                other => &[other],
+            };
+            assert!(tokens.iter().all(|t| wanted.contains(&t["status"].as_str().unwrap())), "{status}");
         }
         let combined = app.api_get("/api/v1/tokens?status=active&name=okta&sort=name&limit=3&offset=1", &admin).await;
         assert_eq!(names(combined.body["tokens"].as_array().unwrap()), active_okta[1..4]);

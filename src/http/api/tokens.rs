@@ -52,7 +52,8 @@ pub const DEFAULT_LIMIT: i64 = 100;
 pub struct ListParams {
     /// Only tokens whose name contains this, ignoring case.
     name: Option<String>,
-    /// `active`, `disabled`, `inactive` (revoked or expired) or `suspicious`.
+    /// `active`, `disabled`, `current` (active or disabled), `inactive` (revoked or expired)
+    /// or `suspicious`.
     status: Option<String>,
     /// `created` (default), `name`, `last_used` or `expires`.
     sort: Option<String>,

@@ -57,7 +57,7 @@ pub fn detail(
     };
     let events = audit_log::search(conn, &filter, cursor, limit)?;
     Ok(TokenDetail {
-        created_by: Party::of_actor(&record.created_by, &names),
+        created_by: token.created_by.clone(),
         predecessor: record
             .rotated_from
             .as_ref()

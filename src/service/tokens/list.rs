@@ -3,10 +3,13 @@
 
 use chrono::NaiveDateTime;
 
+use std::collections::HashMap;
+
 use super::health::{self, Health};
 use super::inactivity_policy;
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
+use crate::service::audit_log::Party;
 use crate::store::tokens::{self as stored, SortKey, StatusFilter, TokenRecord, TokenSearch};
 use crate::store::{DbConn, OrgId};
 
@@ -18,6 +21,8 @@ pub struct ShownToken {
     pub inactivity_days: Option<i32>,
     /// A suspicious event in the last [`health::SUSPICION_DAYS`] days.
     pub suspicious: bool,
+    /// Who created it: a person, `cli`, the first start, or another token with its name.
+    pub created_by: Party,
 }
 
 impl ShownToken {
@@ -73,17 +78,18 @@ impl TokenSort {
     }
 }
 
-/// Parses a status filter: `active`, `disabled`, `inactive` (revoked or expired) or
-/// `suspicious`; empty: any.
+/// Parses a status filter: `active`, `disabled`, `current` (active or disabled), `inactive`
+/// (revoked or expired) or `suspicious`; empty: any.
 pub fn parse_status_filter(text: Option<&str>) -> Result<Option<StatusFilter>, String> {
     match text.map(str::trim) {
         None | Some("" | "all") => Ok(None),
         Some("active") => Ok(Some(StatusFilter::Active)),
+        Some("current") => Ok(Some(StatusFilter::Current)),
         Some("disabled") => Ok(Some(StatusFilter::Disabled)),
         Some("inactive") => Ok(Some(StatusFilter::Inactive)),
         Some("suspicious") => Ok(Some(StatusFilter::Suspicious)),
         Some(other) => Err(format!(
-            "status '{other}' is none of active, disabled, inactive, suspicious"
+            "status '{other}' is none of active, disabled, current, inactive, suspicious"
         )),
     }
 }
@@ -142,12 +148,13 @@ pub fn list(
         suspicion: health::suspicion(now),
     };
     let (records, total) = stored::search_tokens(conn, &search)?;
-    let tokens = with_suspicion(conn, org, records, inactivity_days, now)?;
+    let tokens = annotated(conn, org, records, inactivity_days, now)?;
     Ok(TokenPage { tokens, total })
 }
 
-/// `records` of `org` with whether each is suspicious, in one query.
-pub(super) fn with_suspicion(
+/// `records` of `org` with whether each is suspicious and who created each: one query for
+/// each, whatever the number of records.
+pub(super) fn annotated(
     conn: &mut DbConn,
     org: &OrgId,
     records: Vec<TokenRecord>,
@@ -156,10 +163,25 @@ pub(super) fn with_suspicion(
 ) -> Result<Vec<ShownToken>> {
     let ids: Vec<String> = records.iter().map(|r| r.id.as_str().to_owned()).collect();
     let suspicious = stored::suspicious_among(conn, org, &ids, &health::suspicion(now))?;
+    let mut creators: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.created_by.strip_prefix("token:"))
+        .map(str::to_owned)
+        .collect();
+    creators.sort_unstable();
+    creators.dedup();
+    let names: HashMap<String, String> = if creators.is_empty() {
+        HashMap::new()
+    } else {
+        super::names_by_id(conn, Some(org), &creators)?
+            .into_iter()
+            .collect()
+    };
     Ok(records
         .into_iter()
         .map(|record| ShownToken {
             suspicious: suspicious.contains(record.id.as_str()),
+            created_by: Party::of_actor(&record.created_by, &names),
             record,
             inactivity_days,
         })

@@ -26,6 +26,8 @@ pub enum StatusFilter {
     Active,
     /// Disabled and not revoked.
     Disabled,
+    /// Active or disabled: neither revoked nor expired.
+    Current,
     /// Revoked, expired, retired by rotation or by inactivity.
     Inactive,
     /// With a suspicious event since [`TokenSearch::suspicious`]'s time, whatever its state.
@@ -156,6 +158,32 @@ fn filtered(search: &TokenSearch) -> Filtered<'static> {
                         )),
                 );
             }
+        }
+        Some(StatusFilter::Current) => {
+            let working = api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now))
+                .and(
+                    api_tokens::grace_until
+                        .is_null()
+                        .or(api_tokens::grace_until.gt(now)),
+                );
+            query = query.filter(api_tokens::revoked_at.is_null());
+            query = match inactivity_cutoff(search) {
+                None => query.filter(api_tokens::disabled_at.is_not_null().or(working)),
+                Some(cutoff) => {
+                    let used = api_tokens::last_used_at
+                        .gt(cutoff)
+                        .or(api_tokens::last_used_at.is_null().and(
+                            api_tokens::first_used_at
+                                .gt(cutoff)
+                                .or(api_tokens::first_used_at
+                                    .is_null()
+                                    .and(api_tokens::created_at.gt(cutoff))),
+                        ));
+                    query.filter(api_tokens::disabled_at.is_not_null().or(working.and(used)))
+                }
+            };
         }
         Some(StatusFilter::Inactive) => {
             // The order of `lifecycle::refusal`: a disabled token reads disabled, not expired.

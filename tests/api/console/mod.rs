@@ -1,7 +1,10 @@
 //! The admin console, through a real browser and over plain HTTP.
 
+mod people;
 mod shell;
 mod sign_in;
+mod tokens;
+mod zones;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
