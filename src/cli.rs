@@ -15,6 +15,7 @@ use crate::store::{self, Store, migrate};
 
 mod admin;
 mod audit;
+mod ops;
 mod output;
 mod people;
 mod tables;
@@ -86,7 +87,13 @@ pub enum Command {
     /// Run the SCIM server (applies pending migrations first)
     Serve(ServeArgs),
     /// Apply pending database migrations and exit
-    Migrate,
+    Migrate(ops::MigrateArgs),
+    /// Copy the SQLite database, while it serves, to a file (PostgreSQL: use pg_dump)
+    Backup(ops::BackupArgs),
+    /// Replace the SQLite database with a backup, with every server on it stopped
+    Restore(ops::RestoreArgs),
+    /// Copy every table of one database into another (SQLite to PostgreSQL, or back)
+    Copy(ops::CopyArgs),
     /// Manage organizations (tenants)
     #[command(subcommand)]
     Org(admin::OrgCommand),
@@ -184,6 +191,12 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub max_write_ms: u64,
+
+    #[command(flatten)]
+    pub tls: ops::TlsArgs,
+
+    #[command(flatten)]
+    pub backups: ops::ScheduleArgs,
 }
 
 /// Initialises the logger on stderr. Secrets never go through it.
@@ -220,20 +233,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 max_write: (args.max_write_ms > 0)
                     .then(|| std::time::Duration::from_millis(args.max_write_ms)),
                 connect_timeout,
+                tls: args.tls.source(),
+                backups: args.backups.schedule()?,
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))
         }
-        Command::Migrate => {
-            let store = open(&database_url, 1, connect_timeout, true)?;
-            let applied = migrate::run_pending(&store)?;
-            if applied.is_empty() {
-                println!("{database_url}: schema is up to date");
-            } else {
-                println!("{database_url}: applied {}", applied.join(", "));
-            }
-            Ok(())
-        }
+        Command::Migrate(args) => ops::run_migrate(&database_url, connect_timeout, &args),
+        Command::Backup(args) => ops::run_backup(&database_url, connect_timeout, &args),
+        Command::Restore(args) => ops::run_restore(&database_url, &args),
+        Command::Copy(args) => ops::run_copy(connect_timeout, &args),
         Command::Org(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_org(&store, command))
@@ -389,7 +398,7 @@ fn remind_of_unused_first_token(application: &Application, path: PathBuf) -> any
     Ok(())
 }
 
-fn open(
+pub(crate) fn open(
     url: &store::DatabaseUrl,
     max_connections: u32,
     connect_timeout: std::time::Duration,

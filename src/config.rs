@@ -39,6 +39,10 @@ pub struct Config {
     pub max_write: Option<Duration>,
     /// How long PostgreSQL has to answer a connection attempt.
     pub connect_timeout: Duration,
+    /// Serve HTTPS with this certificate; `None`: plain HTTP (behind a TLS-terminating proxy).
+    pub tls: Option<crate::tls::TlsSource>,
+    /// `--backup-every`: scheduled SQLite backups while serving.
+    pub backups: Option<crate::service::backups::BackupSchedule>,
 }
 
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
@@ -64,6 +68,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             max_write: Some(Duration::from_millis(DEFAULT_MAX_WRITE_MS)),
             connect_timeout: crate::store::conn::DEFAULT_CONNECT_TIMEOUT,
+            tls: None,
+            backups: None,
         }
     }
 }

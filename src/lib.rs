@@ -11,3 +11,4 @@ pub mod scim;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod tls;

@@ -1,6 +1,7 @@
 //! Builds the application from a [`Config`] and runs it.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
@@ -13,9 +14,16 @@ use crate::console;
 use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
+use crate::service::backups::{self, ScheduleGuard};
 use crate::service::people::SignInThrottle;
+use crate::store::backup::ServeLock;
 use crate::store::data_version::DataVersion;
 use crate::store::{BackendKind, OpenOptions, Store, migrate};
+use crate::tls::{self, Certificates};
+
+/// Sent with every answer over HTTPS: a year, the usual value; no `includeSubDomains`, since
+/// scimd's host name says nothing about its siblings.
+const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -24,6 +32,10 @@ pub struct Application {
     base_url: String,
     store: Store,
     first_start: Option<FirstStart>,
+    certificates: Option<Arc<Certificates>>,
+    /// Held while serving: `scimd restore` refuses while any server holds it.
+    _serve_lock: Option<ServeLock>,
+    _backups: Option<ScheduleGuard>,
 }
 
 impl Application {
@@ -31,6 +43,8 @@ impl Application {
     /// listener. Every failure comes back as one readable error.
     pub fn build(config: Config) -> anyhow::Result<Application> {
         check_shared_secrets(&config)?;
+        // A certificate that does not read is refused before anything is opened or bound.
+        let certificates = config.tls.as_ref().map(Certificates::load).transpose()?;
         // Before the database is touched: a port in use must not leave behind a database, an
         // organization and a first-start token that nobody was shown.
         let listener = TcpListener::bind(&config.bind).map_err(|error| {
@@ -45,6 +59,18 @@ impl Application {
         };
         let store =
             Store::open_with(&config.database_url, &options)?.with_max_write(config.max_write);
+        // After the open, which says best what is wrong with a path; before any write.
+        let serve_lock = config
+            .database_url
+            .sqlite_path()
+            .map(ServeLock::shared)
+            .transpose()?;
+        // Before the first start writes anything: a schedule that cannot work is refused first.
+        let backups = config
+            .backups
+            .clone()
+            .map(|schedule| backups::start(&store, schedule))
+            .transpose()?;
         let applied = migrate::run_pending(&store)?;
         if !applied.is_empty() {
             log::info!("applied migrations {}", applied.join(", "));
@@ -63,7 +89,12 @@ impl Application {
         };
 
         let address = listener.local_addr()?;
-        let base_url = format!("http://{}", display_host(address));
+        let scheme = if certificates.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let base_url = format!("{scheme}://{}", display_host(address));
 
         let data_version = DataVersion::open(&config.database_url);
         if data_version.is_none() && store.backend() == BackendKind::Sqlite {
@@ -85,6 +116,7 @@ impl Application {
         let sign_in_throttle = web::Data::new(SignInThrottle::default());
         let json_config = extract::json_config(&config.limits);
         let config_limits = config.limits;
+        let https = certificates.is_some();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(
@@ -96,6 +128,11 @@ impl Application {
                     http::middleware::negotiated_content_type,
                 ))
                 .wrap(access_log())
+                .wrap(actix_web::middleware::Condition::new(
+                    https,
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)),
+                ))
                 .app_data(authenticator.clone())
                 .app_data(app_store.clone())
                 .app_data(limits.clone())
@@ -109,8 +146,14 @@ impl Application {
                 .service(console::scope())
                 .configure(|cfg| http::routes(cfg, &config_limits))
         })
-        .disable_signals()
-        .listen(listener)?;
+        .disable_signals();
+        server = match &certificates {
+            Some(certificates) => {
+                certificates.watch(tls::WATCH_INTERVAL);
+                server.listen_rustls_0_23(listener, certificates.server_config()?)?
+            }
+            None => server.listen(listener)?,
+        };
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
@@ -120,6 +163,9 @@ impl Application {
             base_url,
             store,
             first_start,
+            certificates,
+            _serve_lock: serve_lock,
+            _backups: backups,
         })
     }
 
@@ -127,7 +173,7 @@ impl Application {
         self.address
     }
 
-    /// `http://HOST:PORT` as a client on this machine reaches the server.
+    /// `http://HOST:PORT` (`https://` with TLS on) as a client on this machine reaches the server.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -150,16 +196,31 @@ impl Application {
     /// here. A second signal cannot ask actix for a forced stop, since actix handles no
     /// command while it waits for a graceful one; exiting is what it would amount to anyway,
     /// and the database rolls back whatever transaction was open.
+    ///
+    /// With the certificate from files, SIGHUP re-reads them; otherwise SIGHUP keeps its
+    /// default meaning (stop), as before.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         use actix_web::rt::signal::unix::{SignalKind, signal};
         // Installed before serving, so no signal arrives while none is listening.
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
+        let reloadable = self.certificates.filter(|c| c.from_files());
+        let mut hangup = match &reloadable {
+            Some(_) => Some(signal(SignalKind::hangup())?),
+            None => None,
+        };
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
         let mut stopping = false;
         std::future::poll_fn(|cx| {
             loop {
+                if let Some((hangup, certificates)) = hangup.as_mut().zip(reloadable.as_ref())
+                    && hangup.poll_recv(cx).is_ready()
+                {
+                    log::info!("SIGHUP received: re-reading the certificate files");
+                    certificates.reload();
+                    continue;
+                }
                 let name = if interrupt.poll_recv(cx).is_ready() {
                     "SIGINT"
                 } else if terminate.poll_recv(cx).is_ready() {

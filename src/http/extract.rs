@@ -38,7 +38,12 @@ pub fn scim_base_url(request: &HttpRequest) -> String {
             .then(|| first_header_value(request, &HeaderName::from_static(name)))
             .flatten()
     };
-    let scheme = forwarded("x-forwarded-proto").unwrap_or_else(|| "http".to_owned());
+    let own_scheme = if request.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    let scheme = forwarded("x-forwarded-proto").unwrap_or_else(|| own_scheme.to_owned());
     let host = forwarded("x-forwarded-host")
         .or_else(|| first_header_value(request, &header::HOST))
         .unwrap_or_else(|| request.app_config().host().to_owned());

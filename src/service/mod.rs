@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod audit_log;
+pub mod backups;
 pub mod input;
 pub mod orgs;
 pub mod people;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::migration::{MigrationSource, MigrationVersion};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -59,11 +60,59 @@ pub fn run_pending(store: &Store) -> Result<Vec<String>, MigrateError> {
     })
 }
 
+/// The versions `run_pending` would apply, oldest first, without writing anything (not even
+/// diesel's bookkeeping table, which its own listing creates). A database migrated by a newer
+/// scimd is refused as `run_pending` refuses it.
+pub fn pending(store: &Store) -> Result<Vec<String>, MigrateError> {
+    let backend = store.backend();
+    let mut conn = store.connection()?;
+    let has_table = match &mut *conn {
+        DbConn::Sqlite(inner) => diesel::sql_query(
+            "SELECT 1 AS present FROM sqlite_master \
+             WHERE type = 'table' AND name = '__diesel_schema_migrations'",
+        )
+        .load::<Present>(inner)?,
+        DbConn::Postgres(inner) => diesel::sql_query(
+            "SELECT 1 AS present WHERE to_regclass('__diesel_schema_migrations') IS NOT NULL",
+        )
+        .load::<Present>(inner)?,
+    };
+    if has_table.is_empty() {
+        return known_versions(backend);
+    }
+    refuse_newer_schema(&mut conn, backend)?;
+    let applied: BTreeSet<String> = conn
+        .applied_migrations()
+        .map_err(|error| MigrateError::Failed(error.to_string()))?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    Ok(known_versions(backend)?
+        .into_iter()
+        .filter(|version| !applied.contains(version))
+        .collect())
+}
+
+#[derive(diesel::QueryableByName)]
+struct Present {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    #[expect(dead_code, reason = "only whether a row comes back matters")]
+    present: i32,
+}
+
 /// Reverts every migration (tests prove down migrations work).
 pub fn revert_all(store: &Store) -> Result<(), MigrateError> {
     let mut conn = store.connection()?;
     conn.revert_all_migrations(migrations_for(store.backend()))
         .map(|_| ())
+        .map_err(|error| MigrateError::Failed(error.to_string()))
+}
+
+/// Reverts the newest migration, leaving the schema an older scimd left (tests of upgrades).
+pub fn revert_last(store: &Store) -> Result<String, MigrateError> {
+    let mut conn = store.connection()?;
+    conn.revert_last_migration(migrations_for(store.backend()))
+        .map(|version| version.to_string())
         .map_err(|error| MigrateError::Failed(error.to_string()))
 }
 

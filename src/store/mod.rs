@@ -2,7 +2,9 @@
 //! where the data is tenant-owned, so an unscoped query cannot be written by accident.
 
 pub mod audit;
+pub mod backup;
 pub mod conn;
+pub mod copy;
 pub mod data_version;
 pub mod error;
 pub mod filter_sql;

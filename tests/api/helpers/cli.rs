@@ -157,9 +157,13 @@ impl Drop for ServeProcess {
 
 /// Waits until `/healthz` answers: only then are the signal handlers installed, so a SIGTERM
 /// sent earlier would kill the process instead of stopping it gracefully.
+///
+/// An HTTPS server is left to the test, whose client knows which certificate to trust.
 fn wait_until_healthy(base_url: &str) {
     use std::io::Write;
-    let address = base_url.trim_start_matches("http://");
+    let Some(address) = base_url.strip_prefix("http://") else {
+        return;
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(mut stream) = std::net::TcpStream::connect(address) {
