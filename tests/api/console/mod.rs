@@ -1,6 +1,7 @@
 //! The admin console, through a real browser and over plain HTTP.
 
 mod people;
+mod scoping;
 mod shell;
 mod sign_in;
 mod tokens;
