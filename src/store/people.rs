@@ -4,8 +4,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::schema::{memberships, organizations, people, sessions, setup_codes};
+use super::schema::{form_nonces, memberships, organizations, people, sessions, setup_codes};
 use super::{DbConn, OrgId, PersonId, SessionId};
 use crate::error::Result;
 
@@ -486,4 +487,40 @@ pub fn retire_setup_codes_of(
     .set(setup_codes::used_at.eq(now))
     .execute(conn)?;
     Ok(())
+}
+
+/// Records that `session` used the form nonce `nonce`; answers whether this call recorded it
+/// (`false`: the form was sent before). Callers run it in the write transaction of what the
+/// form does, so a failed action leaves the nonce unused.
+pub fn use_form_nonce(
+    conn: &mut DbConn,
+    session: &SessionId,
+    nonce: &str,
+    now: NaiveDateTime,
+) -> Result<bool> {
+    let used = form_nonces::table
+        .find((session.as_str(), nonce))
+        .select(form_nonces::used_at)
+        .get_result::<NaiveDateTime>(conn)
+        .optional()?;
+    if used.is_some() {
+        return Ok(false);
+    }
+    // On PostgreSQL two sends of one form can both look before either inserts; the later
+    // insert then waits on the key and fails once the first commits. In a savepoint, that
+    // failure means "used already" and leaves the caller's transaction usable.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(form_nonces::table)
+            .values((
+                form_nonces::session_id.eq(session.as_str()),
+                form_nonces::nonce.eq(nonce),
+                form_nonces::used_at.eq(now),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
 }

@@ -200,6 +200,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    form_nonces (session_id, nonce) {
+        session_id -> Text,
+        nonce -> Text,
+        used_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> people (person_id));
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(sessions -> people (person_id));

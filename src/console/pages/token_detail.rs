@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::audit::EventRow;
 use super::token_network::{NetworkForm, RateLimitHint};
-use super::token_new::secret_page;
+use super::token_new::{secret_page, sent_again, sent_nonce};
 use super::token_view::{Moment, Named, TokenRow, token_id};
 use crate::auth::Authenticator;
 use crate::auth::lifecycle::Restrictions;
@@ -19,7 +19,7 @@ use crate::console::see_other;
 use crate::console::session::OrgPage;
 use crate::error::Error;
 use crate::service::input::{Description, Grace, TokenName};
-use crate::service::people::Action;
+use crate::service::people::{self, Action, FormNonce, SignedIn};
 use crate::service::tokens::{self, Caller, StatusChange, TokenDetail, TokenEdit};
 use crate::store::{self, Store, TokenId};
 
@@ -348,6 +348,8 @@ struct RotatePage {
     frame: Frame,
     token: TokenRow,
     graces: Vec<(i64, &'static str, bool)>,
+    /// The form's one-time nonce: a second send of the same form rotates nothing.
+    nonce: String,
     error: Option<String>,
 }
 
@@ -367,6 +369,7 @@ pub async fn show_rotate(
         frame: page.frame("Rotate token", Section::Tokens),
         token: TokenRow::new(&page, shown, now),
         graces: grace_choices(Grace::default().as_seconds()),
+        nonce: FormNonce::generate()?.as_str().to_owned(),
         error: None,
     })
 }
@@ -382,6 +385,8 @@ fn grace_choices(selected: i64) -> Vec<(i64, &'static str, bool)> {
 pub struct RotateForm {
     #[serde(default)]
     grace: String,
+    #[serde(default)]
+    nonce: String,
 }
 
 /// `POST …/tokens/{id}/rotate`: mints the successor and shows it once.
@@ -394,6 +399,7 @@ pub async fn rotate(
     page.require(Action::ManageTokens)?;
     let CsrfForm(form) = form;
     let id = token_id(&path.1)?;
+    let nonce = sent_nonce(&form.nonce)?;
     let grace = form
         .grace
         .parse::<i64>()
@@ -404,11 +410,23 @@ pub async fn rotate(
     let caller = Caller::Admin(page.signed.actor());
     let now = store::now();
     let target = id.clone();
+    let signed_in = SignedIn::clone(&page.signed);
+    let used_nonce = nonce.clone();
     let rotated = store
-        .write(move |conn| tokens::rotate(conn, &org, &caller, &target, grace, now))
+        .write(move |conn| {
+            if !people::use_form_nonce(conn, &signed_in, &used_nonce, now)? {
+                return Ok(None);
+            }
+            tokens::rotate(conn, &org, &caller, &target, grace, now).map(Some)
+        })
         .await;
     match rotated {
-        Ok(rotation) => secret_page(
+        Ok(None) => sent_again(
+            &page,
+            "Token already rotated",
+            "This token was already rotated; the new token is not shown again.",
+        ),
+        Ok(Some(rotation)) => secret_page(
             &page,
             "Token rotated — copy the new token now, it will not be shown again",
             &rotation.issued,
@@ -427,6 +445,7 @@ pub async fn rotate(
                     frame: page.frame("Rotate token", Section::Tokens),
                     token: TokenRow::new(&page, shown, now),
                     graces: grace_choices(grace.as_seconds()),
+                    nonce: nonce.as_str().to_owned(),
                     error: Some(refusal.to_string()),
                 },
             )

@@ -18,7 +18,7 @@ use crate::console::error::ConsoleError;
 use crate::console::page::{self, Frame, Section};
 use crate::console::session::OrgPage;
 use crate::service::input::{Description, Expiry, TokenName};
-use crate::service::people::Action;
+use crate::service::people::{self, Action, FormNonce, SignedIn};
 use crate::service::tokens::{self, Caller, IssuedToken, TokenRequest};
 use crate::store::{self, Store};
 
@@ -47,6 +47,9 @@ pub struct NewTokenForm {
     pub expires_on: String,
     #[serde(flatten)]
     pub network: NetworkForm,
+    /// The form's one-time nonce: a second send of the same form creates nothing.
+    #[serde(default)]
+    pub nonce: String,
 }
 
 /// A scope checkbox of the Custom choice.
@@ -154,6 +157,7 @@ pub async fn show(
         expiration: "never".to_owned(),
         expires_on: default_expiry_date(now),
         network: NetworkForm::any(),
+        nonce: FormNonce::generate()?.as_str().to_owned(),
         ..NewTokenForm::default()
     };
     render(&page, &store, &authenticator, form, Errors::default()).await
@@ -245,6 +249,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ManageTokens)?;
     let CsrfForm(form) = form;
+    let nonce = sent_nonce(&form.nonce)?;
     let now = store::now();
     let request = match request(&form, now) {
         Ok(request) => request,
@@ -252,15 +257,24 @@ pub async fn create(
     };
     let org = page.org.clone();
     let caller = Caller::Admin(page.signed.actor());
+    let signed_in = SignedIn::clone(&page.signed);
     let created = store
         .write(move |conn| {
+            if !people::use_form_nonce(conn, &signed_in, &nonce, now)? {
+                return Ok(None);
+            }
             let issued = tokens::create(conn, &org, &caller, &request, now)?;
             let shown = tokens::show(conn, &org, &issued.id, now)?;
-            Ok((issued, shown))
+            Ok(Some((issued, shown)))
         })
         .await;
     match created {
-        Ok((issued, shown)) => secret_page(
+        Ok(None) => sent_again(
+            &page,
+            "Token already created",
+            "This token was already created; it is not shown again.",
+        ),
+        Ok(Some((issued, shown))) => secret_page(
             &page,
             "Token created — copy it now, it will not be shown again",
             &issued,
@@ -277,6 +291,41 @@ pub async fn create(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The nonce of a form that mints a secret. A form without one is not from a page of ours
+/// (or from one older than this check): it must be opened again.
+pub fn sent_nonce(sent: &str) -> Result<FormNonce, ConsoleError> {
+    FormNonce::parse(sent).ok_or_else(|| {
+        ConsoleError::BadRequest("This form is out of date: open it again.".to_owned())
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/token_resent.html")]
+struct SentAgainPage<'a> {
+    frame: Frame,
+    heading: &'a str,
+    message: &'a str,
+    list_url: String,
+}
+
+/// The answer to a form that minted a secret, sent a second time (a reload, a double click):
+/// nothing was created, and the secret of the first send is not shown again.
+pub fn sent_again(
+    page: &OrgPage,
+    heading: &str,
+    message: &str,
+) -> Result<HttpResponse, ConsoleError> {
+    page::html_with_status(
+        StatusCode::CONFLICT,
+        &SentAgainPage {
+            frame: page.frame(heading, Section::Tokens),
+            heading,
+            message,
+            list_url: page.url("tokens"),
+        },
+    )
 }
 
 #[derive(Template)]

@@ -1,7 +1,11 @@
 //! Console sessions, kept in the database so that signing out and removing a person take
 //! effect on every instance. The cookie holds a random secret; the store only its digest.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, TimeDelta};
+use rand::TryRngCore;
+use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
@@ -208,6 +212,46 @@ pub fn sign_out_everywhere(
         )?;
     }
     Ok(ended)
+}
+
+/// The one-time nonce of a console form that mints a secret: random, made when the form is
+/// shown, used by the first send of that form only.
+#[derive(Debug, Clone)]
+pub struct FormNonce(String);
+
+impl FormNonce {
+    /// A new nonce: 16 bytes from the operating system, base64url.
+    pub fn generate() -> Result<FormNonce> {
+        let mut bytes = [0u8; 16];
+        OsRng
+            .try_fill_bytes(&mut bytes)
+            .map_err(crate::error::Error::internal)?;
+        Ok(FormNonce(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// The nonce a form sent back, when it looks like one of ours.
+    pub fn parse(sent: &str) -> Option<FormNonce> {
+        let plausible = (16..=64).contains(&sent.len())
+            && sent
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+        plausible.then(|| FormNonce(sent.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Marks the form with `nonce` as sent in this session; answers `false` when it was sent
+/// before, and the caller then does nothing. Run it in the transaction of what the form does.
+pub fn use_form_nonce(
+    conn: &mut DbConn,
+    signed_in: &SignedIn,
+    nonce: &FormNonce,
+    now: NaiveDateTime,
+) -> Result<bool> {
+    stored::use_form_nonce(conn, &signed_in.session_id, nonce.as_str(), now)
 }
 
 #[cfg(test)]

@@ -105,8 +105,9 @@ pub fn first_owner_link(conn: &mut DbConn, org: &OrgId, now: NaiveDateTime) -> R
 }
 
 /// Makes `email` a member of `org` with `role`, creating their account when they have none.
-/// Answers the link they set their password with, or `None` when they have one already (they
-/// sign in as before and find the new organization). Records `person.invited`.
+/// Answers the link they set their password with, or `None` when the account existed already
+/// (they sign in as before, or finish the set-up they were given, and find the new
+/// organization). Records `person.invited`.
 pub fn invite(
     conn: &mut DbConn,
     org: &OrgId,
@@ -116,11 +117,15 @@ pub fn invite(
     role: Role,
     now: NaiveDateTime,
 ) -> Result<Option<SetupLink>> {
+    // A set-up link sets the account's password, so only the organization that made the
+    // account may hand one out. An account invited to another organization and not set up
+    // yet keeps its own link: a new one would let an owner of this organization choose its
+    // password, and so sign in to the other organization as that person.
+    let existed = stored::find_person_by_email(conn, email.as_str())?.is_some();
     let person = add_member(conn, org, actor, email, display_name, role, now)?;
-    if person.password_hash.is_some() {
+    if existed {
         return Ok(None);
     }
-    stored::retire_setup_codes_of(conn, &person.id, now)?;
     let link = new_link(
         conn,
         Some(&person.id),

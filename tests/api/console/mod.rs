@@ -3,6 +3,7 @@
 mod connection;
 mod directory;
 mod people;
+mod scoping;
 mod settings;
 mod shell;
 mod sign_in;

@@ -282,3 +282,32 @@ on_both_backends! {
         browser.close().await;
     }
 }
+
+on_both_backends! {
+    async fn inviting_someone_invited_to_another_organization_hands_out_no_set_up_link(backend: Backend) {
+        use crate::helpers::cli::{scimd, stdout};
+
+        let app = TestApp::spawn(backend).await;
+        let own = crate::console::set_up_first_owner(&app).await;
+        let url = &app.database.url;
+        assert!(scimd(url, &["org", "create", "acme"]).status.success());
+        let invited = scimd(url, &["admin", "create", "--org", "acme", "--email", "victim@example.com", "--role", "owner"]);
+        assert!(invited.status.success(), "{invited:?}");
+        let printed = stdout(&invited);
+        let their_link = &printed[printed.find("/console/setup?code=").expect("a set-up link")..];
+        let their_link = their_link.split_whitespace().next().unwrap().to_owned();
+
+        // An owner of `default` who learns the address must not get to choose the password of
+        // acme's owner-to-be.
+        let page = post(&app, &own, &format!("{PEOPLE}/invite"), &[("email", "victim@example.com"), ("display_name", ""), ("role", "viewer")]).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("victim@example.com is now viewer of default"), "{}", page.body);
+        assert!(!page.body.contains("/console/setup?code="), "a link to their account: {}", page.body);
+        let theirs = get(&app, &their_link, None).await;
+        assert_eq!(theirs.status, StatusCode::OK, "their own link still works: {}", theirs.body);
+
+        // Someone new still gets a link.
+        let page = post(&app, &own, &format!("{PEOPLE}/invite"), &[("email", "new@example.com"), ("display_name", ""), ("role", "viewer")]).await;
+        assert!(page.body.contains("/console/setup?code="), "{}", page.body);
+    }
+}

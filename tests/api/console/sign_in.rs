@@ -210,3 +210,36 @@ on_both_backends! {
         assert!(right.body.contains("Too many failed sign-ins"), "{}", right.body);
     }
 }
+
+on_both_backends! {
+    async fn after_sign_in_only_a_console_page_of_this_site_is_returned_to(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        set_up_first_owner(&app).await;
+        for (next, location) in [
+            ("/console/orgs/default/tokens?name=okta", "/console/orgs/default/tokens?name=okta"),
+            ("//evil.example/console/", "/console"),
+            ("/\\evil.example", "/console"),
+            ("/console/\\evil.example", "/console"),
+            ("/console//evil.example", "/console"),
+            ("https://evil.example/console/", "/console"),
+            ("/console/sign-in", "/console"),
+        ] {
+            let query = serde_urlencoded::to_string([("next", next)]).unwrap();
+            let shown = get(&app, &format!("/console/sign-in?{query}"), None).await;
+            assert_eq!(shown.status, StatusCode::OK);
+            assert!(!shown.body.contains("evil.example"), "{next}: {}", shown.body);
+            let (form_cookie, csrf) = form_token(&app, "/console/sign-in", &[]).await;
+            let response = http_client()
+                .post(app.url("/console/sign-in"))
+                .header("Cookie", form_cookie)
+                .header("Origin", &app.base_url)
+                .form(&[("csrf", csrf.as_str()), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD), ("next", next)])
+                .send()
+                .await
+                .unwrap();
+            let page = into_page(response).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{next}: {}", page.body);
+            assert_eq!(page.header("location"), location, "next={next}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ use fantoccini::elements::Element;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{get, http_client, into_page, set_up_first_owner};
+use super::{HttpSession, Page, get, hidden_field, http_client, into_page, set_up_first_owner};
 use crate::helpers::TestApp;
 use crate::helpers::api::{admin_token, eventually_audited};
 use crate::helpers::browser::Browser;
@@ -342,7 +342,9 @@ on_both_backends! {
         assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
         assert_eq!(users_status(&app, &plain).await, StatusCode::UNAUTHORIZED);
 
-        let minted = post(format!("{TOKENS}/new"), vec![("csrf", session.csrf.clone()), ("name", "Scripted".to_owned())]).await;
+        let form = get(&app, &format!("{TOKENS}/new"), Some(&session.cookie)).await;
+        let nonce = hidden_field(&form.body, "nonce");
+        let minted = post(format!("{TOKENS}/new"), vec![("csrf", session.csrf.clone()), ("name", "Scripted".to_owned()), ("nonce", nonce)]).await;
         assert_eq!(minted.status, StatusCode::OK, "{}", minted.body);
         assert_eq!(minted.header("cache-control"), "no-store");
         assert!(minted.header("location").is_empty());
@@ -421,5 +423,89 @@ on_both_backends! {
             page.assert_html();
         }
         assert_eq!(users_status(&app, &plain).await, StatusCode::OK, "nothing changed");
+    }
+}
+
+/// Sends a console form as the browser of `session` would.
+async fn post_form(
+    app: &TestApp,
+    session: &HttpSession,
+    path: &str,
+    form: &[(&str, &str)],
+) -> Page {
+    let response = http_client()
+        .post(app.url(path))
+        .header("Cookie", &session.cookie)
+        .header("Origin", &app.base_url)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    into_page(response).await
+}
+
+/// The token list of the management API, by name.
+async fn api_token_names(app: &TestApp, admin: &str) -> Vec<String> {
+    let list = app.api_get("/api/v1/tokens", admin).await;
+    list.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|token| token["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+on_both_backends! {
+    async fn sending_the_generate_or_rotate_form_twice_creates_one_token_and_shows_it_once(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let session = set_up_first_owner(&app).await;
+        let admin = admin_token(&app.database);
+        let new_token = format!("{TOKENS}/new");
+
+        // Without JavaScript, reloading the page that shows the token sends its form again.
+        let form = get(&app, &new_token, Some(&session.cookie)).await;
+        let nonce = hidden_field(&form.body, "nonce");
+        let fields = [("csrf", session.csrf.as_str()), ("name", "Reloaded"), ("nonce", nonce.as_str())];
+        let first = post_form(&app, &session, &new_token, &fields).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert!(first.body.contains("wxt_"));
+        let again = post_form(&app, &session, &new_token, &fields).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+        again.assert_html();
+        assert!(again.body.contains("This token was already created; it is not shown again."), "{}", again.body);
+        assert!(!again.body.contains("wxt_"), "the secret is not shown again");
+        let names = api_token_names(&app, &admin).await;
+        assert_eq!(names.iter().filter(|name| *name == "Reloaded").count(), 1, "{names:?}");
+
+        // A form that failed creates nothing, so its nonce still works once corrected.
+        let other = get(&app, &new_token, Some(&session.cookie)).await;
+        let nonce = hidden_field(&other.body, "nonce");
+        let blank = post_form(&app, &session, &new_token, &[("csrf", &session.csrf), ("name", " "), ("nonce", &nonce)]).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", blank.body);
+        assert_eq!(hidden_field(&blank.body, "nonce"), nonce);
+        let corrected = post_form(&app, &session, &new_token, &[("csrf", &session.csrf), ("name", "Corrected"), ("nonce", &nonce)]).await;
+        assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.body);
+
+        // A form without its nonce is not one of ours.
+        let scripted = post_form(&app, &session, &new_token, &[("csrf", &session.csrf), ("name", "No nonce")]).await;
+        assert_eq!(scripted.status, StatusCode::BAD_REQUEST, "{}", scripted.body);
+        scripted.assert_html();
+
+        // Rotate: the same, and the successor is made once.
+        let created = app.api_post("/api/v1/tokens", &admin, &json!({"name": "Rotated twice"})).await;
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let rotate = format!("{TOKENS}/{id}/rotate");
+        let form = get(&app, &rotate, Some(&session.cookie)).await;
+        let nonce = hidden_field(&form.body, "nonce");
+        let fields = [("csrf", session.csrf.as_str()), ("grace", "0"), ("nonce", nonce.as_str())];
+        let first = post_form(&app, &session, &rotate, &fields).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert!(first.body.contains("wxt_"));
+        let again = post_form(&app, &session, &rotate, &fields).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+        assert!(again.body.contains("This token was already rotated; the new token is not shown again."), "{}", again.body);
+        assert!(!again.body.contains("wxt_"));
+        let names = api_token_names(&app, &admin).await;
+        assert_eq!(names.iter().filter(|name| *name == "Rotated twice").count(), 2, "the token and one successor: {names:?}");
     }
 }
