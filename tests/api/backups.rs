@@ -241,10 +241,13 @@ async fn scheduled_backups_are_made_and_pruned() {
     })
     .await;
     app.create_user(&new_user("scheduled@a.example")).await;
+    // Finished backups only: the one being written at this moment is a `.db.partial` (and its
+    // journal) until it is renamed, and pruning counts finished ones.
     let list = || -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
             .unwrap_or_default();
+        files.retain(|path| path.extension().is_some_and(|ext| ext == "db"));
         files.sort();
         files
     };
