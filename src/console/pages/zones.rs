@@ -139,14 +139,7 @@ pub async fn create(
     let name = ZoneName::parse(&fields.name).map_err(|e| fields.name_error = Some(e));
     let networks = parse_networks(&fields.networks).map_err(|e| fields.networks_error = Some(e));
     let (Ok(name), Ok(networks)) = (name, networks) else {
-        return render_list(
-            &page,
-            &store,
-            Some(fields),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return rerender_list(&page, &store, fields).await;
     };
     let org = page.org.clone();
     let caller = caller(&page);
@@ -158,14 +151,7 @@ pub async fn create(
         Ok(_) => Ok(see_other(&page.url("zones?done=created"))),
         Err(error) => {
             place_error(error, &mut fields)?;
-            render_list(
-                &page,
-                &store,
-                Some(fields),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            rerender_list(&page, &store, fields).await
         }
     }
 }
@@ -206,14 +192,7 @@ pub async fn update(
     let name = ZoneName::parse(&fields.name).map_err(|e| fields.name_error = Some(e));
     let networks = parse_networks(&fields.networks).map_err(|e| fields.networks_error = Some(e));
     let (Ok(name), Ok(networks)) = (name, networks) else {
-        let zone = load(&page, &store, id).await?;
-        return render_zone(
-            &page,
-            zone,
-            Some(fields),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return rerender_zone(&page, &store, id, fields).await;
     };
     let org = page.org.clone();
     let caller = caller(&page);
@@ -229,14 +208,7 @@ pub async fn update(
         Ok(_) => Ok(see_other(&page.url(&format!("zones/{id}?done=saved")))),
         Err(error) => {
             place_error(error, &mut fields)?;
-            let zone = load(&page, &store, id).await?;
-            render_zone(
-                &page,
-                zone,
-                Some(fields),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            rerender_zone(&page, &store, id, fields).await
         }
     }
 }
@@ -332,6 +304,39 @@ async fn render_list(
             form,
             notice,
         },
+    )
+}
+
+/// The list again with the person's input and the errors beside their fields.
+async fn rerender_list(
+    page: &OrgPage,
+    store: &Store,
+    fields: ZoneFields,
+) -> Result<HttpResponse, ConsoleError> {
+    render_list(
+        page,
+        store,
+        Some(fields),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// The zone's page again with the person's input and the errors beside their fields.
+async fn rerender_zone(
+    page: &OrgPage,
+    store: &Store,
+    id: ZoneId,
+    fields: ZoneFields,
+) -> Result<HttpResponse, ConsoleError> {
+    let zone = load(page, store, id).await?;
+    render_zone(
+        page,
+        zone,
+        Some(fields),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
 }
 
