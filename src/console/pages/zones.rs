@@ -131,19 +131,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ManageZones)?;
     let CsrfForm(form) = form;
-    let mut fields = ZoneFields {
-        name: form.name,
-        networks: form.networks,
-        ..ZoneFields::default()
-    };
-    let name = ZoneName::parse(&fields.name).map_err(|e| fields.name_error = Some(e));
-    let networks = parse_networks(&fields.networks).map_err(|e| fields.networks_error = Some(e));
-    let (Ok(name), Ok(networks)) = (name, networks) else {
+    let (mut fields, request) = read_form(form);
+    let Some(request) = request else {
         return rerender_list(&page, &store, fields).await;
     };
     let org = page.org.clone();
     let caller = caller(&page);
-    let request = ZoneRequest { name, networks };
     let created = store
         .write(move |conn| zones::create(conn, &org, &caller, &request, store::now()))
         .await;
@@ -184,14 +177,8 @@ pub async fn update(
     page.require(Action::ManageZones)?;
     let id = zone_id(&path.1)?;
     let CsrfForm(form) = form;
-    let mut fields = ZoneFields {
-        name: form.name,
-        networks: form.networks,
-        ..ZoneFields::default()
-    };
-    let name = ZoneName::parse(&fields.name).map_err(|e| fields.name_error = Some(e));
-    let networks = parse_networks(&fields.networks).map_err(|e| fields.networks_error = Some(e));
-    let (Ok(name), Ok(networks)) = (name, networks) else {
+    let (mut fields, request) = read_form(form);
+    let Some(ZoneRequest { name, networks }) = request else {
         return rerender_zone(&page, &store, id, fields).await;
     };
     let org = page.org.clone();
@@ -259,6 +246,23 @@ fn caller(page: &OrgPage) -> Caller {
 /// A zone id from the URL; anything that is not one names no zone.
 fn zone_id(text: &str) -> Result<ZoneId, ConsoleError> {
     ZoneId::parse(text).ok_or(ConsoleError::NotFound)
+}
+
+/// The form as the person typed it (with each field's error), and the zone it describes
+/// when both fields parse.
+fn read_form(form: ZoneForm) -> (ZoneFields, Option<ZoneRequest>) {
+    let mut fields = ZoneFields {
+        name: form.name,
+        networks: form.networks,
+        ..ZoneFields::default()
+    };
+    let name = ZoneName::parse(&fields.name).map_err(|e| fields.name_error = Some(e));
+    let networks = parse_networks(&fields.networks).map_err(|e| fields.networks_error = Some(e));
+    let request = match (name, networks) {
+        (Ok(name), Ok(networks)) => Some(ZoneRequest { name, networks }),
+        _ => None,
+    };
+    (fields, request)
 }
 
 /// One network per line (commas and spaces work too).
