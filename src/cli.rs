@@ -15,6 +15,7 @@ use crate::store::{self, Store, migrate};
 
 mod admin;
 mod audit;
+mod lookup;
 mod ops;
 mod output;
 mod people;

@@ -2,17 +2,17 @@
 //! `crate::service::input`, calls the use cases as an administrator and prints through
 //! [`output`]: a table for people, or with `--json` the management API's own views.
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use chrono::NaiveDateTime;
 use clap::{Args, Subcommand};
 use secrecy::ExposeSecret;
 
+use super::lookup::{find_any, find_org};
 use super::output::{self, Format};
-use super::tables::{self, column};
+use super::tables::{self, column, network_text};
 use super::zones::{EditTokenArgs, NetworkArgs};
 use crate::auth::Scopes;
 use crate::auth::bounds::Permissions;
-use crate::auth::lifecycle::Network;
 use crate::service::audit::Actor;
 use crate::service::input::{self, Description, Expiry, Grace, TokenName};
 use crate::service::orgs::{self, SettingsEdit};
@@ -180,12 +180,6 @@ pub(super) fn run_token(store: &Store, command: TokenCommand) -> anyhow::Result<
     }
 }
 
-pub(super) fn find_org(store: &Store, name: &str) -> anyhow::Result<orgs::Organization> {
-    store
-        .run_blocking(|conn| orgs::find_by_name(conn, name))?
-        .with_context(|| format!("no organization named '{name}' (see `scimd org list`)"))
-}
-
 fn list_orgs(store: &Store, format: Format) -> anyhow::Result<()> {
     let list = store.run_blocking(orgs::list)?;
     if format.json {
@@ -267,15 +261,6 @@ fn create_token(store: &Store, args: CreateTokenArgs) -> anyhow::Result<()> {
             .join("\n"),
     );
     Ok(())
-}
-
-/// Where a token may be used from, in words.
-pub(super) fn network_text(token: &TokenRecord) -> String {
-    match Network::of(token) {
-        Network::Any => "from anywhere".to_owned(),
-        Network::OnlyFrom(sources) => format!("only from {}", sources.entries().join(" ")),
-        Network::NotFrom(sources) => format!("not from {}", sources.entries().join(" ")),
-    }
 }
 
 /// Every setting of a token, as `token show` and `token create` print them.
@@ -450,11 +435,6 @@ fn set_rate_limit(store: &Store, name: &str, per_minute: &str) -> anyhow::Result
             org.name
         )),
     }
-}
-
-/// The operator names a token by its id, or a unique prefix of it, whatever its organization.
-pub(super) fn find_any(store: &Store, id: &str) -> anyhow::Result<TokenRecord> {
-    Ok(store.run_blocking(|conn| tokens::find_by_id_prefix(conn, id))?)
 }
 
 fn show_token(store: &Store, id: &str, format: Format) -> anyhow::Result<()> {

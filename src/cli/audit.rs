@@ -4,7 +4,7 @@
 use anyhow::anyhow;
 use clap::Args;
 
-use super::admin::{find_any, find_org};
+use super::lookup::{find_any, find_org};
 use super::output::{self, Format};
 use super::tables::{self, column};
 use crate::service::audit_log::{self, AuditFilter, Party};

@@ -8,7 +8,7 @@ use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
 
-use super::admin::find_org;
+use super::lookup::find_org;
 use super::output::{self, Format};
 use super::tables::{self, column};
 use crate::service::audit::Actor;

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use crate::auth::lifecycle::{self, EXPIRY_WARNING_DAYS};
+use crate::auth::lifecycle::{self, EXPIRY_WARNING_DAYS, Network};
 use crate::store::tokens::TokenRecord;
 
 /// How many characters of an id a default table shows: what `MIN_ID_PREFIX` accepts back.
@@ -176,6 +176,15 @@ fn plain(value: &serde_json::Value) -> String {
         serde_json::Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(","),
         serde_json::Value::Null => "-".to_owned(),
         other => other.to_string(),
+    }
+}
+
+/// Where a token may be used from, in words.
+pub fn network_text(token: &TokenRecord) -> String {
+    match Network::of(token) {
+        Network::Any => "from anywhere".to_owned(),
+        Network::OnlyFrom(sources) => format!("only from {}", sources.entries().join(" ")),
+        Network::NotFrom(sources) => format!("not from {}", sources.entries().join(" ")),
     }
 }
 

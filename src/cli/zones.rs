@@ -5,9 +5,9 @@
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
 
-use super::admin::{find_any, find_org, network_text};
+use super::lookup::{find_any, find_org};
 use super::output::{self, Format};
-use super::tables::{self, column};
+use super::tables::{self, column, network_text};
 use crate::auth::lifecycle::Network;
 use crate::service::audit::Actor;
 use crate::service::input::{self, ZoneName};

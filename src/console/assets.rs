@@ -4,8 +4,8 @@
 
 use std::sync::LazyLock;
 
+use actix_web::HttpResponse;
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
 use sha2::{Digest, Sha256};
 
 /// One embedded file.
@@ -80,16 +80,18 @@ pub fn script_url() -> String {
     find("console", "js").map(Asset::url).unwrap_or_default()
 }
 
-/// `GET /console/assets/{name}`: only the current hashed names exist; an old or guessed name
-/// is a 404, so a cached page never gets a different file under a name it trusts forever.
-pub async fn serve(name: web::Path<String>) -> HttpResponse {
-    match ASSETS.iter().find(|asset| asset.hashed_name == *name) {
-        Some(asset) => HttpResponse::Ok()
+/// The response for a hashed name, or `None` when it is not a current one (the router answers
+/// that with the console's 404 page).
+pub fn response(hashed_name: &str) -> Option<HttpResponse> {
+    let asset = ASSETS
+        .iter()
+        .find(|asset| asset.hashed_name == hashed_name)?;
+    Some(
+        HttpResponse::Ok()
             .content_type(asset.content_type)
             .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
             .body(asset.body),
-        None => super::error::ConsoleError::NotFound.page(),
-    }
+    )
 }
 
 #[cfg(test)]

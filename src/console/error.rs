@@ -10,7 +10,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use super::page::Head;
+use super::head::{HTML, Head};
 use crate::error::Error;
 
 #[derive(Debug, thiserror::Error)]
@@ -133,9 +133,7 @@ impl ResponseError for ConsoleError {
             message,
         };
         match page.render() {
-            Ok(html) => HttpResponse::build(status)
-                .content_type(super::page::HTML)
-                .body(html),
+            Ok(html) => HttpResponse::build(status).content_type(HTML).body(html),
             Err(error) => {
                 log::error!("cannot render the console's error page: {error}");
                 HttpResponse::build(status)

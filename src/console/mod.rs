@@ -15,6 +15,7 @@
 pub mod assets;
 pub mod csrf;
 pub mod error;
+pub mod head;
 pub mod page;
 pub mod pages;
 pub mod session;
@@ -55,7 +56,7 @@ pub fn scope() -> actix_web::Scope<
         .wrap(error::html_error_pages())
         .wrap(actix_web::middleware::from_fn(security_headers))
         .route("", web::get().to(pages::landing::first_organization))
-        .route("/assets/{name}", web::get().to(assets::serve))
+        .route("/assets/{name}", web::get().to(asset))
         .service(
             web::resource("/sign-in")
                 .route(web::get().to(pages::sign_in::show))
@@ -80,6 +81,12 @@ pub fn scope() -> actix_web::Scope<
 /// `/` has nothing of its own: people arriving there want the console.
 pub async fn root() -> HttpResponse {
     see_other(PREFIX)
+}
+
+/// `GET /console/assets/{name}`: only the current hashed names exist; an old or guessed name
+/// is a 404, so a cached page never gets a different file under a name it trusts forever.
+async fn asset(name: web::Path<String>) -> HttpResponse {
+    assets::response(&name).unwrap_or_else(|| ConsoleError::NotFound.page())
 }
 
 async fn not_found() -> Result<HttpResponse, ConsoleError> {

@@ -5,27 +5,9 @@
 use actix_web::HttpResponse;
 use askama::Template;
 
-use super::assets;
 use super::error::ConsoleError;
 
-pub const HTML: &str = "text/html; charset=utf-8";
-
-/// The `<head>` of every page.
-pub struct Head {
-    pub title: String,
-    pub stylesheet: String,
-    pub script: String,
-}
-
-impl Head {
-    pub fn new(title: impl Into<String>) -> Head {
-        Head {
-            title: title.into(),
-            stylesheet: assets::stylesheet_url(),
-            script: assets::script_url(),
-        }
-    }
-}
+pub use super::head::{HTML, Head};
 
 /// The sections of an organization, in the order the navigation shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

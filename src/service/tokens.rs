@@ -22,6 +22,7 @@ mod detail;
 pub mod health;
 pub mod leaks;
 mod list;
+mod network;
 
 pub use detail::{Party, TokenDetail, detail};
 pub use health::Health;
@@ -160,7 +161,7 @@ fn mint(
     restrictions.validate()?;
     let generated = token::generate().map_err(Error::internal)?;
     let scopes = scopes.to_string();
-    let network = super::zones::stored_network(conn, org, &restrictions.network)?;
+    let network = network::stored_network(conn, org, &restrictions.network)?;
     let created_by = actor.to_string();
     let id = stored::insert_token(
         conn,
@@ -361,7 +362,7 @@ pub fn edit(
     let network = edit
         .network
         .as_ref()
-        .map(|network| super::zones::stored_network(conn, org, network))
+        .map(|network| network::stored_network(conn, org, network))
         .transpose()?;
     let changes = TokenChanges {
         name: edit.name.as_ref().map(|name| name.as_str().to_owned()),

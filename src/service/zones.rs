@@ -1,6 +1,5 @@
 //! Named network zones (Okta's model), for every front end: create, list, show, update and
-//! delete an organization's zones, and the translation of a token's network rule between
-//! zone names (what people write) and zone ids (what the store links). A change to a zone is
+//! delete an organization's zones. A change to a zone is
 //! one commit, seen by the next authentication of every token using it on every instance.
 
 use chrono::NaiveDateTime;
@@ -11,11 +10,11 @@ use super::audit::{Event, EventKind, Target};
 use super::input::ZoneName;
 use super::tokens::Caller;
 use crate::auth::bounds::{self, Permissions};
-use crate::auth::lifecycle::{self, Network};
+use crate::auth::lifecycle;
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
-use crate::store::tokens::{StoredNetwork, find_token};
-use crate::store::zones::{self as stored, ZoneRecord, ZoneRule, ZoneUser};
+use crate::store::tokens::find_token;
+use crate::store::zones::{self as stored, ZoneRecord, ZoneUser};
 use crate::store::{DbConn, OrgId, ZoneId};
 
 /// A zone and the tokens whose rules name it.
@@ -147,42 +146,6 @@ pub fn delete(
     stored::delete_zone(conn, org, id)?;
     let details = json!({ "name": zone.record.name, "networks": zone.record.cidrs });
     record_event(conn, EventKind::ZoneDeleted, org, caller, id, details, now)
-}
-
-/// A token's network rule as stored: zone names resolved to the zones of `org`, each of which
-/// must exist (400 otherwise).
-pub(crate) fn stored_network(
-    conn: &mut DbConn,
-    org: &OrgId,
-    network: &Network,
-) -> Result<StoredNetwork> {
-    let (sources, rule) = match network {
-        Network::Any => return Ok(StoredNetwork::default()),
-        Network::OnlyFrom(sources) => (sources, ZoneRule::OnlyFrom),
-        Network::NotFrom(sources) => (sources, ZoneRule::NotFrom),
-    };
-    let mut zones: Vec<(ZoneId, ZoneRule)> = Vec::new();
-    for name in &sources.zones {
-        let zone = stored::find_zone_by_name(conn, org, name)?.ok_or_else(|| {
-            ProtocolError::invalid_value(format!("no zone named '{name}' in this organization"))
-        })?;
-        if !zones.iter().any(|(id, _)| *id == zone.id) {
-            zones.push((zone.id, rule));
-        }
-    }
-    let cidrs = lifecycle::cidrs_text(&sources.cidrs);
-    Ok(match rule {
-        ZoneRule::OnlyFrom => StoredNetwork {
-            allowed_cidrs: cidrs,
-            denied_cidrs: None,
-            zones,
-        },
-        ZoneRule::NotFrom => StoredNetwork {
-            allowed_cidrs: None,
-            denied_cidrs: cidrs,
-            zones,
-        },
-    })
 }
 
 /// Refuses with 403 a token-bound caller whose own rule names the zone (it would change its

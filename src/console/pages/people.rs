@@ -128,6 +128,24 @@ async fn render(
     )
 }
 
+/// The page again with the person's invitation and the errors beside its fields.
+async fn rerender_invite(
+    page: &OrgPage,
+    store: &Store,
+    form: InviteForm,
+) -> Result<HttpResponse, ConsoleError> {
+    render(
+        page,
+        store,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        form,
+        None,
+        None,
+        None,
+    )
+    .await
+}
+
 fn blank_invite() -> InviteForm {
     InviteForm {
         role: Role::Viewer.as_str(),
@@ -191,16 +209,7 @@ pub async fn invite(
     form.display_name = fields.display_name;
     form.role = role.map_or(Role::Viewer.as_str(), Role::as_str);
     let (Some(email), Some(display_name), Some(role)) = (email, display_name, role) else {
-        return render(
-            &page,
-            &store,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            form,
-            None,
-            None,
-            None,
-        )
-        .await;
+        return rerender_invite(&page, &store, form).await;
     };
     let org = page.org.clone();
     let actor = page.signed.actor();
@@ -243,16 +252,7 @@ pub async fn invite(
         }
         Err(Error::Protocol(problem)) => {
             form.email_error = Some(problem.to_string());
-            render(
-                &page,
-                &store,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form,
-                None,
-                None,
-                None,
-            )
-            .await
+            rerender_invite(&page, &store, form).await
         }
         Err(other) => Err(other.into()),
     }

@@ -131,26 +131,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ManageZones)?;
     let CsrfForm(form) = form;
-    let mut fields = ZoneFields {
-        name: form.name,
-        networks: form.networks,
-        ..ZoneFields::default()
-    };
-    let name = ZoneName::parse(&fields.name).map_err(|e| fields.name_error = Some(e));
-    let networks = parse_networks(&fields.networks).map_err(|e| fields.networks_error = Some(e));
-    let (Ok(name), Ok(networks)) = (name, networks) else {
-        return render_list(
-            &page,
-            &store,
-            Some(fields),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let (mut fields, request) = read_form(form);
+    let Some(request) = request else {
+        return rerender_list(&page, &store, fields).await;
     };
     let org = page.org.clone();
     let caller = caller(&page);
-    let request = ZoneRequest { name, networks };
     let created = store
         .write(move |conn| zones::create(conn, &org, &caller, &request, store::now()))
         .await;
@@ -158,14 +144,7 @@ pub async fn create(
         Ok(_) => Ok(see_other(&page.url("zones?done=created"))),
         Err(error) => {
             place_error(error, &mut fields)?;
-            render_list(
-                &page,
-                &store,
-                Some(fields),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            rerender_list(&page, &store, fields).await
         }
     }
 }
@@ -198,22 +177,9 @@ pub async fn update(
     page.require(Action::ManageZones)?;
     let id = zone_id(&path.1)?;
     let CsrfForm(form) = form;
-    let mut fields = ZoneFields {
-        name: form.name,
-        networks: form.networks,
-        ..ZoneFields::default()
-    };
-    let name = ZoneName::parse(&fields.name).map_err(|e| fields.name_error = Some(e));
-    let networks = parse_networks(&fields.networks).map_err(|e| fields.networks_error = Some(e));
-    let (Ok(name), Ok(networks)) = (name, networks) else {
-        let zone = load(&page, &store, id).await?;
-        return render_zone(
-            &page,
-            zone,
-            Some(fields),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+    let (mut fields, request) = read_form(form);
+    let Some(ZoneRequest { name, networks }) = request else {
+        return rerender_zone(&page, &store, id, fields).await;
     };
     let org = page.org.clone();
     let caller = caller(&page);
@@ -229,14 +195,7 @@ pub async fn update(
         Ok(_) => Ok(see_other(&page.url(&format!("zones/{id}?done=saved")))),
         Err(error) => {
             place_error(error, &mut fields)?;
-            let zone = load(&page, &store, id).await?;
-            render_zone(
-                &page,
-                zone,
-                Some(fields),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            rerender_zone(&page, &store, id, fields).await
         }
     }
 }
@@ -289,6 +248,23 @@ fn zone_id(text: &str) -> Result<ZoneId, ConsoleError> {
     ZoneId::parse(text).ok_or(ConsoleError::NotFound)
 }
 
+/// The form as the person typed it (with each field's error), and the zone it describes
+/// when both fields parse.
+fn read_form(form: ZoneForm) -> (ZoneFields, Option<ZoneRequest>) {
+    let mut fields = ZoneFields {
+        name: form.name,
+        networks: form.networks,
+        ..ZoneFields::default()
+    };
+    let name = ZoneName::parse(&fields.name).map_err(|e| fields.name_error = Some(e));
+    let networks = parse_networks(&fields.networks).map_err(|e| fields.networks_error = Some(e));
+    let request = match (name, networks) {
+        (Ok(name), Ok(networks)) => Some(ZoneRequest { name, networks }),
+        _ => None,
+    };
+    (fields, request)
+}
+
 /// One network per line (commas and spaces work too).
 fn parse_networks(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
     input::parse_zone_networks(&input::split_list(&[text.to_owned()]))
@@ -332,6 +308,39 @@ async fn render_list(
             form,
             notice,
         },
+    )
+}
+
+/// The list again with the person's input and the errors beside their fields.
+async fn rerender_list(
+    page: &OrgPage,
+    store: &Store,
+    fields: ZoneFields,
+) -> Result<HttpResponse, ConsoleError> {
+    render_list(
+        page,
+        store,
+        Some(fields),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// The zone's page again with the person's input and the errors beside their fields.
+async fn rerender_zone(
+    page: &OrgPage,
+    store: &Store,
+    id: ZoneId,
+    fields: ZoneFields,
+) -> Result<HttpResponse, ConsoleError> {
+    let zone = load(page, store, id).await?;
+    render_zone(
+        page,
+        zone,
+        Some(fields),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
 }
 

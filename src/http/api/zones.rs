@@ -13,10 +13,15 @@ use crate::service::input::{self, ZoneName};
 use crate::service::tokens::Caller;
 use crate::service::views::ZoneView;
 use crate::service::zones::{self, ZoneEdit, ZoneRequest};
-use crate::store::{self, Store, ZoneId};
+use crate::store::{self, OrgId, Store, ZoneId};
 
 fn zone_id(text: &str) -> Result<ZoneId> {
     ZoneId::parse(text).ok_or_else(|| Error::not_found(format_args!("zone {text}")))
+}
+
+/// A zone change is made in the credential's own organization, bounded by the credential.
+fn org_and_caller(auth: AuthContext) -> (OrgId, Caller) {
+    (auth.org_id.clone(), Caller::Credential(auth))
 }
 
 fn invalid(error: String) -> Error {
@@ -63,17 +68,9 @@ pub async fn create_zone(
         name: ZoneName::parse(&body.name).map_err(invalid)?,
         networks: input::parse_zone_networks(&body.networks).map_err(invalid)?,
     };
+    let (org, caller) = org_and_caller(auth);
     let zone = store
-        .write(move |conn| {
-            let org = auth.org_id.clone();
-            zones::create(
-                conn,
-                &org,
-                &Caller::Credential(auth),
-                &request,
-                store::now(),
-            )
-        })
+        .write(move |conn| zones::create(conn, &org, &caller, &request, store::now()))
         .await?;
     let view = ZoneView::from(zone);
     Ok(HttpResponse::Created()
@@ -112,18 +109,9 @@ pub async fn update_zone(
             .transpose()
             .map_err(invalid)?,
     };
+    let (org, caller) = org_and_caller(auth);
     let zone = store
-        .write(move |conn| {
-            let org = auth.org_id.clone();
-            zones::update(
-                conn,
-                &org,
-                &Caller::Credential(auth),
-                &id,
-                &edit,
-                store::now(),
-            )
-        })
+        .write(move |conn| zones::update(conn, &org, &caller, &id, &edit, store::now()))
         .await?;
     Ok(json_response(&ZoneView::from(zone)))
 }
@@ -136,11 +124,9 @@ pub async fn delete_zone(
 ) -> Result<HttpResponse> {
     auth.require(Scope::TokensManage)?;
     let id = zone_id(&id)?;
+    let (org, caller) = org_and_caller(auth);
     store
-        .write(move |conn| {
-            let org = auth.org_id.clone();
-            zones::delete(conn, &org, &Caller::Credential(auth), &id, store::now())
-        })
+        .write(move |conn| zones::delete(conn, &org, &caller, &id, store::now()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

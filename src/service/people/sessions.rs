@@ -159,18 +159,8 @@ pub fn sign_out(
     now: NaiveDateTime,
 ) -> Result<()> {
     let person = &signed_in.person.id;
-    if stored::delete_session(conn, person, &signed_in.session_id)?
-        && let Some(record) = stored::find_person(conn, person)?
-    {
-        let actor = signed_in.actor();
-        record_for_person(
-            conn,
-            EventKind::ConsoleSignOut,
-            &record,
-            Some(&actor),
-            remote_addr,
-            now,
-        )?;
+    if stored::delete_session(conn, person, &signed_in.session_id)? {
+        record_sign_out(conn, person, remote_addr, now)?;
     }
     Ok(())
 }
@@ -198,18 +188,8 @@ pub fn sign_out_everywhere(
     now: NaiveDateTime,
 ) -> Result<usize> {
     let ended = stored::delete_sessions_of(conn, person, except)?;
-    if ended > 0
-        && let Some(record) = stored::find_person(conn, person)?
-    {
-        let actor = Actor::Person(record.email.clone());
-        record_for_person(
-            conn,
-            EventKind::ConsoleSignOut,
-            &record,
-            Some(&actor),
-            remote_addr,
-            now,
-        )?;
+    if ended > 0 {
+        record_sign_out(conn, person, remote_addr, now)?;
     }
     Ok(ended)
 }
@@ -252,6 +232,27 @@ pub fn use_form_nonce(
     now: NaiveDateTime,
 ) -> Result<bool> {
     stored::use_form_nonce(conn, &signed_in.session_id, nonce.as_str(), now)
+}
+
+/// Records `console.sign_out`, by the person themselves, once their sessions ended.
+fn record_sign_out(
+    conn: &mut DbConn,
+    person: &PersonId,
+    remote_addr: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let Some(record) = stored::find_person(conn, person)? else {
+        return Ok(());
+    };
+    let actor = Actor::Person(record.email.clone());
+    record_for_person(
+        conn,
+        EventKind::ConsoleSignOut,
+        &record,
+        Some(&actor),
+        remote_addr,
+        now,
+    )
 }
 
 #[cfg(test)]

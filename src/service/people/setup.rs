@@ -163,15 +163,7 @@ pub async fn create_with_password(
             }
             stored::set_password_hash(conn, &person.id, &hash)?;
             stored::retire_setup_codes_of(conn, &person.id, now)?;
-            record_for_person(
-                conn,
-                EventKind::PersonPasswordSet,
-                &person,
-                Some(&actor),
-                None,
-                now,
-            )?;
-            load_view(conn, &person.id)
+            password_set(conn, &person, &actor, now)
         })
         .await
 }
@@ -268,15 +260,7 @@ pub async fn complete_setup(
             }
             stored::delete_sessions_of(conn, &person.id, None)?;
             let actor = Actor::Person(person.email.clone());
-            record_for_person(
-                conn,
-                EventKind::PersonPasswordSet,
-                &person,
-                Some(&actor),
-                None,
-                now,
-            )?;
-            load_view(conn, &person.id)
+            password_set(conn, &person, &actor, now)
         })
         .await
 }
@@ -359,6 +343,24 @@ fn new_link(
         now,
     )?;
     Ok(SetupLink { code, expires_at })
+}
+
+/// The end of every way a password gets set: the audit event, and the person as now stored.
+fn password_set(
+    conn: &mut DbConn,
+    person: &PersonRecord,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<PersonView> {
+    record_for_person(
+        conn,
+        EventKind::PersonPasswordSet,
+        person,
+        Some(actor),
+        None,
+        now,
+    )?;
+    load_view(conn, &person.id)
 }
 
 fn load_view(conn: &mut DbConn, id: &PersonId) -> Result<PersonView> {

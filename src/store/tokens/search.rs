@@ -19,6 +19,23 @@ diesel::define_sql_function! {
     fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
+/// Compares a token's last activity (its last use, else its first, else its creation: what
+/// inactivity counts from) with `$cutoff`. A macro because each comparison is its own diesel
+/// expression type.
+macro_rules! last_activity {
+    ($compare:ident, $cutoff:expr) => {
+        api_tokens::last_used_at
+            .$compare($cutoff)
+            .or(api_tokens::last_used_at.is_null().and(
+                api_tokens::first_used_at
+                    .$compare($cutoff)
+                    .or(api_tokens::first_used_at
+                        .is_null()
+                        .and(api_tokens::created_at.$compare($cutoff))),
+            ))
+    };
+}
+
 /// Which tokens, by what they can do now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusFilter {
@@ -146,17 +163,7 @@ fn filtered(search: &TokenSearch) -> Filtered<'static> {
                         .or(api_tokens::grace_until.gt(now)),
                 );
             if let Some(cutoff) = inactivity_cutoff(search) {
-                query = query.filter(
-                    api_tokens::last_used_at
-                        .gt(cutoff)
-                        .or(api_tokens::last_used_at.is_null().and(
-                            api_tokens::first_used_at
-                                .gt(cutoff)
-                                .or(api_tokens::first_used_at
-                                    .is_null()
-                                    .and(api_tokens::created_at.gt(cutoff))),
-                        )),
-                );
+                query = query.filter(last_activity!(gt, cutoff));
             }
         }
         Some(StatusFilter::Current) => {
@@ -172,15 +179,7 @@ fn filtered(search: &TokenSearch) -> Filtered<'static> {
             query = match inactivity_cutoff(search) {
                 None => query.filter(api_tokens::disabled_at.is_not_null().or(working)),
                 Some(cutoff) => {
-                    let used = api_tokens::last_used_at
-                        .gt(cutoff)
-                        .or(api_tokens::last_used_at.is_null().and(
-                            api_tokens::first_used_at
-                                .gt(cutoff)
-                                .or(api_tokens::first_used_at
-                                    .is_null()
-                                    .and(api_tokens::created_at.gt(cutoff))),
-                        ));
+                    let used = last_activity!(gt, cutoff);
                     query.filter(api_tokens::disabled_at.is_not_null().or(working.and(used)))
                 }
             };
@@ -197,15 +196,7 @@ fn filtered(search: &TokenSearch) -> Filtered<'static> {
                         .or(api_tokens::disabled_at.is_null().and(ended)),
                 ),
                 Some(cutoff) => {
-                    let unused = api_tokens::last_used_at
-                        .le(cutoff)
-                        .or(api_tokens::last_used_at.is_null().and(
-                            api_tokens::first_used_at
-                                .le(cutoff)
-                                .or(api_tokens::first_used_at
-                                    .is_null()
-                                    .and(api_tokens::created_at.le(cutoff))),
-                        ));
+                    let unused = last_activity!(le, cutoff);
                     query.filter(
                         api_tokens::revoked_at
                             .is_not_null()

@@ -5,11 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ListQuery, Pager, limits_of, page_link, search_error, text};
+use super::{ListQuery, Listed, Pager, text};
 use crate::console::error::ConsoleError;
 use crate::console::page::{self, Frame, Section};
 use crate::console::session::OrgPage;
-use crate::error::Error;
 use crate::scim::resource::MemberType;
 use crate::service::people::Action;
 use crate::service::resources::{self, Groups, Kind};
@@ -44,7 +43,6 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ViewConsole)?;
-    let base = page.url("directory/groups");
     let mut view = GroupsPage {
         frame: page.frame("Directory: groups", Section::Directory),
         q: query.q.clone(),
@@ -53,53 +51,37 @@ pub async fn list(
         pager: None,
         users_url: page.url("directory/users"),
     };
-    let listing = match super::listing(
+    let base = page.url("directory/groups");
+    let names = ["displayName"];
+    match super::list::<Groups>(
+        &page,
+        &request,
+        &store,
         &query,
-        Groups::RESOURCE_TYPE,
-        &["displayName"],
+        &base,
+        &names,
         "displayName",
-        &limits_of(&request)?,
-    ) {
-        Ok(listing) => listing,
-        Err(message) => {
+    )
+    .await?
+    {
+        Listed::Refused(message) => {
             view.search_error = Some(message);
-            return page::html_with_status(StatusCode::UNPROCESSABLE_ENTITY, &view);
+            page::html_with_status(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
-    };
-    let found =
-        match resources::search::<Groups>(&store, page.org.clone(), listing.plan.search, false)
-            .await
-        {
-            Ok(found) => found,
-            Err(error @ (Error::Protocol(_) | Error::TooManyRequests { .. })) => {
-                view.search_error = Some(search_error(&error));
-                return page::html_with_status(StatusCode::UNPROCESSABLE_ENTITY, &view);
-            }
-            Err(other) => return Err(other.into()),
-        };
-    view.groups = found
-        .items
-        .into_iter()
-        .map(|group| {
-            let id = group.stored().id.clone();
-            let rendered = group.into_rendered(None);
-            GroupRow {
-                href: format!("{base}/{id}"),
-                display_name: text(&rendered, "/displayName"),
-                external_id: text(&rendered, "/externalId"),
-                created: text(&rendered, "/meta/created"),
-            }
-        })
-        .collect();
-    let q = view.q.clone();
-    view.pager = Some(Pager::new(
-        listing.page,
-        super::PAGE_SIZE,
-        found.total,
-        view.groups.len(),
-        |page| page_link(&base, &q, page),
-    ));
-    page::html(&view)
+        Listed::Found { rows, pager } => {
+            view.groups = rows
+                .into_iter()
+                .map(|(href, rendered)| GroupRow {
+                    href,
+                    display_name: text(&rendered, "/displayName"),
+                    external_id: text(&rendered, "/externalId"),
+                    created: text(&rendered, "/meta/created"),
+                })
+                .collect();
+            view.pager = Some(pager);
+            page::html(&view)
+        }
+    }
 }
 
 pub struct MemberRow {

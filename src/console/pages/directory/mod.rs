@@ -8,12 +8,17 @@ pub mod users;
 use serde::Deserialize;
 use serde_json::Value;
 
+use actix_web::HttpRequest;
+
 use crate::console::error::ConsoleError;
+use crate::console::session::OrgPage;
 use crate::error::Error;
 use crate::scim::limits::Limits;
 use crate::scim::query::QueryParams;
 use crate::scim::schema::ResourceTypeDef;
-use crate::service::resources::{Plan, plan, search_box};
+use crate::service::resources::{self, Kind, Plan, plan, search_box};
+use crate::store::Store;
+use crate::store::render::ResourceView;
 
 /// Rows per page of a list.
 const PAGE_SIZE: i64 = 50;
@@ -82,6 +87,54 @@ fn listing(
         Ok(plan) => Ok(Listing { plan, page }),
         Err(error) => Err(search_error(&error)),
     }
+}
+
+/// What a list page shows under its search box.
+enum Listed {
+    /// One page of resources, rendered as SCIM renders them, each with its page's URL.
+    Found {
+        rows: Vec<(String, Value)>,
+        pager: Pager,
+    },
+    /// A search the filter engine refused, in its words, for beside the search box.
+    Refused(String),
+}
+
+/// One page of the organization's resources of kind `K` for a list page at `base`.
+async fn list<K: Kind>(
+    page: &OrgPage,
+    request: &HttpRequest,
+    store: &Store,
+    query: &ListQuery,
+    base: &str,
+    name_attributes: &[&str],
+    sort_by: &str,
+) -> Result<Listed, ConsoleError> {
+    let limits = limits_of(request)?;
+    let listing = match listing(query, K::RESOURCE_TYPE, name_attributes, sort_by, &limits) {
+        Ok(listing) => listing,
+        Err(message) => return Ok(Listed::Refused(message)),
+    };
+    let found =
+        match resources::search::<K>(store, page.org.clone(), listing.plan.search, false).await {
+            Ok(found) => found,
+            Err(error @ (Error::Protocol(_) | Error::TooManyRequests { .. })) => {
+                return Ok(Listed::Refused(search_error(&error)));
+            }
+            Err(other) => return Err(other.into()),
+        };
+    let rows: Vec<(String, Value)> = found
+        .items
+        .into_iter()
+        .map(|item| {
+            let href = format!("{base}/{}", item.stored().id);
+            (href, item.into_rendered(None))
+        })
+        .collect();
+    let pager = Pager::new(listing.page, PAGE_SIZE, found.total, rows.len(), |number| {
+        page_link(base, &query.q, number)
+    });
+    Ok(Listed::Found { rows, pager })
 }
 
 /// A filter the engine refused, in its words.

@@ -1,14 +1,14 @@
 //! `/directory/users` and `/directory/users/{id}`.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::Value;
 
-use super::{ListQuery, Pager, limits_of, page_link, primary_email, search_error, text};
+use super::{ListQuery, Listed, Pager, primary_email, text};
 use crate::console::error::ConsoleError;
 use crate::console::page::{self, Frame, Section};
 use crate::console::session::OrgPage;
-use crate::error::Error;
 use crate::service::people::Action;
 use crate::service::resources::{self, Kind, Users};
 use crate::store::Store;
@@ -41,7 +41,6 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ViewConsole)?;
-    let base = page.url("directory/users");
     let mut view = UsersPage {
         frame: page.frame("Directory: users", Section::Directory),
         q: query.q.clone(),
@@ -51,65 +50,28 @@ pub async fn list(
         groups_url: page.url("directory/groups"),
     };
     let names = ["userName", "displayName", "emails.value"];
-    let listing = match super::listing(
-        &query,
-        Users::RESOURCE_TYPE,
-        &names,
-        "userName",
-        &limits_of(&request)?,
-    ) {
-        Ok(listing) => listing,
-        Err(message) => {
+    let base = page.url("directory/users");
+    match super::list::<Users>(&page, &request, &store, &query, &base, &names, "userName").await? {
+        Listed::Refused(message) => {
             view.search_error = Some(message);
-            return page::html_with_status(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &view,
-            );
+            page::html_with_status(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
-    };
-    let found = match resources::search::<Users>(
-        &store,
-        page.org.clone(),
-        listing.plan.search,
-        false,
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(error @ (Error::Protocol(_) | Error::TooManyRequests { .. })) => {
-            view.search_error = Some(search_error(&error));
-            return page::html_with_status(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &view,
-            );
+        Listed::Found { rows, pager } => {
+            view.users = rows
+                .into_iter()
+                .map(|(href, rendered)| UserRow {
+                    href,
+                    user_name: text(&rendered, "/userName"),
+                    display_name: text(&rendered, "/displayName"),
+                    email: primary_email(&rendered),
+                    active: rendered.get("active") != Some(&Value::Bool(false)),
+                    created: text(&rendered, "/meta/created"),
+                })
+                .collect();
+            view.pager = Some(pager);
+            page::html(&view)
         }
-        Err(other) => return Err(other.into()),
-    };
-    view.users = found
-        .items
-        .into_iter()
-        .map(|user| {
-            let id = user.stored().id.clone();
-            let rendered = user.into_rendered(None);
-            UserRow {
-                href: format!("{base}/{id}"),
-                user_name: text(&rendered, "/userName"),
-                display_name: text(&rendered, "/displayName"),
-                email: primary_email(&rendered),
-                active: rendered.get("active") != Some(&Value::Bool(false)),
-                created: text(&rendered, "/meta/created"),
-            }
-        })
-        .collect();
-    let q = view.q.clone();
-    view.pager = Some(Pager::new(
-        listing.page,
-        super::PAGE_SIZE,
-        found.total,
-        view.users.len(),
-        |page| page_link(&base, &q, page),
-    ));
-    page::html(&view)
+    }
 }
 
 /// A group of the user, linked.
