@@ -14,6 +14,7 @@ use scimd::service::input::TokenName;
 use scimd::service::people::{self, Email, Role};
 use scimd::service::tokens::{self, Caller, TokenRequest};
 
+use super::post_form as post;
 use super::{
     HttpSession, OWNER_EMAIL, OWNER_PASSWORD, form_token, get, http_client, into_page, session_from,
 };
@@ -42,26 +43,6 @@ async fn sign_in_over_http(app: &TestApp, email: &str, password: &str) -> HttpSe
     let page = into_page(response).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     session_from(app, &page).await
-}
-
-/// POSTs `fields` (and the session's CSRF token) as the signed-in `session`.
-async fn post(
-    app: &TestApp,
-    session: &HttpSession,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> super::Page {
-    let mut form = vec![("csrf", session.csrf.as_str())];
-    form.extend_from_slice(fields);
-    let response = http_client()
-        .post(app.url(path))
-        .header("Cookie", &session.cookie)
-        .header("Origin", &app.base_url)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    into_page(response).await
 }
 
 /// Makes `email` a member of `default` with a password, as `scimd admin create

@@ -4,7 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::{HttpSession, Page, get, http_client, into_page, set_up_first_owner};
+use super::post_form as post;
+use super::{get, set_up_first_owner};
 use crate::helpers::TestApp;
 use crate::helpers::cli::{scimd, stdout};
 use crate::on_both_backends;
@@ -13,20 +14,6 @@ fn cli_json(app: &TestApp, args: &[&str]) -> Value {
     let output = scimd(&app.database.url, args);
     assert!(output.status.success(), "{args:?}: {output:?}");
     serde_json::from_str(&stdout(&output)).unwrap()
-}
-
-async fn post(app: &TestApp, session: &HttpSession, path: &str, fields: &[(&str, &str)]) -> Page {
-    let mut form = vec![("csrf", session.csrf.as_str())];
-    form.extend_from_slice(fields);
-    let response = http_client()
-        .post(app.url(path))
-        .header("Cookie", &session.cookie)
-        .header("Origin", &app.base_url)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    into_page(response).await
 }
 
 on_both_backends! {

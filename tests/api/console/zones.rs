@@ -5,8 +5,9 @@
 use reqwest::StatusCode;
 use secrecy::SecretString;
 
+use super::post_form as post;
 use super::{
-    HttpSession, Page, form_token, get, hidden_field, http_client, into_page, session_from,
+    HttpSession, form_token, get, hidden_field, http_client, into_page, session_from,
     set_up_first_owner,
 };
 use crate::helpers::api::{admin_token, cli_token, id_of_token};
@@ -121,19 +122,6 @@ async fn person(app: &TestApp, email: &str, role: scimd::service::people::Role) 
         .await
         .unwrap();
     session_from(app, &into_page(response).await).await
-}
-
-async fn post(app: &TestApp, session: &HttpSession, path: &str, fields: &[(&str, &str)]) -> Page {
-    let mut form = vec![("csrf", session.csrf.as_str())];
-    form.extend_from_slice(fields);
-    let response = http_client()
-        .post(app.url(path))
-        .header("Cookie", &session.cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    into_page(response).await
 }
 
 on_both_backends! {
