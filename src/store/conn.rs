@@ -362,15 +362,30 @@ impl CustomizeConnection<DbConn, r2d2::Error> for ConnectionOptions {
             // case_sensitive_like: LIKE must treat case as PostgreSQL does, so that `co`, `sw`
             // and `ew` on caseExact attributes (externalId) answer the same on both backends;
             // case-insensitive attributes are compared on lowercased columns.
-            DbConn::Sqlite(inner) => inner
-                .batch_execute(
-                    "PRAGMA foreign_keys = ON;
+            DbConn::Sqlite(inner) => {
+                const SETTINGS: &str = "PRAGMA foreign_keys = ON;
                      PRAGMA busy_timeout = 5000;
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
-                     PRAGMA case_sensitive_like = ON;",
-                )
-                .map_err(r2d2::Error::QueryError),
+                     PRAGMA case_sensitive_like = ON;";
+                // Turning a new database's journal into WAL takes an exclusive lock and fails
+                // at once, without the busy timeout, while another connection holds any lock:
+                // instances starting together on a new file hit that ("database is locked",
+                // issue 16's roll-out test). The settings are idempotent, so wait as the busy
+                // timeout would, then give up.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                loop {
+                    match inner.batch_execute(SETTINGS) {
+                        Err(diesel::result::Error::DatabaseError(_, info))
+                            if info.message().starts_with("database is locked")
+                                && std::time::Instant::now() < deadline =>
+                        {
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                        }
+                        other => break other.map_err(r2d2::Error::QueryError),
+                    }
+                }
+            }
             // Statements whose plan depends on their values run as `PlannedPerRun`.
             DbConn::Postgres(inner) => inner
                 .batch_execute("SET TIME ZONE 'UTC'")
