@@ -54,9 +54,15 @@ impl Signed {
             .map(|cookie| SecretString::from(cookie.value().to_owned()))
             .ok_or_else(sign_in)?;
         let store = store_of(request)?;
-        let found = store
-            .read(move |conn| people::session(conn, &secret, store::now()))
+        let now = store::now();
+        let (found, upkeep) = store
+            .read(move |conn| people::session(conn, &secret, now))
             .await?;
+        if let Some(upkeep) = upkeep {
+            store
+                .write(move |conn| people::keep_up(conn, &upkeep, now))
+                .await?;
+        }
         let signed = Signed(Rc::new(found.ok_or_else(sign_in)?));
         request.extensions_mut().insert(signed.clone());
         Ok(signed)

@@ -95,7 +95,7 @@ async fn sign_in(
 async fn signed_in(store: &Store, secret: &SecretString) -> Option<people::SignedIn> {
     let secret = secret.clone();
     store
-        .read(move |conn| people::session(conn, &secret, scimd::store::now()))
+        .read(move |conn| Ok(people::session(conn, &secret, scimd::store::now())?.0))
         .await
         .unwrap()
 }

@@ -78,10 +78,7 @@ pub fn tokens_created_by(
     email: &Email,
 ) -> Result<Vec<TokenRecord>> {
     let creator = Actor::Person(email.as_str().to_owned()).to_string();
-    Ok(stored_tokens::list_tokens(conn, org)?
-        .into_iter()
-        .filter(|token| token.created_by == creator && token.revoked_at.is_none())
-        .collect())
+    stored_tokens::unrevoked_tokens_created_by(conn, org, &creator)
 }
 
 /// Removes `email` from `org`: the tokens they created are revoked where `decisions` says

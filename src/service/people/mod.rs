@@ -29,8 +29,8 @@ mod sign_in;
 pub use fields::{DisplayName, Email, check_password_policy};
 pub use members::{TokenDecision, change_role, list, remove, tokens_created_by};
 pub use sessions::{
-    ABSOLUTE_TIMEOUT, FormNonce, IDLE_TIMEOUT, Membership, SessionView, SignedIn, session,
-    sessions_of, sign_out, sign_out_everywhere, use_form_nonce,
+    ABSOLUTE_TIMEOUT, FormNonce, IDLE_TIMEOUT, Membership, SessionUpkeep, SessionView, SignedIn,
+    keep_up, session, sessions_of, sign_out, sign_out_everywhere, use_form_nonce,
 };
 pub use setup::{
     PendingSetup, SetupAnswers, SetupLink, SetupPurpose, complete_setup, create_with_password,

@@ -110,28 +110,43 @@ fn freshness(record: &SessionRecord, now: NaiveDateTime) -> Freshness {
     }
 }
 
-/// The person signed in with the cookie secret `secret`, or `None` when it names no session
-/// or one that has ended (an ended one is deleted on the way).
+/// What a found session needs written: its `last_seen_at` (at most once a minute), or its
+/// row deleted once it has ended. Kept apart from [`session`] so that the lookup every console
+/// request makes is a read, and only the rare request that is due takes the writer.
+#[derive(Debug, Clone)]
+pub enum SessionUpkeep {
+    Touch(SessionId),
+    End {
+        person: PersonId,
+        session: SessionId,
+    },
+}
+
+/// The signed-in person behind the cookie `secret`, if its session is live, and the upkeep due.
+/// Reads only: apply the upkeep with [`keep_up`] in a write.
 pub fn session(
     conn: &mut DbConn,
     secret: &SecretString,
     now: NaiveDateTime,
-) -> Result<Option<SignedIn>> {
+) -> Result<(Option<SignedIn>, Option<SessionUpkeep>)> {
     let Some(record) =
         stored::find_session_by_digest(conn, digest(secret.expose_secret()).as_str())?
     else {
-        return Ok(None);
+        return Ok((None, None));
     };
-    match freshness(&record, now) {
+    let upkeep = match freshness(&record, now) {
         Freshness::Ended => {
-            stored::delete_session(conn, &record.person_id, &record.id)?;
-            return Ok(None);
+            let end = SessionUpkeep::End {
+                person: record.person_id,
+                session: record.id,
+            };
+            return Ok((None, Some(end)));
         }
-        Freshness::Touch => stored::touch_session(conn, &record.id, now)?,
-        Freshness::Fresh => {}
-    }
+        Freshness::Touch => Some(SessionUpkeep::Touch(record.id.clone())),
+        Freshness::Fresh => None,
+    };
     let Some(person) = stored::find_person(conn, &record.person_id)? else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let memberships = stored::memberships_of(conn, &person.id)?
         .into_iter()
@@ -143,12 +158,23 @@ pub fn session(
             })
         })
         .collect::<Result<_>>()?;
-    Ok(Some(SignedIn {
+    let signed_in = SignedIn {
         session_id: record.id,
         person: PersonView::from(person),
         memberships,
         csrf_token: SecretString::from(record.csrf_token),
-    }))
+    };
+    Ok((Some(signed_in), upkeep))
+}
+
+/// Writes what [`session`] found due.
+pub fn keep_up(conn: &mut DbConn, upkeep: &SessionUpkeep, now: NaiveDateTime) -> Result<()> {
+    match upkeep {
+        SessionUpkeep::Touch(session) => stored::touch_session(conn, session, now),
+        SessionUpkeep::End { person, session } => {
+            stored::delete_session(conn, person, session).map(|_| ())
+        }
+    }
 }
 
 /// Ends the request's own session. Records `console.sign_out`.
