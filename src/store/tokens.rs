@@ -103,16 +103,7 @@ fn record(row: TokenRow) -> TokenRecord {
 fn with_zones(conn: &mut DbConn, rows: Vec<TokenRow>) -> Result<Vec<TokenRecord>> {
     let mut records: Vec<TokenRecord> = rows.into_iter().map(record).collect();
     let ids: Vec<&str> = records.iter().map(|token| token.id.as_str()).collect();
-    let uses = zones::zone_uses(conn, zones::TokensOf::Ids(&ids))?;
-    attach(&mut records, uses);
-    Ok(records)
-}
-
-/// The records of an organization's `rows` with their zones: one query by organization,
-/// however many tokens it has.
-fn with_org_zones(conn: &mut DbConn, org: &OrgId, rows: Vec<TokenRow>) -> Result<Vec<TokenRecord>> {
-    let mut records: Vec<TokenRecord> = rows.into_iter().map(record).collect();
-    let uses = zones::zone_uses(conn, zones::TokensOf::Org(org))?;
+    let uses = zones::zone_uses(conn, &ids)?;
     attach(&mut records, uses);
     Ok(records)
 }
@@ -236,14 +227,21 @@ pub fn token_names(
     Ok(conn.planned_per_run(query).load::<(String, String)>(conn)?)
 }
 
-/// The organization's tokens, newest first.
-pub fn list_tokens(conn: &mut DbConn, org: &OrgId) -> Result<Vec<TokenRecord>> {
+/// The organization's unrevoked tokens that `creator` (an actor as stored) created, newest
+/// first: the tokens a person's removal hands over.
+pub fn unrevoked_tokens_created_by(
+    conn: &mut DbConn,
+    org: &OrgId,
+    creator: &str,
+) -> Result<Vec<TokenRecord>> {
     let rows = api_tokens::table
         .filter(api_tokens::org_id.eq(org.as_str()))
+        .filter(api_tokens::created_by.eq(creator))
+        .filter(api_tokens::revoked_at.is_null())
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
         .select(TokenRow::as_select())
         .load::<TokenRow>(conn)?;
-    with_org_zones(conn, org, rows)
+    with_zones(conn, rows)
 }
 
 /// What a token's organization adds to the checks of each of its requests.

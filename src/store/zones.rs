@@ -227,28 +227,15 @@ pub fn tokens_using_zone(conn: &mut DbConn, org: &OrgId, id: &ZoneId) -> Result<
         .collect())
 }
 
-/// Which tokens' zones to load.
-#[derive(Debug, Clone, Copy)]
-pub enum TokensOf<'a> {
-    Ids(&'a [&'a str]),
-    /// Every token of the organization.
-    Org(&'a OrgId),
-}
-
 /// The zones named by the rules of the tokens, with each token's id, by zone name.
-pub fn zone_uses(conn: &mut DbConn, tokens: TokensOf<'_>) -> Result<Vec<(String, ZoneUse)>> {
-    if let TokensOf::Ids([]) = tokens {
+pub fn zone_uses(conn: &mut DbConn, token_ids: &[&str]) -> Result<Vec<(String, ZoneUse)>> {
+    if token_ids.is_empty() {
         return Ok(Vec::new());
     }
     let rows = crate::on_backend!(conn, |inner| {
-        let query = token_zones::table
+        token_zones::table
             .inner_join(network_zones::table)
-            .into_boxed();
-        let query = match tokens {
-            TokensOf::Ids(ids) => query.filter(token_zones::token_id.eq_any(ids)),
-            TokensOf::Org(org) => query.filter(token_zones::org_id.eq(org.as_str())),
-        };
-        query
+            .filter(token_zones::token_id.eq_any(token_ids))
             .order(network_zones::name_lower)
             .select((
                 token_zones::token_id,
