@@ -190,6 +190,7 @@ pub struct EventRow {
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub external_id: Option<String>,
+    pub version: Option<i64>,
     pub attributes: Option<String>,
     pub data: Option<String>,
     pub members_added: Option<String>,
@@ -209,6 +210,7 @@ pub struct NewEvent<'a> {
     pub resource_type: Option<&'a str>,
     pub resource_id: Option<&'a str>,
     pub external_id: Option<&'a str>,
+    pub version: Option<i64>,
     pub attributes: Option<&'a str>,
     pub data: Option<&'a str>,
     pub members_added: Option<&'a str>,
@@ -343,11 +345,16 @@ pub fn record_failure(
     Ok(())
 }
 
-/// Deletes up to `batch` events that happened before `before` with their deliveries;
-/// answers how many went. Small batches keep each transaction short.
+/// Deletes up to `batch` events that happened before `before` and that no stream still waits
+/// for, with their deliveries; answers how many went. Small batches keep each transaction
+/// short.
 pub fn sweep(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> Result<usize> {
+    let still_pending = event_deliveries::table
+        .filter(event_deliveries::event_seq.eq(events::seq))
+        .filter(event_deliveries::state.eq(PENDING));
     let doomed: Vec<i64> = events::table
         .filter(events::occurred_at.lt(before))
+        .filter(diesel::dsl::not(diesel::dsl::exists(still_pending)))
         .order(events::seq)
         .limit(batch)
         .select(events::seq)

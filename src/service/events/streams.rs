@@ -9,6 +9,7 @@ use crate::auth::bounds::Permissions;
 use crate::auth::lifecycle::Restrictions;
 use crate::auth::{Scope, Scopes};
 use crate::error::{Error, Result};
+use crate::scim::discovery::SECURITY_EVENT_URIS;
 use crate::scim::error::ProtocolError;
 use crate::service::input::TokenName;
 use crate::service::tokens::{self, Caller, IssuedToken, TokenRequest};
@@ -151,9 +152,8 @@ fn validate_types(request: &StreamRequest) -> Result<()> {
             .into());
         }
     }
-    let known = supported_event_uris();
     for uri in &request.event_types {
-        if !known.iter().any(|known| known == uri) && !uri.starts_with("urn:scimd:event:") {
+        if !SECURITY_EVENT_URIS.contains(&uri.as_str()) && !uri.starts_with("urn:scimd:event:") {
             return Err(ProtocolError::invalid_value(format!(
                 "event_types: unknown event type '{uri}'"
             ))
@@ -161,24 +161,6 @@ fn validate_types(request: &StreamRequest) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The RFC 9967 event URIs scimd emits, for discovery and validation.
-pub fn supported_event_uris() -> Vec<String> {
-    [
-        "create:full",
-        "create:notice",
-        "patch:full",
-        "patch:notice",
-        "put:full",
-        "put:notice",
-        "delete",
-        "activate",
-        "deactivate",
-    ]
-    .iter()
-    .map(|suffix| format!("{}{suffix}", super::PROV_PREFIX))
-    .collect()
 }
 
 /// A stream of `org`, or 404.
@@ -287,4 +269,12 @@ impl From<&StreamRow> for StreamView {
             updated_at: time(row.updated_at),
         }
     }
+}
+
+/// The stream of `org` named `name`, or 404.
+pub fn find_by_name(conn: &mut DbConn, org: &OrgId, name: &str) -> Result<StreamRow> {
+    stored::list_streams(conn, org)?
+        .into_iter()
+        .find(|stream| stream.name == name)
+        .ok_or_else(|| Error::not_found(format_args!("event stream '{name}'")))
 }
