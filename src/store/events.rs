@@ -101,7 +101,7 @@ pub fn find_stream(conn: &mut DbConn, org: &OrgId, id: &StreamId) -> Result<Opti
         .filter(event_streams::id.eq(id.as_str()))
         .filter(event_streams::org_id.eq(org.as_str()))
         .select(StreamRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -110,7 +110,7 @@ pub fn find_stream_any_org(conn: &mut DbConn, id: &StreamId) -> Result<Option<St
     Ok(event_streams::table
         .filter(event_streams::id.eq(id.as_str()))
         .select(StreamRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -129,7 +129,7 @@ pub fn stream_of_token(conn: &mut DbConn, token: &TokenId) -> Result<Option<Stre
     Ok(event_streams::table
         .filter(event_streams::poll_token_id.eq(token.as_str()))
         .select(StreamRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -229,7 +229,7 @@ pub fn append(conn: &mut DbConn, event: &NewEvent<'_>, streams: &[&str]) -> Resu
     let seq = events::table
         .filter(events::id.eq(event.id))
         .select(events::seq)
-        .first::<i64>(conn)?;
+        .get_result::<i64>(conn)?;
     for stream in streams {
         diesel::insert_into(event_deliveries::table)
             .values((
@@ -387,15 +387,17 @@ pub fn insert_key(conn: &mut DbConn, key: &KeyRow) -> Result<()> {
     Ok(())
 }
 
-/// The key `org` signs with now: its newest key not retired.
+/// The key `org` signs with now: its newest key not retired (rotation retires the others,
+/// so there is one, or two when two first uses raced).
 pub fn current_key(conn: &mut DbConn, org: &OrgId) -> Result<Option<KeyRow>> {
     Ok(event_signing_keys::table
         .filter(event_signing_keys::org_id.eq(org.as_str()))
         .filter(event_signing_keys::retired_at.is_null())
         .order(event_signing_keys::created_at.desc())
         .select(KeyRow::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?
+        .into_iter()
+        .next())
 }
 
 /// The keys of organization `org` (an id from a public URL: no [`OrgId`] is made of it) a
