@@ -36,6 +36,7 @@ mod planning;
 mod projection;
 mod protocol;
 mod query;
+mod request_ids;
 mod search;
 mod tls;
 mod token_bounds;
