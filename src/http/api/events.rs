@@ -265,7 +265,12 @@ pub async fn poll_stream(
     };
     let now = store::now();
     let poll = Arc::new(poll);
-    let stream = {
+    let stream = if poll.ack.is_empty() && poll.set_errs.is_empty() {
+        // Nothing to record: no write transaction, which on SQLite would queue for the writer.
+        store
+            .read(move |conn| poll::stream_for_poll(conn, &token, &id))
+            .await?
+    } else {
         let poll = Arc::clone(&poll);
         store
             .write(move |conn| {
