@@ -105,7 +105,8 @@ pub(super) fn run_events(store: &Store, command: EventsCommand) -> anyhow::Resul
         EventsCommand::Stream(command) => run_stream(store, command),
         EventsCommand::Keys(KeysCommand::Rotate { org }) => {
             let org = find_org(store, &org)?;
-            let kid = store.write_blocking(|conn| keys::rotate(conn, &org.id, store::now()))?;
+            let kid = store
+                .write_blocking(|conn| keys::rotate(conn, &org.id, &Actor::Cli, store::now()))?;
             output::line(format_args!(
                 "'{}' now signs with key {kid}; the previous key stays published for {} days",
                 org.name,
@@ -198,7 +199,7 @@ fn set_enabled(store: &Store, named: &NamedStream, enabled: bool) -> anyhow::Res
     let org = find_org(store, &named.org)?;
     let row = store.write_blocking(|conn| {
         let row = streams::find_by_name(conn, &org.id, &named.name)?;
-        streams::set_enabled(conn, &org.id, &row.stream_id(), enabled, store::now())
+        streams::set_enabled(conn, &org.id, &CLI, &row.stream_id(), enabled, store::now())
     })?;
     output::line(format_args!(
         "event stream '{}' is {}",

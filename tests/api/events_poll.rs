@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::events::{PROV, claims_of, drain, events_admin, poll, poll_stream, verified};
-use crate::helpers::api::admin_token;
+use crate::helpers::api::{admin_token, audit_events};
 use crate::helpers::app::{TestApp, TestDatabase, assert_scim_error};
 use crate::helpers::cli::{scimd, stdout};
 use crate::helpers::scim::{alice, bob, carl, carol};
@@ -190,6 +190,14 @@ on_both_backends! {
         // The stream's token went with it.
         let gone = app.api_post(&format!("/api/v1/events/streams/{stream}/poll"), &token, &json!({})).await;
         assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+        // Who exported the directory, and where to, is in the audit log.
+        let admin = admin_token(&app.database);
+        let created = audit_events(&app, &admin, "event_stream.created").await;
+        assert_eq!(created[0]["target"], format!("stream:{stream}"));
+        assert_eq!(created[0]["actor"], "cli");
+        assert_eq!(audit_events(&app, &admin, "event_stream.updated").await.len(), 2);
+        assert_eq!(audit_events(&app, &admin, "event_stream.deleted").await.len(), 1);
+        assert_eq!(audit_events(&app, &admin, "event_keys.rotated").await.len(), 1);
     }
 }
 

@@ -196,8 +196,9 @@ pub async fn set_status(
     let CsrfForm(form) = form;
     let enabled = form.enabled == "yes";
     let org = page.org.clone();
+    let caller = Caller::Admin(page.actor().actor);
     let row = store
-        .write(move |conn| streams::set_enabled(conn, &org, &id, enabled, store::now()))
+        .write(move |conn| streams::set_enabled(conn, &org, &caller, &id, enabled, store::now()))
         .await?;
     Ok(see_other(&page.url(&format!("events?done={}", row.status))))
 }

@@ -198,7 +198,10 @@ pub async fn update_stream(
     };
     let now = store::now();
     let row = store
-        .write(move |conn| streams::set_enabled(conn, &auth.org_id, &id, enabled, now))
+        .write(move |conn| {
+            let org = auth.org_id.clone();
+            streams::set_enabled(conn, &org, &Caller::Credential(auth), &id, enabled, now)
+        })
         .await?;
     Ok(json_response(&StreamView::from(&row)))
 }

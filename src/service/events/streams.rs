@@ -11,6 +11,7 @@ use crate::auth::{Scope, Scopes};
 use crate::error::{Error, Result};
 use crate::scim::discovery::SECURITY_EVENT_URIS;
 use crate::scim::error::ProtocolError;
+use crate::service::audit::{Event, EventKind, Target};
 use crate::service::input::TokenName;
 use crate::service::tokens::{self, Caller, IssuedToken, TokenRequest};
 use crate::store::events::{self as stored, NewStream, StreamRow};
@@ -138,6 +139,22 @@ pub fn create(
     )?;
     keys::signing_key(conn, org, now)?;
     let stream = show(conn, org, &id)?;
+    let details = serde_json::json!({
+        "name": stream.name,
+        "delivery": stream.delivery,
+        "detail": stream.detail,
+        "push_url": stream.push_url,
+        "poll_token": stream.poll_token_id,
+    });
+    record(
+        conn,
+        EventKind::EventStreamCreated,
+        org,
+        caller,
+        id.as_str(),
+        details,
+        now,
+    )?;
     Ok(CreatedStream { stream, poll_token })
 }
 
@@ -178,15 +195,48 @@ pub fn list(conn: &mut DbConn, org: &OrgId) -> Result<Vec<StreamRow>> {
 pub fn set_enabled(
     conn: &mut DbConn,
     org: &OrgId,
+    caller: &Caller,
     id: &StreamId,
     enabled: bool,
     now: NaiveDateTime,
 ) -> Result<StreamRow> {
     let status = if enabled { "enabled" } else { "paused" };
-    if !stored::set_stream_status(conn, org, id, status, None, now)? {
-        return Err(Error::not_found(format_args!("event stream {id}")));
-    }
+    let before = show(conn, org, id)?;
+    stored::set_stream_status(conn, org, id, status, None, now)?;
+    let details =
+        serde_json::json!({"name": before.name, "status": status, "previous": before.status});
+    record(
+        conn,
+        EventKind::EventStreamUpdated,
+        org,
+        caller,
+        id.as_str(),
+        details,
+        now,
+    )?;
     show(conn, org, id)
+}
+
+/// Records a change to a stream in the audit log, in the change's transaction.
+fn record(
+    conn: &mut DbConn,
+    kind: EventKind,
+    org: &OrgId,
+    caller: &Caller,
+    id: &str,
+    details: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let actor = caller.actor();
+    Event {
+        kind,
+        org: Some(org),
+        actor: Some(&actor),
+        target: Some(Target::EventStream(id)),
+        remote_addr: None,
+        details,
+    }
+    .record(conn, now)
 }
 
 /// Marks a push stream failed with the reason (the deliverer gave up).
@@ -209,7 +259,17 @@ pub fn delete(conn: &mut DbConn, org: &OrgId, caller: &Caller, id: &StreamId) ->
         tokens::revoke(conn, org, caller, &token, crate::store::now())?;
     }
     stored::delete_stream(conn, org, id)?;
-    Ok(())
+    let details = serde_json::json!({"name": stream.name});
+    let now = crate::store::now();
+    record(
+        conn,
+        EventKind::EventStreamDeleted,
+        org,
+        caller,
+        id.as_str(),
+        details,
+        now,
+    )
 }
 
 /// The stream a poll token reads, or 404: a token reads its own stream only.
