@@ -43,6 +43,8 @@ pub struct Config {
     pub tls: Option<crate::tls::TlsSource>,
     /// `--backup-every`: scheduled SQLite backups while serving.
     pub backups: Option<crate::service::backups::BackupSchedule>,
+    /// The activity log's `--activity-*` settings.
+    pub activity: crate::service::activity::ActivitySettings,
 }
 
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
@@ -70,6 +72,7 @@ impl Config {
             connect_timeout: crate::store::conn::DEFAULT_CONNECT_TIMEOUT,
             tls: None,
             backups: None,
+            activity: crate::service::activity::ActivitySettings::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::console;
 use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
+use crate::service::activity::{ActivityLog, ActivityWorkers};
 use crate::service::backups::{self, ScheduleGuard};
 use crate::service::people::SignInThrottle;
 use crate::store::backup::ServeLock;
@@ -36,6 +37,7 @@ pub struct Application {
     /// Held while serving: `scimd restore` refuses while any server holds it.
     _serve_lock: Option<ServeLock>,
     _backups: Option<ScheduleGuard>,
+    _activity: ActivityWorkers,
 }
 
 impl Application {
@@ -109,6 +111,8 @@ impl Application {
                 .with_data_version(data_version)
                 .with_default_rate_limit(config.rate_limit_per_minute),
         );
+        let (activity_log, activity_workers) = ActivityLog::start(&store, &config.activity)?;
+        let activity_log = web::Data::new(activity_log);
         let leak_intake = web::Data::new(http::api::credentials::IntakeLimiter::default());
         let app_store = web::Data::new(store.clone());
         let limits = web::Data::new(config.limits);
@@ -138,6 +142,7 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(leak_intake.clone())
+                .app_data(activity_log.clone())
                 .app_data(json_config.clone())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
@@ -166,6 +171,7 @@ impl Application {
             certificates,
             _serve_lock: serve_lock,
             _backups: backups,
+            _activity: activity_workers,
         })
     }
 
