@@ -13,14 +13,17 @@ pub enum Scope {
     ScimDelete,
     /// The token management API.
     TokensManage,
+    /// Reading the organization's activity log (also open to `tokens:manage`).
+    ActivityRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::ScimRead,
         Scope::ScimWrite,
         Scope::ScimDelete,
         Scope::TokensManage,
+        Scope::ActivityRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -29,6 +32,7 @@ impl Scope {
             Scope::ScimWrite => "scim:write",
             Scope::ScimDelete => "scim:delete",
             Scope::TokensManage => "tokens:manage",
+            Scope::ActivityRead => "activity:read",
         }
     }
 
@@ -42,6 +46,7 @@ impl Scope {
             Scope::ScimWrite => 2,
             Scope::ScimDelete => 4,
             Scope::TokensManage => 8,
+            Scope::ActivityRead => 16,
         }
     }
 }
