@@ -15,6 +15,8 @@ pub enum Section {
     Tokens,
     Zones,
     Audit,
+    /// The activity log of SCIM requests.
+    Activity,
     Directory,
     Connection,
     People,
@@ -24,10 +26,11 @@ pub enum Section {
 }
 
 impl Section {
-    const NAVIGATION: [Section; 7] = [
+    const NAVIGATION: [Section; 8] = [
         Section::Tokens,
         Section::Zones,
         Section::Audit,
+        Section::Activity,
         Section::Directory,
         Section::Connection,
         Section::People,
@@ -40,6 +43,7 @@ impl Section {
             Section::Tokens => "API Tokens",
             Section::Zones => "Network zones",
             Section::Audit => "System log",
+            Section::Activity => "Activity",
             Section::Directory => "Directory",
             Section::Connection => "SCIM connection",
             Section::People => "People",
@@ -54,6 +58,7 @@ impl Section {
             Section::Tokens => "tokens",
             Section::Zones => "zones",
             Section::Audit => "audit",
+            Section::Activity => "activity",
             Section::Directory => "directory/users",
             Section::Connection => "connection",
             Section::People => "people",
