@@ -13,16 +13,19 @@ pub enum Scope {
     ScimDelete,
     /// The token management API.
     TokensManage,
+    /// Poll one event stream's SETs (RFC 8936): the credential of a poll stream.
+    EventsRead,
     /// Reading the organization's activity log (also open to `tokens:manage`).
     ActivityRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::ScimRead,
         Scope::ScimWrite,
         Scope::ScimDelete,
         Scope::TokensManage,
+        Scope::EventsRead,
         Scope::ActivityRead,
     ];
 
@@ -32,6 +35,7 @@ impl Scope {
             Scope::ScimWrite => "scim:write",
             Scope::ScimDelete => "scim:delete",
             Scope::TokensManage => "tokens:manage",
+            Scope::EventsRead => "events:read",
             Scope::ActivityRead => "activity:read",
         }
     }
@@ -46,7 +50,8 @@ impl Scope {
             Scope::ScimWrite => 2,
             Scope::ScimDelete => 4,
             Scope::TokensManage => 8,
-            Scope::ActivityRead => 16,
+            Scope::EventsRead => 16,
+            Scope::ActivityRead => 32,
         }
     }
 }

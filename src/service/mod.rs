@@ -6,6 +6,7 @@ pub mod activity;
 pub mod audit;
 pub mod audit_log;
 pub mod backups;
+pub mod events;
 pub mod input;
 pub mod orgs;
 pub mod people;
