@@ -22,6 +22,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 
 use super::auth::client_ip;
+use super::request_id::RequestId;
 use crate::auth::{AuthContext, Principal};
 use crate::service::activity::{ActivityLog, Captured};
 use crate::store;
@@ -59,7 +60,11 @@ pub async fn record(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static, BoxBody>>, actix_web::Error> {
-    let Some(log) = request.app_data::<web::Data<ActivityLog>>().cloned() else {
+    let Some(log) = request
+        .app_data::<web::Data<ActivityLog>>()
+        .filter(|log| log.is_enabled())
+        .cloned()
+    else {
         return Ok(next.call(request).await?.map_into_left_body());
     };
     let started = Instant::now();
@@ -107,7 +112,7 @@ pub async fn record(
     log.offer(Captured {
         org: auth.org_id,
         at: store::now(),
-        request_id: None,
+        request_id: RequestId::of(request).map(|id| id.to_string()),
         method: request.method().as_str().to_owned(),
         path: request.path().to_owned(),
         query: request.query_string().to_owned(),

@@ -1,7 +1,8 @@
 //! Writing the activity log without slowing or failing a request: the middleware hands each
 //! captured request to a bounded queue and moves on (a full queue drops the entry and counts
 //! it); a thread of its own turns the queue into rows, one transaction per batch. Another
-//! thread trims the log by age and by a per-organization cap, in small batches.
+//! thread trims the log by age and by a per-organization cap, in small batches. Queue depth
+//! and drops go to `/metrics` ([`crate::metrics`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{Captured, entry_of};
 use crate::error::Result;
+use crate::metrics;
 use crate::store::activity::{
     ActivityRow, activity_orgs, delete_activity_before, delete_activity_beyond, insert_activity,
 };
@@ -27,6 +29,8 @@ const SWEEP_PAUSE: Duration = Duration::from_millis(50);
 /// `serve`'s `--activity-*` settings.
 #[derive(Debug, Clone)]
 pub struct ActivitySettings {
+    /// Record anything at all: off only to measure what recording costs.
+    pub enabled: bool,
     /// Record successful reads too (writes and failures always are).
     pub reads: bool,
     /// How long entries are kept.
@@ -44,6 +48,7 @@ pub struct ActivitySettings {
 impl Default for ActivitySettings {
     fn default() -> Self {
         ActivitySettings {
+            enabled: true,
             reads: false,
             retention: Duration::from_secs(30 * 86_400),
             max_rows: 100_000,
@@ -65,6 +70,7 @@ struct Counters {
 pub struct ActivityLog {
     sender: SyncSender<Captured>,
     counters: Arc<Counters>,
+    enabled: bool,
     reads: bool,
 }
 
@@ -73,7 +79,7 @@ pub struct ActivityLog {
 #[must_use = "the retention sweep stops when the guard is dropped"]
 #[derive(Debug)]
 pub struct ActivityWorkers {
-    _alive: Arc<()>,
+    _alive: Option<Arc<()>>,
 }
 
 impl ActivityLog {
@@ -84,6 +90,15 @@ impl ActivityLog {
     ) -> anyhow::Result<(ActivityLog, ActivityWorkers)> {
         let (sender, receiver) = sync_channel(settings.queue);
         let counters = Arc::new(Counters::default());
+        if !settings.enabled {
+            let log = ActivityLog {
+                sender,
+                counters,
+                enabled: false,
+                reads: false,
+            };
+            return Ok((log, ActivityWorkers { _alive: None }));
+        }
         let writer = Writer {
             store: store.clone(),
             receiver,
@@ -110,9 +125,20 @@ impl ActivityLog {
         let log = ActivityLog {
             sender,
             counters,
+            enabled: true,
             reads: settings.reads,
         };
-        Ok((log, ActivityWorkers { _alive: alive }))
+        Ok((
+            log,
+            ActivityWorkers {
+                _alive: Some(alive),
+            },
+        ))
+    }
+
+    /// Whether anything is recorded.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
     }
 
     /// Whether successful reads are recorded.
@@ -124,10 +150,12 @@ impl ActivityLog {
     pub fn offer(&self, entry: Captured) {
         match self.sender.try_send(entry) {
             Ok(()) => {
-                self.counters.waiting.fetch_add(1, Ordering::Relaxed);
+                let waiting = self.counters.waiting.fetch_add(1, Ordering::Relaxed) + 1;
+                metrics::activity_queue(waiting);
             }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                metrics::activity_dropped();
             }
         }
     }
@@ -162,9 +190,12 @@ impl Writer {
                     Err(TryRecvError::Disconnected) => break true,
                 }
             };
-            self.counters
+            let waiting = self
+                .counters
                 .waiting
-                .fetch_sub(batch.len(), Ordering::Relaxed);
+                .fetch_sub(batch.len(), Ordering::Relaxed)
+                .saturating_sub(batch.len());
+            metrics::activity_queue(waiting);
             while !batch.is_empty() {
                 let rest = batch.split_off(batch.len().min(INSERT_BATCH));
                 self.write(std::mem::replace(&mut batch, rest));
@@ -199,6 +230,7 @@ impl Writer {
             self.counters
                 .dropped
                 .fetch_add(u64::try_from(count).unwrap_or(u64::MAX), Ordering::Relaxed);
+            (0..count).for_each(|_| metrics::activity_dropped());
             log::error!("activity log: {count} entries lost: {error}");
         }
     }
