@@ -298,7 +298,7 @@ fn body_value(text: Option<String>) -> Option<Value> {
 impl From<ActivityRow> for ActivityView {
     fn from(row: ActivityRow) -> ActivityView {
         let resource =
-            (row.resource_type.is_some() || row.resource_id.is_some()).then(|| ResourceRef {
+            (row.resource_type.is_some() || row.resource_id.is_some()).then_some(ResourceRef {
                 resource_type: row.resource_type,
                 id: row.resource_id,
                 name: row.resource_name,
