@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::activity;
+use super::schema::{activity, groups, users};
 use super::{DbConn, OrgId};
 use crate::error::Result;
 
@@ -190,4 +190,26 @@ pub fn delete_activity_beyond(
         return Ok(0);
     }
     Ok(diesel::delete(activity::table.filter(activity::id.eq_any(ids))).execute(conn)?)
+}
+
+/// The `userName` of each of `org`'s Users and the `displayName` of each of its Groups among
+/// `ids`, by id: names for entries whose bodies do not carry one (a Group PATCH answered 204).
+pub fn resource_names(
+    conn: &mut DbConn,
+    org: &OrgId,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut names: Vec<(String, String)> = users::table
+        .filter(users::org_id.eq(org.as_str()))
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::user_name))
+        .load(conn)?;
+    names.extend(
+        groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq_any(ids))
+            .select((groups::id, groups::display_name))
+            .load::<(String, String)>(conn)?,
+    );
+    Ok(names)
 }

@@ -249,3 +249,30 @@ on_both_backends! {
         assert!(dropped_after >= dropped_before + u64::try_from(20 - kept).unwrap(), "{dropped_before} → {dropped_after}");
     }
 }
+
+on_both_backends! {
+    async fn a_group_patch_answered_without_a_body_is_summarised_with_the_group_s_name(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = admin_token(&app.database);
+        let mut members = Vec::new();
+        for name in ["ann", "ben", "cat"] {
+            let created = app.post_json("/scim/v2/Users", &json!({"userName": format!("{name}@example.com")})).await;
+            members.push(json!({"value": created.assert_resource(StatusCode::CREATED, "User")["id"]}));
+        }
+        let group = app.post_json("/scim/v2/Groups", &json!({"displayName": "Finance"})).await;
+        let group = group.assert_resource(StatusCode::CREATED, "Group").clone();
+        // Entra's shape: a capitalised op, no User-Agent needed to tell it.
+        let patch = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Add", "path": "members", "value": members}]
+        });
+        let path = format!("/scim/v2/Groups/{}", group["id"].as_str().unwrap());
+        app.patch_json(&path, &patch).await.assert_status(StatusCode::NO_CONTENT);
+
+        let patched = eventually(&app, &admin, "method=PATCH", 1).await;
+        assert_eq!(patched[0]["summary"], "Entra added 3 members to Finance");
+        assert_eq!(patched[0]["idp"], "entra");
+        assert_eq!(patched[0]["resource"]["name"], "Finance");
+        assert_eq!(activity(&app, &admin, "resource=finance").await.len(), 2);
+    }
+}

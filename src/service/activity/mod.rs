@@ -53,8 +53,13 @@ fn parse(bytes: &[u8]) -> Option<Value> {
     serde_json::from_slice(bytes).ok()
 }
 
-/// The row a captured request becomes; `token_name` is the token's name when it has one.
-pub fn entry_of(captured: Captured, token_name: Option<String>) -> ActivityRow {
+/// The row a captured request becomes; `token_name` is the token's name when it has one,
+/// `stored_name` the resource's name as stored, for when neither body names it.
+pub fn entry_of(
+    captured: Captured,
+    token_name: Option<String>,
+    stored_name: Option<String>,
+) -> ActivityRow {
     let request_bytes: Vec<u8> = captured.request_body.concat();
     let request = parse(&request_bytes);
     let response = captured.response_body.as_deref().and_then(parse);
@@ -73,7 +78,8 @@ pub fn entry_of(captured: Captured, token_name: Option<String>) -> ActivityRow {
         .map(str::to_owned);
     let resource = addressed.resource_type.is_some();
     let name = describe::name_in(response.as_ref().filter(|_| resource && !failed))
-        .or_else(|| describe::name_in(request.as_ref().filter(|_| resource)));
+        .or_else(|| describe::name_in(request.as_ref().filter(|_| resource)))
+        .or(stored_name);
     let id = addressed.id.clone().or_else(|| {
         response
             .as_ref()

@@ -10,13 +10,13 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_cha
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Captured, entry_of};
+use super::{Captured, describe, entry_of};
 use crate::error::Result;
 use crate::metrics;
 use crate::store::activity::{
     ActivityRow, activity_orgs, delete_activity_before, delete_activity_beyond, insert_activity,
 };
-use crate::store::{self, Store};
+use crate::store::{self, OrgId, Store};
 
 /// Rows per insert transaction: large enough that a busy second costs a handful of writer
 /// turns, small enough that one never holds the SQLite writer for long.
@@ -210,6 +210,7 @@ impl Writer {
         let count = captured.len();
         let written = self.store.run_blocking(|conn| {
             let names = token_names(conn, &captured)?;
+            let resources = resource_names(conn, &captured)?;
             let rows: Vec<ActivityRow> = captured
                 .into_iter()
                 .map(|entry| {
@@ -217,7 +218,10 @@ impl Writer {
                         .token
                         .as_ref()
                         .and_then(|token| names.get(token.as_str()).cloned());
-                    entry_of(entry, name)
+                    let stored = describe::addressed(&entry.path)
+                        .id
+                        .and_then(|id| resources.get(&(entry.org.clone(), id)).cloned());
+                    entry_of(entry, name, stored)
                 })
                 .collect();
             Ok(rows)
@@ -250,6 +254,29 @@ fn token_names(conn: &mut store::DbConn, captured: &[Captured]) -> Result<HashMa
     Ok(store::tokens::token_names(conn, None, &ids)?
         .into_iter()
         .collect())
+}
+
+/// The stored names of the resources the batch's paths address, by organization and id:
+/// one query per organization in the batch (most batches hold one).
+fn resource_names(
+    conn: &mut store::DbConn,
+    captured: &[Captured],
+) -> Result<HashMap<(OrgId, String), String>> {
+    let mut wanted: HashMap<&OrgId, Vec<String>> = HashMap::new();
+    for entry in captured {
+        if let Some(id) = describe::addressed(&entry.path).id {
+            wanted.entry(&entry.org).or_default().push(id);
+        }
+    }
+    let mut names = HashMap::new();
+    for (org, mut ids) in wanted {
+        ids.sort_unstable();
+        ids.dedup();
+        for (id, name) in store::activity::resource_names(conn, org, &ids)? {
+            names.insert((org.clone(), id), name);
+        }
+    }
+    Ok(names)
 }
 
 struct Sweeper {
