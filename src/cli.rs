@@ -13,6 +13,7 @@ use crate::service::input;
 use crate::startup::Application;
 use crate::store::{self, Store, migrate};
 
+mod activity;
 mod admin;
 mod audit;
 mod events;
@@ -107,6 +108,8 @@ pub enum Command {
     Zone(zones::ZoneCommand),
     /// Show the audit log, newest first
     Audit(audit::AuditArgs),
+    /// Show an organization's activity log (SCIM requests), newest first
+    Activity(activity::ActivityArgs),
     /// Manage the people who sign in to the console
     #[command(subcommand)]
     Admin(people::AdminCommand),
@@ -205,6 +208,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub events: events::EventArgs,
+
+    #[command(flatten)]
+    pub activity: activity::ActivityServeArgs,
 }
 
 /// Initialises the logger on stderr. Secrets never go through it.
@@ -244,6 +250,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 tls: args.tls.source(),
                 backups: args.backups.schedule()?,
                 events: args.events.settings()?,
+                activity: args.activity.settings()?,
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))
@@ -271,6 +278,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => {
             let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(audit::run_audit(&store, &args))
+        }
+        Command::Activity(args) => {
+            let store = open_migrated(&database_url, connect_timeout)?;
+            output::quiet_on_closed_pipe(activity::run_activity(&store, &args))
         }
         Command::Admin(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;

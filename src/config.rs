@@ -45,6 +45,8 @@ pub struct Config {
     pub backups: Option<crate::service::backups::BackupSchedule>,
     /// `--events-retention`, `--events-long-poll`: the change feed.
     pub events: crate::service::events::EventSettings,
+    /// The activity log's `--activity-*` settings.
+    pub activity: crate::service::activity::ActivitySettings,
 }
 
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
@@ -73,6 +75,7 @@ impl Config {
             tls: None,
             backups: None,
             events: crate::service::events::EventSettings::default(),
+            activity: crate::service::activity::ActivitySettings::default(),
         }
     }
 }

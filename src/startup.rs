@@ -14,6 +14,7 @@ use crate::console;
 use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
+use crate::service::activity::{ActivityLog, ActivityWorkers};
 use crate::service::backups::{self, ScheduleGuard};
 use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
@@ -38,6 +39,7 @@ pub struct Application {
     _serve_lock: Option<ServeLock>,
     _backups: Option<ScheduleGuard>,
     _event_retention: RetentionGuard,
+    _activity: ActivityWorkers,
 }
 
 impl Application {
@@ -112,6 +114,8 @@ impl Application {
                 .with_data_version(data_version)
                 .with_default_rate_limit(config.rate_limit_per_minute),
         );
+        let (activity_log, activity_workers) = ActivityLog::start(&store, &config.activity)?;
+        let activity_log = web::Data::new(activity_log);
         let leak_intake = web::Data::new(http::api::credentials::IntakeLimiter::default());
         let app_store = web::Data::new(store.clone());
         let limits = web::Data::new(config.limits);
@@ -143,6 +147,7 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(leak_intake.clone())
+                .app_data(activity_log.clone())
                 .app_data(json_config.clone())
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
@@ -173,6 +178,7 @@ impl Application {
             _serve_lock: serve_lock,
             _backups: backups,
             _event_retention: event_retention,
+            _activity: activity_workers,
         })
     }
 

@@ -15,15 +15,18 @@ pub enum Scope {
     TokensManage,
     /// Poll one event stream's SETs (RFC 8936): the credential of a poll stream.
     EventsRead,
+    /// Reading the organization's activity log (also open to `tokens:manage`).
+    ActivityRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::ScimRead,
         Scope::ScimWrite,
         Scope::ScimDelete,
         Scope::TokensManage,
         Scope::EventsRead,
+        Scope::ActivityRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +36,7 @@ impl Scope {
             Scope::ScimDelete => "scim:delete",
             Scope::TokensManage => "tokens:manage",
             Scope::EventsRead => "events:read",
+            Scope::ActivityRead => "activity:read",
         }
     }
 
@@ -47,6 +51,7 @@ impl Scope {
             Scope::ScimDelete => 4,
             Scope::TokensManage => 8,
             Scope::EventsRead => 16,
+            Scope::ActivityRead => 32,
         }
     }
 }

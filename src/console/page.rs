@@ -16,6 +16,8 @@ pub enum Section {
     Zones,
     Events,
     Audit,
+    /// The activity log of SCIM requests.
+    Activity,
     Directory,
     Connection,
     People,
@@ -25,11 +27,12 @@ pub enum Section {
 }
 
 impl Section {
-    const NAVIGATION: [Section; 8] = [
+    const NAVIGATION: [Section; 9] = [
         Section::Tokens,
         Section::Zones,
         Section::Events,
         Section::Audit,
+        Section::Activity,
         Section::Directory,
         Section::Connection,
         Section::People,
@@ -43,6 +46,7 @@ impl Section {
             Section::Zones => "Network zones",
             Section::Events => "Change feed",
             Section::Audit => "System log",
+            Section::Activity => "Activity",
             Section::Directory => "Directory",
             Section::Connection => "SCIM connection",
             Section::People => "People",
@@ -58,6 +62,7 @@ impl Section {
             Section::Zones => "zones",
             Section::Events => "events",
             Section::Audit => "audit",
+            Section::Activity => "activity",
             Section::Directory => "directory/users",
             Section::Connection => "connection",
             Section::People => "people",

@@ -1,5 +1,6 @@
 //! HTTP: every URL the server answers, in one place.
 
+pub mod activity;
 pub mod api;
 pub mod auth;
 pub mod bulk;
@@ -39,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &Limits) {
     )
     .service(
         web::scope("/scim/v2")
+            .wrap(actix_web::middleware::from_fn(activity::record))
             .service(
                 web::resource("/Users")
                     .route(web::get().to(list::list::<Users>))

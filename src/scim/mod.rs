@@ -12,6 +12,7 @@ pub mod normalize;
 pub mod patch;
 pub mod projection;
 pub mod query;
+pub mod redact;
 pub mod resource;
 pub mod schema;
 

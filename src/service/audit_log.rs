@@ -215,11 +215,13 @@ fn token_names(
     Ok(tokens::names_by_id(conn, org, &ids)?.into_iter().collect())
 }
 
-fn encode_cursor(at: NaiveDateTime, id: &str) -> String {
+/// A cursor over a newest-first listing: the `(time, id)` of a page's last entry.
+pub(crate) fn encode_cursor(at: NaiveDateTime, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.format("%Y-%m-%dT%H:%M:%S%.6f")))
 }
 
-fn decode_cursor(text: &str) -> Result<(NaiveDateTime, String)> {
+/// The `(time, id)` of a cursor [`encode_cursor`] made.
+pub(crate) fn decode_cursor(text: &str) -> Result<(NaiveDateTime, String)> {
     let invalid = || ProtocolError::invalid_value("cursor is not one this server returned");
     let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;

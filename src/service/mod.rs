@@ -2,6 +2,7 @@
 //! Bulk, the CLI) has read it. Each writes in one transaction with its audit record; none
 //! knows HTTP.
 
+pub mod activity;
 pub mod audit;
 pub mod audit_log;
 pub mod backups;

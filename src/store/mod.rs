@@ -1,6 +1,7 @@
 //! Persistence: the only module that speaks diesel. Every call takes an explicit organization
 //! where the data is tenant-owned, so an unscoped query cannot be written by accident.
 
+pub mod activity;
 pub mod audit;
 pub mod backup;
 pub mod conn;

@@ -130,6 +130,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activity (id) {
+        id -> Text,
+        org_id -> Text,
+        occurred_at -> Timestamp,
+        request_id -> Nullable<Text>,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        status_class -> Integer,
+        scim_type -> Nullable<Text>,
+        duration_us -> BigInt,
+        token_id -> Nullable<Text>,
+        token_name -> Nullable<Text>,
+        client_addr -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        idp -> Text,
+        resource_type -> Nullable<Text>,
+        resource_id -> Nullable<Text>,
+        resource_name -> Nullable<Text>,
+        resource_key -> Nullable<Text>,
+        summary -> Text,
+        request_body -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_tokens -> organizations (org_id));
 diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(groups -> organizations (org_id));

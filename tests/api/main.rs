@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod activity;
 mod audit_log;
 mod auth;
 mod backups;

@@ -1,6 +1,7 @@
 //! One module per page; each has its template in `templates/console/`.
 
 pub mod account;
+pub mod activity;
 pub mod audit;
 pub mod connection;
 pub mod directory;
@@ -69,6 +70,8 @@ pub fn organization_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(token_detail::rotate)),
         )
         .route("/audit", web::get().to(audit::show))
+        .route("/activity", web::get().to(activity::list))
+        .route("/activity/{id}", web::get().to(activity::show))
         .service(
             web::resource("/zones")
                 .route(web::get().to(zones::list))

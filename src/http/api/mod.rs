@@ -2,6 +2,7 @@
 //! the organization's settings and the audit log, authenticated with a `tokens:manage` token. Errors are SCIM
 //! error bodies like everywhere.
 
+pub mod activity;
 pub mod audit;
 pub mod credentials;
 pub mod events;
@@ -53,6 +54,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint("/zones/{id}", Method::PATCH, zones::update_zone),
         endpoint("/zones/{id}", Method::DELETE, zones::delete_zone),
         endpoint("/audit", Method::GET, audit::list_audit_events),
+        endpoint("/activity", Method::GET, activity::list_activity),
+        endpoint("/activity/{id}", Method::GET, activity::get_activity),
         endpoint("/org", Method::GET, org::get_org),
         endpoint("/org", Method::PATCH, org::update_org),
         endpoint(

@@ -1,5 +1,6 @@
 //! The admin console, through a real browser and over plain HTTP.
 
+mod activity;
 mod connection;
 mod directory;
 mod events;

@@ -87,6 +87,7 @@ pub struct GroupLink {
 struct UserPage {
     frame: Frame,
     users_url: String,
+    activity_url: String,
     user_name: String,
     display_name: String,
     active: bool,
@@ -104,6 +105,7 @@ pub async fn show(
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ViewConsole)?;
     let (_, id) = path.into_inner();
+    let user_id = id.clone();
     let id = Users::parse_id(&id)?;
     let user = resources::get::<Users>(&store, page.org.clone(), id, true).await?;
     let rendered = user.into_rendered(None);
@@ -147,6 +149,11 @@ pub async fn show(
     page::html(&UserPage {
         frame: page.frame("Directory: user", Section::Directory),
         users_url: page.url("directory/users"),
+        activity_url: format!(
+            "{}?{}",
+            page.url("activity"),
+            serde_urlencoded::to_string([("user", user_id.as_str())]).unwrap_or_default()
+        ),
         user_name: text(&rendered, "/userName"),
         display_name: text(&rendered, "/displayName"),
         active: rendered.get("active") != Some(&Value::Bool(false)),

@@ -1,0 +1,181 @@
+//! Issue 13 performance target: with the activity log on, `POST /Users` keeps at least 90% of
+//! its throughput with the log off, and `GET /Users/{id}` (reads are not logged) at least 95%.
+//! Two servers, one with the log and one without, each on a database of its own (SQLite in a
+//! temp dir, or PostgreSQL: see `support/database.rs`), measured in alternating rounds of
+//! `BENCH_SECONDS` (default 5) with `BENCH_CONCURRENCY` (default 16) clients, so drift hits
+//! both alike.
+//!
+//! `cargo bench --bench activity_overhead`
+//! `BENCH_BACKEND=postgres cargo bench --bench activity_overhead`
+// A benchmark reports by failing loudly, like the tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use scimd::store::DatabaseUrl;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::env_number;
+
+const ROUNDS: usize = 3;
+
+/// One server under test.
+struct Server {
+    base: String,
+    token: String,
+    user_url: String,
+    /// Numbers the users it creates, so every POST is a fresh create.
+    created: Arc<AtomicU64>,
+}
+
+async fn start(url: &str, logging: bool) -> Server {
+    let url = DatabaseUrl::parse(url).unwrap();
+    let application = support::build_application(url, move |config| {
+        config.activity.enabled = logging;
+    })
+    .await;
+    let base = application.base_url().to_owned();
+    let token = application
+        .first_start()
+        .map(|first| first.token.plain.expose_secret().to_owned())
+        .unwrap();
+    tokio::spawn(async move { application.run_until_stopped().await });
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/scim/v2/Users"))
+        .bearer_auth(&token)
+        .json(&user("reader"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_url = format!("{base}/scim/v2/Users/{}", created["id"].as_str().unwrap());
+    Server {
+        base,
+        token,
+        user_url,
+        created: Arc::new(AtomicU64::new(0)),
+    }
+}
+
+/// An Okta-shaped create (no password: argon2 would measure itself).
+fn user(name: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": format!("{name}@example.com"),
+        "name": {"givenName": "Bench", "familyName": name},
+        "emails": [{"primary": true, "value": format!("{name}@example.com"), "type": "work"}],
+        "displayName": format!("Bench {name}"),
+        "externalId": name,
+        "active": true
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Load {
+    Create,
+    Read,
+}
+
+async fn run(
+    client: &reqwest::Client,
+    server: &Server,
+    load: Load,
+    seconds: u64,
+    clients: u64,
+) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, done, created) = (
+            client.clone(),
+            Arc::clone(&done),
+            Arc::clone(&server.created),
+        );
+        let (base, token, user_url) = (
+            server.base.clone(),
+            server.token.clone(),
+            server.user_url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let request = match load {
+                    Load::Create => {
+                        let n = created.fetch_add(1, Ordering::Relaxed);
+                        client
+                            .post(format!("{base}/scim/v2/Users"))
+                            .json(&user(&format!("u{n}")))
+                    }
+                    Load::Read => client.get(&user_url),
+                };
+                let response = request.bearer_auth(&token).send().await.unwrap();
+                assert!(response.status().is_success(), "{}", response.status());
+                let _ = response.bytes().await.unwrap();
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    // Lets the logging server's writer drain its queue before the other side's round.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    rate
+}
+
+fn main() {
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let clients = env_number("BENCH_CONCURRENCY", 16);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert!(
+        std::env::var("DATABASE_URL").is_err(),
+        "this benchmark needs two fresh databases: choose BENCH_BACKEND instead"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (on_url, cluster) = support::database::database(&dir.path().join("on.db"));
+    let off_url = match &cluster {
+        Some(cluster) => cluster.create_database(),
+        None => format!("sqlite://{}", dir.path().join("off.db").display()),
+    };
+    runtime.block_on(async move {
+        let on = start(&on_url, true).await;
+        let off = start(&off_url, false).await;
+        let client = reqwest::Client::new();
+        for server in [&on, &off] {
+            run(&client, server, Load::Read, 1, clients).await;
+        }
+        let mut rates = [[0.0; 2]; 2];
+        for _ in 0..ROUNDS {
+            for (index, load) in [Load::Create, Load::Read].into_iter().enumerate() {
+                rates[index][1] += run(&client, &off, load, seconds, clients).await;
+                rates[index][0] += run(&client, &on, load, seconds, clients).await;
+            }
+        }
+        println!("| request | log on (req/s) | log off (req/s) | on / off | target |\n|---|---|---|---|---|");
+        for (index, (name, target)) in [("POST /Users", 90), ("GET /Users/{id}", 95)].into_iter().enumerate() {
+            let (with, without) = (rates[index][0] / ROUNDS as f64, rates[index][1] / ROUNDS as f64);
+            println!(
+                "| {name} | {with:.0} | {without:.0} | {:.1}% | ≥ {target}% |",
+                with / without * 100.0
+            );
+        }
+    });
+}

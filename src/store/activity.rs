@@ -1,0 +1,215 @@
+//! The activity log: one row per recorded SCIM request, written in batches, read newest first,
+//! trimmed by age and by a per-organization cap.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{activity, groups, users};
+use super::{DbConn, OrgId};
+use crate::error::Result;
+
+/// One request, as stored. Bodies are already redacted and truncated.
+#[derive(Debug, Clone, Insertable, Queryable)]
+#[diesel(table_name = activity)]
+pub struct ActivityRow {
+    pub id: String,
+    pub org_id: String,
+    pub occurred_at: NaiveDateTime,
+    pub request_id: Option<String>,
+    pub method: String,
+    /// Path and query string: filters stay, since this log is access-controlled.
+    pub path: String,
+    pub status: i32,
+    /// `status / 100`, indexed for "failed only".
+    pub status_class: i32,
+    pub scim_type: Option<String>,
+    pub duration_us: i64,
+    /// `None`: the shared secret.
+    pub token_id: Option<String>,
+    pub token_name: Option<String>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub idp: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    /// `userName` or `displayName`, as sent.
+    pub resource_name: Option<String>,
+    /// `resource_name` lowercased, for case-insensitive lookups.
+    pub resource_key: Option<String>,
+    pub summary: String,
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+}
+
+/// Inserts `rows` (already in one transaction: the caller's).
+pub fn insert_activity(conn: &mut DbConn, rows: &[ActivityRow]) -> Result<()> {
+    for row in rows {
+        diesel::insert_into(activity::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Which rows to list: every condition holds. Newest first; `before` continues a page.
+#[derive(Debug, Clone)]
+pub struct ActivityQuery {
+    pub org: OrgId,
+    /// Status classes (2, 4, 5); empty: any.
+    pub status_classes: Vec<i32>,
+    pub method: Option<String>,
+    /// A resource id, or a `userName`/`displayName` in any case.
+    pub resource: Option<String>,
+    pub token: Option<String>,
+    pub idp: Option<String>,
+    pub since: Option<NaiveDateTime>,
+    /// Exclusive.
+    pub until: Option<NaiveDateTime>,
+    /// `(occurred_at, id)` of the last row of the previous page.
+    pub before: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// The rows matching `query`, newest first, at most `query.limit`; bodies left out (the list
+/// never shows them, and they are the bulk of a row).
+pub fn search_activity(conn: &mut DbConn, query: &ActivityQuery) -> Result<Vec<ActivityRow>> {
+    let mut select = activity::table
+        .filter(activity::org_id.eq(query.org.as_str().to_owned()))
+        .into_boxed();
+    if !query.status_classes.is_empty() {
+        select = select.filter(activity::status_class.eq_any(query.status_classes.clone()));
+    }
+    if let Some(method) = &query.method {
+        select = select.filter(activity::method.eq(method.clone()));
+    }
+    if let Some(resource) = &query.resource {
+        select = select.filter(
+            activity::resource_id
+                .eq(resource.clone())
+                .or(activity::resource_key.eq(resource.to_lowercase())),
+        );
+    }
+    if let Some(token) = &query.token {
+        select = select.filter(activity::token_id.eq(token.clone()));
+    }
+    if let Some(idp) = &query.idp {
+        select = select.filter(activity::idp.eq(idp.clone()));
+    }
+    if let Some(since) = query.since {
+        select = select.filter(activity::occurred_at.ge(since));
+    }
+    if let Some(until) = query.until {
+        select = select.filter(activity::occurred_at.lt(until));
+    }
+    if let Some((at, id)) = &query.before {
+        select = select.filter(
+            activity::occurred_at.lt(*at).or(activity::occurred_at
+                .eq(*at)
+                .and(activity::id.lt(id.clone()))),
+        );
+    }
+    let select = select
+        .order((activity::occurred_at.desc(), activity::id.desc()))
+        .limit(query.limit)
+        .select((
+            activity::id,
+            activity::org_id,
+            activity::occurred_at,
+            activity::request_id,
+            activity::method,
+            activity::path,
+            activity::status,
+            activity::status_class,
+            activity::scim_type,
+            activity::duration_us,
+            activity::token_id,
+            activity::token_name,
+            activity::client_addr,
+            activity::user_agent,
+            activity::idp,
+            activity::resource_type,
+            activity::resource_id,
+            activity::resource_name,
+            activity::resource_key,
+            activity::summary,
+            None::<String>.into_sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(),
+            None::<String>.into_sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(),
+        ));
+    Ok(conn.planned_per_run(select).load::<ActivityRow>(conn)?)
+}
+
+/// One row of `org`, bodies included; `None` when there is none (or it is another org's).
+pub fn find_activity(conn: &mut DbConn, org: &OrgId, id: &str) -> Result<Option<ActivityRow>> {
+    Ok(activity::table
+        .filter(activity::org_id.eq(org.as_str()))
+        .filter(activity::id.eq(id))
+        .get_result::<ActivityRow>(conn)
+        .optional()?)
+}
+
+/// Deletes at most `batch` rows older than `cutoff`; answers how many went.
+pub fn delete_activity_before(
+    conn: &mut DbConn,
+    cutoff: NaiveDateTime,
+    batch: i64,
+) -> Result<usize> {
+    let ids: Vec<String> = activity::table
+        .filter(activity::occurred_at.lt(cutoff))
+        .select(activity::id)
+        .limit(batch)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(activity::table.filter(activity::id.eq_any(ids))).execute(conn)?)
+}
+
+/// The organizations that have rows.
+pub fn activity_orgs(conn: &mut DbConn) -> Result<Vec<String>> {
+    Ok(activity::table
+        .select(activity::org_id)
+        .distinct()
+        .load(conn)?)
+}
+
+/// Deletes at most `batch` of `org`'s rows beyond its newest `keep`; answers how many went.
+pub fn delete_activity_beyond(
+    conn: &mut DbConn,
+    org: &str,
+    keep: i64,
+    batch: i64,
+) -> Result<usize> {
+    let ids: Vec<String> = activity::table
+        .filter(activity::org_id.eq(org))
+        .order((activity::occurred_at.desc(), activity::id.desc()))
+        .offset(keep)
+        .limit(batch)
+        .select(activity::id)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(activity::table.filter(activity::id.eq_any(ids))).execute(conn)?)
+}
+
+/// The `userName` of each of `org`'s Users and the `displayName` of each of its Groups among
+/// `ids`, by id: names for entries whose bodies do not carry one (a Group PATCH answered 204).
+pub fn resource_names(
+    conn: &mut DbConn,
+    org: &OrgId,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut names: Vec<(String, String)> = users::table
+        .filter(users::org_id.eq(org.as_str()))
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::user_name))
+        .load(conn)?;
+    names.extend(
+        groups::table
+            .filter(groups::org_id.eq(org.as_str()))
+            .filter(groups::id.eq_any(ids))
+            .select((groups::id, groups::display_name))
+            .load::<(String, String)>(conn)?,
+    );
+    Ok(names)
+}
