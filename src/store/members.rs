@@ -1,7 +1,7 @@
 //! Group memberships as rows `(group, member, member type)`, indexed both ways, so a change
 //! touches only the rows it names.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use diesel::prelude::*;
 
@@ -226,6 +226,14 @@ pub fn groups_of_users(
     org: &OrgId,
     user_ids: &[String],
 ) -> Result<HashMap<String, Vec<GroupRef>>> {
+    if let [user] = user_ids {
+        let groups = groups_of_user(conn, org, user)?;
+        return Ok(if groups.is_empty() {
+            HashMap::new()
+        } else {
+            HashMap::from([(user.clone(), groups)])
+        });
+    }
     let mut direct: HashMap<String, BTreeSet<String>> = HashMap::new();
     for chunk in user_ids.chunks(IN_LIST_CHUNK) {
         let memberships = group_members::table
@@ -278,6 +286,82 @@ pub fn groups_of_users(
         result.insert(user, refs);
     }
     Ok(result)
+}
+
+/// One user's groups as [`groups_of_users`] answers them, in one statement where the walk
+/// below takes four for a user in nested groups (three of them `IN` lists that are prepared
+/// anew each time): the read behind every `GET /Users/{id}`. `UNION` drops repeated rows, so
+/// a cycle of nested groups ends the recursion.
+fn groups_of_user(conn: &mut DbConn, org: &OrgId, user: &str) -> Result<Vec<GroupRef>> {
+    #[derive(QueryableByName)]
+    struct Reached {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        group_id: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        direct: i32,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        display_name: Option<String>,
+    }
+    // SQLite's numbered parameters are `?N` where PostgreSQL's are `$N`.
+    macro_rules! sql {
+        ($org:literal, $user:literal, $group_type:literal) => {
+            concat!(
+                "WITH RECURSIVE reached(group_id, direct) AS (",
+                " SELECT group_id, 1 FROM group_members WHERE org_id = ",
+                $org,
+                " AND member_id = ",
+                $user,
+                " UNION",
+                // CROSS JOIN: SQLite then keeps `reached` the outer loop and probes the
+                // (org_id, member_id) index for each group reached; left to choose, it
+                // scanned the organization's memberships instead.
+                " SELECT parent.group_id, 0 FROM reached CROSS JOIN group_members parent",
+                " WHERE parent.member_id = reached.group_id",
+                " AND parent.org_id = ",
+                $org,
+                " AND parent.member_type = ",
+                $group_type,
+                ")",
+                " SELECT reached.group_id, reached.direct, groups.display_name FROM reached",
+                " LEFT JOIN groups ON groups.id = reached.group_id AND groups.org_id = ",
+                $org
+            )
+        };
+    }
+    use diesel::sql_types::Text;
+    let group_type = MemberType::Group.as_str();
+    let rows: Vec<Reached> = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(sql!("?1", "?2", "?3"))
+            .bind::<Text, _>(org.as_str())
+            .bind::<Text, _>(user)
+            .bind::<Text, _>(group_type)
+            .load(c)?,
+        DbConn::Postgres(c) => diesel::sql_query(sql!("$1", "$2", "$3"))
+            .bind::<Text, _>(org.as_str())
+            .bind::<Text, _>(user)
+            .bind::<Text, _>(group_type)
+            .load(c)?,
+    };
+    let mut direct = BTreeMap::new();
+    let mut indirect = BTreeMap::new();
+    for row in rows {
+        if row.direct == 1 {
+            direct.insert(row.group_id, row.display_name);
+        } else {
+            indirect.insert(row.group_id, row.display_name);
+        }
+    }
+    indirect.retain(|group, _| !direct.contains_key(group));
+    Ok(direct
+        .into_iter()
+        .map(|group| (group, true))
+        .chain(indirect.into_iter().map(|group| (group, false)))
+        .map(|((value, display), direct)| GroupRef {
+            value,
+            display,
+            direct,
+        })
+        .collect())
 }
 
 /// The groups that contain each group as a member, for every group reachable upwards from

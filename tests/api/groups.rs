@@ -327,6 +327,38 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    // G-36: a user's groups through several levels, a cycle, and a group reached both ways;
+    // the same by id as by an `eq` filter (each has its own fast path).
+    async fn a_users_groups_follow_nesting_through_cycles_once_each(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let u1 = app.create_user(&alice()).await;
+        let inner = app.create_group(&group("Inner", &[id_of(&u1)])).await;
+        let middle = app.create_group(&group("Middle", &[id_of(&inner)])).await;
+        let outer = app.create_group(&group("Outer", &[id_of(&middle), id_of(&u1)])).await;
+        // A cycle: Outer, which holds Middle, which holds Inner, joins Inner.
+        app.patch_group(
+            &path_of(&inner),
+            json!([{"op": "add", "path": "members", "value": [{"value": id_of(&outer)}]}]),
+        )
+        .await;
+        let expected = {
+            let mut expected = vec![
+                membership(&inner, "direct"),
+                membership(&outer, "direct"),
+                membership(&middle, "indirect"),
+            ];
+            expected.sort();
+            expected
+        };
+        assert_eq!(groups_of(&app.fetch(&path_of(&u1)).await), expected);
+        let found = app.list_filtered("/scim/v2/Users", "userName eq \"alice@a.example\"").await;
+        assert_eq!(groups_of(&found["Resources"][0]), expected);
+        let outsider = app.create_user(&bob()).await;
+        assert_eq!(groups_of(&app.fetch(&path_of(&outsider)).await), vec![]);
+    }
+}
+
+on_both_backends! {
     // C-05 (groups ignored), G-36
     async fn groups_sent_in_a_user_body_are_ignored(backend: Backend) {
         let app = TestApp::spawn(backend).await;

@@ -21,6 +21,8 @@ impl Kind for Users {
 
     const HAS_PASSWORD: bool = true;
     const PATCH_ANSWERS_NO_CONTENT: bool = false;
+    const SHORT_COMPUTED: bool = true;
+    const UNIQUE_ATTRIBUTES: &'static [&'static str] = &["id", "userName"];
 
     fn parse_id(text: &str) -> Result<UserId> {
         UserId::parse(text).ok_or_else(|| Error::not_found(format_args!("user {text}")))
@@ -58,6 +60,8 @@ impl Kind for Groups {
     /// Membership changes cost O(changes); echoing a large member list would not, and Entra
     /// advises against it.
     const PATCH_ANSWERS_NO_CONTENT: bool = true;
+    const SHORT_COMPUTED: bool = false;
+    const UNIQUE_ATTRIBUTES: &'static [&'static str] = &["id", "displayName"];
 
     fn parse_id(text: &str) -> Result<GroupId> {
         GroupId::parse(text).ok_or_else(|| Error::not_found(format_args!("group {text}")))

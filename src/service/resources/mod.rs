@@ -19,6 +19,7 @@ use super::events::{Operation, ResourceChange};
 use crate::auth::password::hash_optional;
 use crate::error::Result;
 use crate::scim::etag::Precondition;
+use crate::scim::filter::{CompareOp, ResolvedFilter};
 use crate::scim::limits::Limits;
 use crate::scim::patch::MemberChange;
 use crate::scim::projection::Projection;
@@ -42,6 +43,12 @@ pub trait Kind: 'static {
     const HAS_PASSWORD: bool;
     /// PATCH answers 204 with the new ETag unless `attributes` asks for a body.
     const PATCH_ANSWERS_NO_CONTENT: bool;
+    /// Whether the attribute computed from memberships stays short: a user's groups do, a
+    /// group's members may number 100,000.
+    const SHORT_COMPUTED: bool;
+    /// Core attributes that no two resources of an organization share (unique indexes), so
+    /// that `attribute eq "…"` finds at most one.
+    const UNIQUE_ATTRIBUTES: &'static [&'static str];
 
     /// Reads an id from a URL; anything but a UUID names no resource (404).
     fn parse_id(text: &str) -> Result<Self::Id>;
@@ -96,9 +103,12 @@ pub async fn get<K: Kind>(
     id: K::Id,
     with_memberships: bool,
 ) -> Result<K::View> {
-    store
-        .read(move |conn| kind::get(conn, &org, &id, with_memberships))
-        .await
+    let read = move |conn: &mut DbConn| kind::get(conn, &org, &id, with_memberships);
+    if K::SHORT_COMPUTED || !with_memberships {
+        store.read_quick(read).await
+    } else {
+        store.read(read).await
+    }
 }
 
 /// PUT. The attribute computed from memberships is loaded for the answer only when
@@ -329,9 +339,37 @@ pub async fn search<K: Kind>(
     search: Search,
     with_memberships: bool,
 ) -> Result<Found<K::View>> {
-    store
-        .read(move |conn| K::search(conn, &org, &search, with_memberships))
-        .await
+    let short = (K::SHORT_COMPUTED || !with_memberships)
+        && search
+            .filter
+            .as_ref()
+            .is_some_and(|filter| finds_at_most_one(filter, K::UNIQUE_ATTRIBUTES));
+    let read = move |conn: &mut DbConn| K::search(conn, &org, &search, with_memberships);
+    if short {
+        store.read_quick(read).await
+    } else {
+        store.read(read).await
+    }
+}
+
+/// Whether `filter` pins a unique attribute to one value (IdPs' `userName eq "…"` before
+/// every create), so its search is two index probes, short enough for [`Store::read_quick`].
+fn finds_at_most_one(filter: &ResolvedFilter, unique: &[&str]) -> bool {
+    match filter {
+        ResolvedFilter::Compare {
+            target,
+            op: CompareOp::Eq,
+            ..
+        } => {
+            !target.extension
+                && target.sub_attribute.is_none()
+                && unique.contains(&target.attribute)
+        }
+        ResolvedFilter::And(left, right) => {
+            finds_at_most_one(left, unique) || finds_at_most_one(right, unique)
+        }
+        _ => false,
+    }
 }
 
 /// One page of a group's members, for the console (the SCIM rendering of a group reads every
