@@ -8,6 +8,7 @@ pub mod backups;
 pub mod input;
 pub mod orgs;
 pub mod people;
+pub mod push;
 pub mod resources;
 pub mod tokens;
 pub mod views;

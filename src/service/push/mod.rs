@@ -1,0 +1,4 @@
+//! Push delivery of an organization's Security Event Tokens (RFC 8935), and the token
+//! notices that travel the same way.
+
+pub mod retry;
