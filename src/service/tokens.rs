@@ -23,6 +23,7 @@ pub mod health;
 pub mod leaks;
 mod list;
 mod network;
+mod warnings;
 
 pub use detail::{Party, TokenDetail, detail};
 pub use health::Health;
@@ -30,6 +31,7 @@ pub use list::{
     MAX_PAGE, ShownToken, TokenListQuery, TokenPage, TokenSort, TokenSortKey, list,
     parse_status_filter,
 };
+pub use warnings::{EXPIRY_WARNING_DAYS, TokenWarning, WarningKind, expiry_warning, warnings};
 
 /// Who asks, and within which bounds.
 #[derive(Debug, Clone)]

@@ -22,6 +22,7 @@ pub mod resources;
 pub mod schema;
 pub mod search;
 pub mod state;
+pub mod token_notices;
 pub mod tokens;
 pub mod users;
 pub mod write_limit;

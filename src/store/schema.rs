@@ -219,3 +219,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     setup_codes,
 );
+
+// Issue 14: token notices sent, one row per token and notice.
+diesel::table! {
+    token_notices (token_id, notice) {
+        token_id -> Text,
+        notice -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(token_notices -> api_tokens (token_id));
+diesel::allow_tables_to_appear_in_same_query!(token_notices, api_tokens);
+diesel::allow_tables_to_appear_in_same_query!(token_notices, audit_events);
