@@ -43,6 +43,10 @@ pub struct Config {
     pub tls: Option<crate::tls::TlsSource>,
     /// `--backup-every`: scheduled SQLite backups while serving.
     pub backups: Option<crate::service::backups::BackupSchedule>,
+    /// Push delivery of event streams: failure period, lease, timeout.
+    pub push: crate::service::push::PushSettings,
+    /// How often expiring tokens and uses after rotation are looked for (token notices).
+    pub token_notice_scan_every: Duration,
 }
 
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
@@ -70,6 +74,8 @@ impl Config {
             connect_timeout: crate::store::conn::DEFAULT_CONNECT_TIMEOUT,
             tls: None,
             backups: None,
+            push: crate::service::push::PushSettings::default(),
+            token_notice_scan_every: crate::service::push::notices::DEFAULT_SCAN_EVERY,
         }
     }
 }

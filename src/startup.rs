@@ -16,6 +16,7 @@ use crate::http::auth::TrustedProxies;
 use crate::http::extract;
 use crate::service::backups::{self, ScheduleGuard};
 use crate::service::people::SignInThrottle;
+use crate::service::push;
 use crate::store::backup::ServeLock;
 use crate::store::data_version::DataVersion;
 use crate::store::{BackendKind, OpenOptions, Store, migrate};
@@ -36,6 +37,7 @@ pub struct Application {
     /// Held while serving: `scimd restore` refuses while any server holds it.
     _serve_lock: Option<ServeLock>,
     _backups: Option<ScheduleGuard>,
+    _push: push::PushGuard,
 }
 
 impl Application {
@@ -95,6 +97,13 @@ impl Application {
             "http"
         };
         let base_url = format!("{scheme}://{}", display_host(address));
+
+        let push = push::start(
+            &store,
+            &base_url,
+            config.push.clone(),
+            config.token_notice_scan_every,
+        )?;
 
         let data_version = DataVersion::open(&config.database_url);
         if data_version.is_none() && store.backend() == BackendKind::Sqlite {
@@ -166,6 +175,7 @@ impl Application {
             certificates,
             _serve_lock: serve_lock,
             _backups: backups,
+            _push: push,
         })
     }
 

@@ -17,6 +17,7 @@ pub mod members_page;
 pub mod migrate;
 pub mod orgs;
 pub mod people;
+pub mod push;
 pub mod render;
 pub mod resource_table;
 pub mod resources;

@@ -34,6 +34,7 @@ mod people_cli;
 mod planning;
 mod projection;
 mod protocol;
+mod push;
 mod query;
 mod search;
 mod tls;
