@@ -93,7 +93,19 @@ impl Deliverer {
             let now = store::now();
             let due = match self
                 .store
-                .read(move |conn| stored::due_push_streams(conn, now))
+                .read(move |conn| {
+                    // A stream whose next event waits for its retry has nothing due: later
+                    // events wait behind it, and its lease is left alone meanwhile.
+                    let mut due = stored::due_push_streams(conn, now)?;
+                    let mut ready = Vec::with_capacity(due.len());
+                    for stream in due.drain(..) {
+                        let first = events::next_pending(conn, &stream.row.stream_id(), 1)?;
+                        if first.iter().all(|event| event.next_attempt_at <= now) {
+                            ready.push(stream);
+                        }
+                    }
+                    Ok(ready)
+                })
                 .await
             {
                 Ok(due) => due,
