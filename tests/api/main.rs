@@ -36,6 +36,7 @@ mod projection;
 mod protocol;
 mod push;
 mod query;
+mod request_ids;
 mod search;
 mod tls;
 mod token_bounds;
