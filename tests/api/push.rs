@@ -317,7 +317,7 @@ on_both_backends! {
         ]);
         assert_eq!(seen[3].2["warningDays"], 14);
         assert_eq!(seen[4].2["warningDays"], 1);
-        for (_, (id, secret)) in &tokens {
+        for (id, secret) in tokens.values() {
             for delivery in &accepted {
                 assert!(!delivery.jws.contains(secret.as_str()) && !delivery.claims.to_string().contains(&secret[4..]), "{id}");
             }
