@@ -324,3 +324,30 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn a_token_used_after_its_rotation_is_announced_once(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let app = spawn(backend, |_| {}).await;
+        let admin = admin_token(&app.database);
+        push_stream(&app, &admin, &receiver, json!({"event_types": ["urn:scimd:event:token:used-after-rotation"]})).await;
+        let created = app.api_post("/api/v1/tokens", &admin, &json!({"name": "Rotated"})).await;
+        let old = created.assert_status(StatusCode::CREATED).clone();
+        let old_id = old["id"].as_str().unwrap();
+        let successor = app
+            .api_post(&format!("/api/v1/tokens/{old_id}/rotate"), &admin, &json!({"grace_period_seconds": 0}))
+            .await;
+        let successor = successor.assert_status(StatusCode::CREATED).clone();
+        // The successor's first use ends the old token's grace; each later use of it is stale.
+        assert_eq!(app.probe(successor["token"].as_str().unwrap()).await, StatusCode::OK);
+        for _ in 0..2 {
+            assert_eq!(app.probe(old["token"].as_str().unwrap()).await, StatusCode::UNAUTHORIZED);
+        }
+        let accepted = receiver.wait_for_accepted(1, WAIT).await;
+        let event = &accepted[0].claims["events"]["urn:scimd:event:token:used-after-rotation"]["data"];
+        assert_eq!(event["token"]["id"], old_id);
+        assert_eq!(event["token"]["name"], "Rotated");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(receiver.accepted().len(), 1, "once per token, not per use");
+    }
+}
