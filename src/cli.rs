@@ -16,6 +16,7 @@ use crate::store::{self, Store, migrate};
 
 mod admin;
 mod audit;
+mod events;
 mod lookup;
 mod ops;
 mod output;
@@ -110,6 +111,9 @@ pub enum Command {
     /// Manage the people who sign in to the console
     #[command(subcommand)]
     Admin(people::AdminCommand),
+    /// Manage the change feed: event streams and SET signing keys
+    #[command(subcommand)]
+    Events(events::EventsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +208,8 @@ pub struct ServeArgs {
     /// is stopped as failed, e.g. `24h`, `90m`, `7d`
     #[arg(long, env = "SCIMD_EVENTS_PUSH_FAILURE_PERIOD", default_value = "24h")]
     pub events_push_failure_period: String,
+    #[command(flatten)]
+    pub events: events::EventArgs,
 }
 
 /// Initialises the logger on stderr. Secrets never go through it.
@@ -254,6 +260,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         })?,
                     ..PushSettings::default()
                 },
+                events: args.events.settings()?,
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))
@@ -269,6 +276,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_token(&store, command))
+        }
+        Command::Events(command) => {
+            let store = open_migrated(&database_url, connect_timeout)?;
+            output::quiet_on_closed_pipe(events::run_events(&store, command))
         }
         Command::Zone(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;

@@ -47,6 +47,8 @@ pub struct Config {
     pub push: crate::service::push::PushSettings,
     /// How often expiring tokens and uses after rotation are looked for (token notices).
     pub token_notice_scan_every: Duration,
+    /// `--events-retention`, `--events-long-poll`: the change feed.
+    pub events: crate::service::events::EventSettings,
 }
 
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
@@ -76,6 +78,7 @@ impl Config {
             backups: None,
             push: crate::service::push::PushSettings::default(),
             token_notice_scan_every: crate::service::push::notices::DEFAULT_SCAN_EVERY,
+            events: crate::service::events::EventSettings::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
 use crate::service::backups::{self, ScheduleGuard};
+use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
 use crate::service::push;
 use crate::store::backup::ServeLock;
@@ -38,6 +39,7 @@ pub struct Application {
     _serve_lock: Option<ServeLock>,
     _backups: Option<ScheduleGuard>,
     _push: push::PushGuard,
+    _event_retention: RetentionGuard,
 }
 
 impl Application {
@@ -78,6 +80,7 @@ impl Application {
             log::info!("applied migrations {}", applied.join(", "));
         }
         let first_start = bootstrap::first_start(&store)?;
+        let event_retention = retention::start(&store, config.events.retention)?;
         let shared_secret = match &config.auth_secret {
             Some(secret) => {
                 let org_id = bootstrap::ensure_org(&store, &config.auth_secret_org)?;
@@ -123,6 +126,7 @@ impl Application {
         let limits = web::Data::new(config.limits);
         let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
         let sign_in_throttle = web::Data::new(SignInThrottle::default());
+        let event_settings = web::Data::new(config.events);
         let json_config = extract::json_config(&config.limits);
         let config_limits = config.limits;
         let https = certificates.is_some();
@@ -152,6 +156,7 @@ impl Application {
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
                 .app_data(sign_in_throttle.clone())
+                .app_data(event_settings.clone())
                 .route("/", web::get().to(console::root))
                 .service(console::scope())
                 .configure(|cfg| http::routes(cfg, &config_limits))
@@ -177,6 +182,7 @@ impl Application {
             _serve_lock: serve_lock,
             _backups: backups,
             _push: push,
+            _event_retention: event_retention,
         })
     }
 

@@ -101,7 +101,7 @@ pub fn find_stream(conn: &mut DbConn, org: &OrgId, id: &StreamId) -> Result<Opti
         .filter(event_streams::id.eq(id.as_str()))
         .filter(event_streams::org_id.eq(org.as_str()))
         .select(StreamRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -110,7 +110,7 @@ pub fn find_stream_any_org(conn: &mut DbConn, id: &StreamId) -> Result<Option<St
     Ok(event_streams::table
         .filter(event_streams::id.eq(id.as_str()))
         .select(StreamRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -129,7 +129,7 @@ pub fn stream_of_token(conn: &mut DbConn, token: &TokenId) -> Result<Option<Stre
     Ok(event_streams::table
         .filter(event_streams::poll_token_id.eq(token.as_str()))
         .select(StreamRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -190,6 +190,7 @@ pub struct EventRow {
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub external_id: Option<String>,
+    pub version: Option<i64>,
     pub attributes: Option<String>,
     pub data: Option<String>,
     pub members_added: Option<String>,
@@ -209,6 +210,7 @@ pub struct NewEvent<'a> {
     pub resource_type: Option<&'a str>,
     pub resource_id: Option<&'a str>,
     pub external_id: Option<&'a str>,
+    pub version: Option<i64>,
     pub attributes: Option<&'a str>,
     pub data: Option<&'a str>,
     pub members_added: Option<&'a str>,
@@ -227,7 +229,7 @@ pub fn append(conn: &mut DbConn, event: &NewEvent<'_>, streams: &[&str]) -> Resu
     let seq = events::table
         .filter(events::id.eq(event.id))
         .select(events::seq)
-        .first::<i64>(conn)?;
+        .get_result::<i64>(conn)?;
     for stream in streams {
         diesel::insert_into(event_deliveries::table)
             .values((
@@ -343,11 +345,16 @@ pub fn record_failure(
     Ok(())
 }
 
-/// Deletes up to `batch` events that happened before `before` with their deliveries;
-/// answers how many went. Small batches keep each transaction short.
+/// Deletes up to `batch` events that happened before `before` and that no stream still waits
+/// for, with their deliveries; answers how many went. Small batches keep each transaction
+/// short.
 pub fn sweep(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> Result<usize> {
+    let still_pending = event_deliveries::table
+        .filter(event_deliveries::event_seq.eq(events::seq))
+        .filter(event_deliveries::state.eq(PENDING));
     let doomed: Vec<i64> = events::table
         .filter(events::occurred_at.lt(before))
+        .filter(diesel::dsl::not(diesel::dsl::exists(still_pending)))
         .order(events::seq)
         .limit(batch)
         .select(events::seq)
@@ -380,15 +387,17 @@ pub fn insert_key(conn: &mut DbConn, key: &KeyRow) -> Result<()> {
     Ok(())
 }
 
-/// The key `org` signs with now: its newest key not retired.
+/// The key `org` signs with now: its newest key not retired (rotation retires the others,
+/// so there is one, or two when two first uses raced).
 pub fn current_key(conn: &mut DbConn, org: &OrgId) -> Result<Option<KeyRow>> {
     Ok(event_signing_keys::table
         .filter(event_signing_keys::org_id.eq(org.as_str()))
         .filter(event_signing_keys::retired_at.is_null())
         .order(event_signing_keys::created_at.desc())
         .select(KeyRow::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?
+        .into_iter()
+        .next())
 }
 
 /// The keys of organization `org` (an id from a public URL: no [`OrgId`] is made of it) a

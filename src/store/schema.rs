@@ -256,6 +256,7 @@ diesel::table! {
         resource_type -> Nullable<Text>,
         resource_id -> Nullable<Text>,
         external_id -> Nullable<Text>,
+        version -> Nullable<BigInt>,
         attributes -> Nullable<Text>,
         data -> Nullable<Text>,
         members_added -> Nullable<Text>,

@@ -20,6 +20,7 @@ mod console;
 mod copy;
 mod discovery;
 mod events;
+mod events_poll;
 mod groups;
 mod health;
 mod management;

@@ -27,7 +27,8 @@ CREATE UNIQUE INDEX event_streams_org_name_key ON event_streams (org_id, name);
 
 -- The outbox, written in the transaction of the write it describes. `seq` orders events
 -- (AUTOINCREMENT: a position once handed out is never reused, so replay positions hold);
--- `id` is the SET's `jti`, `txn_id` its `txn`. `attributes`, `members_added` and
+-- `id` is the SET's `jti`, `txn_id` its `txn`, `version` the resource's version after the
+-- write (the payload's ETag `version`, RFC 9967 §2.2). `attributes`, `members_added` and
 -- `members_removed` are JSON arrays; `data` the resource as a SCIM answer renders it
 -- (no `returned: never` attribute), stored only when a stream wants full events.
 CREATE TABLE events (
@@ -39,6 +40,7 @@ CREATE TABLE events (
     resource_type TEXT,
     resource_id TEXT,
     external_id TEXT,
+    version BIGINT,
     attributes TEXT,
     data TEXT,
     members_added TEXT,

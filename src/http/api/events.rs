@@ -1,18 +1,24 @@
-//! `/api/v1/orgs/{org}/jwks` (public) and, in time, `/api/v1/events/streams`: the change
-//! feed's management and poll endpoints.
+//! The change feed's endpoints: `/api/v1/events/streams` (management, `tokens:manage`), a
+//! stream's poll (RFC 8936, its own `events:read` token), and `/api/v1/orgs/{org}/jwks`
+//! (public).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{PREFIX, json_response};
-use crate::auth::{AuthContext, Scope};
+use crate::auth::{AuthContext, Principal, Scope};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
-use crate::service::events::keys;
+use crate::service::events::poll::{self, PollBatch, PollRequest, SetError};
 use crate::service::events::streams::{self, Delivery, StreamRequest, StreamView};
+use crate::service::events::{EventSettings, keys};
 use crate::service::tokens::Caller;
 use crate::store::{self, Store, StreamId};
 
@@ -166,4 +172,164 @@ pub async fn delete_stream(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStream {
+    /// `enabled` (resume: also after a failure) or `paused`.
+    status: String,
+}
+
+pub async fn update_stream(
+    auth: AuthContext,
+    store: web::Data<Store>,
+    id: web::Path<String>,
+    body: web::Json<UpdateStream>,
+) -> Result<HttpResponse> {
+    auth.require(Scope::TokensManage)?;
+    let id = stream_id(&id)?;
+    let enabled = match body.status.as_str() {
+        "enabled" => true,
+        "paused" => false,
+        _ => {
+            return Err(ProtocolError::invalid_value("status: enabled or paused").into());
+        }
+    };
+    let now = store::now();
+    let row = store
+        .write(move |conn| {
+            let org = auth.org_id.clone();
+            streams::set_enabled(conn, &org, &Caller::Credential(auth), &id, enabled, now)
+        })
+        .await?;
+    Ok(json_response(&StreamView::from(&row)))
+}
+
+/// A poll request (RFC 8936 §2.4). Unknown members are ignored, as the RFC's extensibility
+/// asks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PollBody {
+    ack: Vec<String>,
+    set_errs: BTreeMap<String, SetErrBody>,
+    max_events: Option<i64>,
+    return_immediately: bool,
+    /// scimd's replay extension: SETs from this position on, acknowledged or not.
+    from: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetErrBody {
+    err: String,
+    description: Option<String>,
+}
+
+/// How often a waiting poll looks for events written by other instances, whose wake-ups do
+/// not reach this one.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// `POST /api/v1/events/streams/{id}/poll` (RFC 8936 §2.4, §2.5) with the stream's own
+/// `events:read` token: records `ack` and `setErrs`, then answers the next SETs, waiting for
+/// some up to the long-poll bound unless `returnImmediately`.
+pub async fn poll_stream(
+    auth: AuthContext,
+    request: HttpRequest,
+    store: web::Data<Store>,
+    settings: web::Data<EventSettings>,
+    id: web::Path<String>,
+    body: web::Json<PollBody>,
+) -> Result<HttpResponse> {
+    auth.require(Scope::EventsRead)?;
+    let id = stream_id(&id)?;
+    let Principal::Token { id: token, .. } = &auth.principal else {
+        return Err(Error::not_found(format_args!("event stream {id}")));
+    };
+    let token = token.clone();
+    let body = body.into_inner();
+    if body.max_events.is_some_and(|max| max < 0) || body.from.is_some_and(|from| from < 0) {
+        return Err(ProtocolError::invalid_value("maxEvents and from: 0 or more").into());
+    }
+    let poll = PollRequest {
+        ack: body.ack,
+        set_errs: body
+            .set_errs
+            .into_iter()
+            .map(|(jti, error)| {
+                let error = SetError {
+                    err: error.err,
+                    description: error.description,
+                };
+                (jti, error)
+            })
+            .collect(),
+        max_events: body.max_events.unwrap_or(poll::DEFAULT_EVENTS),
+        from: body.from,
+    };
+    let now = store::now();
+    let poll = Arc::new(poll);
+    let stream = if poll.ack.is_empty() && poll.set_errs.is_empty() {
+        // Nothing to record: no write transaction, which on SQLite would queue for the writer.
+        store
+            .read(move |conn| poll::stream_for_poll(conn, &token, &id))
+            .await?
+    } else {
+        let poll = Arc::clone(&poll);
+        store
+            .write(move |conn| {
+                let stream = poll::stream_for_poll(conn, &token, &id)?;
+                poll::acknowledge(conn, &stream.stream_id(), &poll, now)?;
+                Ok(stream)
+            })
+            .await?
+    };
+    let base_url = server_base_url(&request);
+    let waits = !body.return_immediately
+        && poll.max_events > 0
+        && poll.from.is_none()
+        && stream.status == "enabled";
+    let deadline = Instant::now() + settings.long_poll;
+    let stream = Arc::new(stream);
+    loop {
+        // Armed before the look, so that a write committing in between still wakes us.
+        let mut wake = std::pin::pin!(poll::next_wake());
+        wake.as_mut().enable();
+        let batch = if stream.status == "paused" {
+            PollBatch::default()
+        } else {
+            let (stream, poll, base_url) =
+                (Arc::clone(&stream), Arc::clone(&poll), base_url.clone());
+            store
+                .read(move |conn| poll::next_batch(conn, &stream, &poll, &base_url, store::now()))
+                .await?
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if !batch.is_empty() || !waits || remaining.is_zero() {
+            return Ok(poll_answer(batch));
+        }
+        let _ = actix_web::rt::time::timeout(remaining.min(RECHECK), wake).await;
+    }
+}
+
+/// `{"sets": {jti: SET}, "moreAvailable": bool}` (RFC 8936 §2.5), and the events' positions
+/// for replay (scimd's extension).
+fn poll_answer(batch: PollBatch) -> HttpResponse {
+    let sets: serde_json::Map<String, serde_json::Value> = batch
+        .sets
+        .into_iter()
+        .map(|(jti, set)| (jti, serde_json::Value::String(set)))
+        .collect();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "sets": sets,
+            "moreAvailable": batch.more_available,
+            "positions": batch.positions,
+        }))
+}
+
+/// The server's own base URL as the client addressed it (`iss` of the SETs).
+fn server_base_url(request: &HttpRequest) -> String {
+    let scim = crate::http::extract::scim_base_url(request);
+    scim.trim_end_matches("/scim/v2").to_owned()
 }

@@ -63,6 +63,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint("/events/streams", Method::GET, events::list_streams),
         endpoint("/events/streams", Method::POST, events::create_stream),
         endpoint("/events/streams/{id}", Method::GET, events::get_stream),
+        endpoint("/events/streams/{id}", Method::PATCH, events::update_stream),
+        endpoint(
+            "/events/streams/{id}/poll",
+            Method::POST,
+            events::poll_stream,
+        ),
         endpoint(
             "/events/streams/{id}",
             Method::DELETE,

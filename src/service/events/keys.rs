@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::service::audit::{Actor, Event, EventKind};
 use crate::store::events::{self as stored, KeyRow};
 use crate::store::{DbConn, OrgId};
 
@@ -26,10 +27,20 @@ pub fn signing_key(conn: &mut DbConn, org: &OrgId, now: NaiveDateTime) -> Result
     }
 }
 
-/// Retires the keys of `org` in use and makes a new one; answers its `kid`.
-pub fn rotate(conn: &mut DbConn, org: &OrgId, now: NaiveDateTime) -> Result<String> {
+/// Retires the keys of `org` in use and makes a new one; answers its `kid`. Audited.
+pub fn rotate(conn: &mut DbConn, org: &OrgId, actor: &Actor, now: NaiveDateTime) -> Result<String> {
     stored::retire_keys(conn, org, now)?;
-    Ok(generate(conn, org, now)?.kid)
+    let kid = generate(conn, org, now)?.kid;
+    Event {
+        kind: EventKind::EventKeysRotated,
+        org: Some(org),
+        actor: Some(actor),
+        target: None,
+        remote_addr: None,
+        details: json!({"kid": kid}),
+    }
+    .record(conn, now)?;
+    Ok(kid)
 }
 
 fn generate(conn: &mut DbConn, org: &OrgId, now: NaiveDateTime) -> Result<KeyRow> {

@@ -11,6 +11,8 @@
 //! - [`mark_delivered`], [`record_failure`]: the outcome of a delivery.
 
 pub mod keys;
+pub mod poll;
+pub mod retention;
 pub mod set;
 pub mod streams;
 
@@ -22,7 +24,30 @@ use crate::scim::schema::ResourceTypeDef;
 use crate::store::events::{self as stored, EventRow, NewEvent, StreamInterest, StreamRow};
 use crate::store::{DbConn, OrgId, StreamId};
 
-pub use set::signed_set;
+pub use set::{Signer, signed_set};
+
+/// How the change feed runs: `scimd serve --events-retention`, `--events-long-poll`.
+#[derive(Debug, Clone, Copy)]
+pub struct EventSettings {
+    /// How long events are kept once every stream had them (and for replay).
+    pub retention: std::time::Duration,
+    /// Longest time a poll waits for events when none are pending.
+    pub long_poll: std::time::Duration,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        EventSettings {
+            retention: DEFAULT_RETENTION,
+            long_poll: DEFAULT_LONG_POLL,
+        }
+    }
+}
+
+/// Seven days: long enough to replay a week-end's changes.
+pub const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+/// Thirty seconds: under the idle timeouts of common proxies.
+pub const DEFAULT_LONG_POLL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The prefix of the provisioning events RFC 9967 §2.4 defines.
 pub const PROV_PREFIX: &str = "urn:ietf:params:scim:event:prov:";
@@ -92,6 +117,8 @@ pub struct EventDraft<'a> {
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub external_id: Option<String>,
+    /// The resource's version after the write (its ETag in the payload's `version`).
+    pub version: Option<i64>,
     /// The attribute names the write changed (the `notice` events' `attributes`).
     pub attributes: Vec<String>,
     /// The resource as a SCIM answer renders it, for `full` streams; computed only when one
@@ -203,6 +230,7 @@ pub fn emit(
             resource_type,
             resource_id: draft.resource_id.as_deref(),
             external_id: draft.external_id.as_deref(),
+            version: draft.version,
             attributes: attributes.as_deref(),
             data: data.as_deref(),
             members_added: members_added.as_deref(),
@@ -224,6 +252,8 @@ pub struct ResourceChange<'a> {
     pub before: Option<&'a Value>,
     /// The resource after the write (`None` for a delete).
     pub after: Option<&'a Value>,
+    /// Its version after the write (`None` for a delete).
+    pub version: Option<i64>,
     pub members_added: Vec<String>,
     pub members_removed: Vec<String>,
     /// Whether the write touched the membership in a way not listed member by member (a
@@ -266,6 +296,7 @@ impl ResourceChange<'_> {
             resource_type: Some(self.resource_type.name.to_owned()),
             resource_id: Some(self.id.to_owned()),
             external_id,
+            version: self.version,
             attributes,
             data: (self.operation != Operation::Delete).then_some(&render as &dyn Fn() -> Value),
             members_added: self.members_added,

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Activation, PROV_PREFIX, event_uri, keys};
 use crate::error::{Error, Result};
+use crate::scim::etag::etag_for_version;
 use crate::store::events::{EventRow, StreamRow};
 use crate::store::{DbConn, OrgId};
 
@@ -33,6 +34,9 @@ pub fn claims(stream: &StreamRow, event: &EventRow, issuer: &str, now: NaiveDate
         }
     } else if let Some(attributes) = event.attributes.as_deref().and_then(parse) {
         payload.insert("attributes".to_owned(), attributes);
+    }
+    if let Some(version) = event.version {
+        payload.insert("version".to_owned(), json!(etag_for_version(version)));
     }
     let added = event.members_added.as_deref().and_then(parse);
     let removed = event.members_removed.as_deref().and_then(parse);
@@ -94,8 +98,48 @@ fn parse(text: &str) -> Option<Value> {
     serde_json::from_str(text).ok()
 }
 
-/// `event` as `stream` receives it: a compact JWS signed ES256 with the organization's key
-/// (made on first use), its `kid` in the header. `base_url` is the server's, for `iss`.
+/// An organization's signing key, loaded once for a batch of SETs.
+pub struct Signer {
+    org: OrgId,
+    kid: String,
+    key: EncodingKey,
+}
+
+impl Signer {
+    /// The key `org` signs with, made on first use.
+    pub fn of(conn: &mut DbConn, org: &OrgId, now: NaiveDateTime) -> Result<Signer> {
+        let key = keys::signing_key(conn, org, now)?;
+        Ok(Signer {
+            org: org.clone(),
+            kid: key.kid,
+            key: EncodingKey::from_ec_der(&key.private_key),
+        })
+    }
+
+    /// `event` as `stream` (of this signer's organization) receives it: a compact JWS signed
+    /// ES256, its `kid` in the header. `base_url` is the server's, for `iss`.
+    pub fn sign(
+        &self,
+        stream: &StreamRow,
+        event: &EventRow,
+        base_url: &str,
+        now: NaiveDateTime,
+    ) -> Result<String> {
+        if stream.org_id != self.org.as_str() || event.org_id != self.org.as_str() {
+            return Err(Error::internal(
+                "a SET signed with another organization's key",
+            ));
+        }
+        let claims = claims(stream, event, &issuer(base_url, &self.org), now);
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some(SET_TYPE.to_owned());
+        jsonwebtoken::encode(&header, &claims, &self.key).map_err(Error::internal)
+    }
+}
+
+/// `event` as `stream` receives it (see [`Signer::sign`]); for one SET. A batch loads the
+/// key once with [`Signer::of`].
 pub fn signed_set(
     conn: &mut DbConn,
     stream: &StreamRow,
@@ -103,16 +147,5 @@ pub fn signed_set(
     base_url: &str,
     now: NaiveDateTime,
 ) -> Result<String> {
-    let org = stream.org();
-    let key = keys::signing_key(conn, &org, now)?;
-    let claims = claims(stream, event, &issuer(base_url, &org), now);
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some(key.kid.clone());
-    header.typ = Some(SET_TYPE.to_owned());
-    jsonwebtoken::encode(
-        &header,
-        &claims,
-        &EncodingKey::from_ec_der(&key.private_key),
-    )
-    .map_err(Error::internal)
+    Signer::of(conn, &stream.org(), now)?.sign(stream, event, base_url, now)
 }

@@ -9,7 +9,9 @@ use crate::auth::bounds::Permissions;
 use crate::auth::lifecycle::Restrictions;
 use crate::auth::{Scope, Scopes};
 use crate::error::{Error, Result};
+use crate::scim::discovery::SECURITY_EVENT_URIS;
 use crate::scim::error::ProtocolError;
+use crate::service::audit::{Event, EventKind, Target};
 use crate::service::input::TokenName;
 use crate::service::tokens::{self, Caller, IssuedToken, TokenRequest};
 use crate::store::events::{self as stored, NewStream, StreamRow};
@@ -137,6 +139,22 @@ pub fn create(
     )?;
     keys::signing_key(conn, org, now)?;
     let stream = show(conn, org, &id)?;
+    let details = serde_json::json!({
+        "name": stream.name,
+        "delivery": stream.delivery,
+        "detail": stream.detail,
+        "push_url": stream.push_url,
+        "poll_token": stream.poll_token_id,
+    });
+    record(
+        conn,
+        EventKind::EventStreamCreated,
+        org,
+        caller,
+        id.as_str(),
+        details,
+        now,
+    )?;
     Ok(CreatedStream { stream, poll_token })
 }
 
@@ -151,9 +169,8 @@ fn validate_types(request: &StreamRequest) -> Result<()> {
             .into());
         }
     }
-    let known = supported_event_uris();
     for uri in &request.event_types {
-        if !known.iter().any(|known| known == uri) && !uri.starts_with("urn:scimd:event:") {
+        if !SECURITY_EVENT_URIS.contains(&uri.as_str()) && !uri.starts_with("urn:scimd:event:") {
             return Err(ProtocolError::invalid_value(format!(
                 "event_types: unknown event type '{uri}'"
             ))
@@ -161,24 +178,6 @@ fn validate_types(request: &StreamRequest) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The RFC 9967 event URIs scimd emits, for discovery and validation.
-pub fn supported_event_uris() -> Vec<String> {
-    [
-        "create:full",
-        "create:notice",
-        "patch:full",
-        "patch:notice",
-        "put:full",
-        "put:notice",
-        "delete",
-        "activate",
-        "deactivate",
-    ]
-    .iter()
-    .map(|suffix| format!("{}{suffix}", super::PROV_PREFIX))
-    .collect()
 }
 
 /// A stream of `org`, or 404.
@@ -196,15 +195,48 @@ pub fn list(conn: &mut DbConn, org: &OrgId) -> Result<Vec<StreamRow>> {
 pub fn set_enabled(
     conn: &mut DbConn,
     org: &OrgId,
+    caller: &Caller,
     id: &StreamId,
     enabled: bool,
     now: NaiveDateTime,
 ) -> Result<StreamRow> {
     let status = if enabled { "enabled" } else { "paused" };
-    if !stored::set_stream_status(conn, org, id, status, None, now)? {
-        return Err(Error::not_found(format_args!("event stream {id}")));
-    }
+    let before = show(conn, org, id)?;
+    stored::set_stream_status(conn, org, id, status, None, now)?;
+    let details =
+        serde_json::json!({"name": before.name, "status": status, "previous": before.status});
+    record(
+        conn,
+        EventKind::EventStreamUpdated,
+        org,
+        caller,
+        id.as_str(),
+        details,
+        now,
+    )?;
     show(conn, org, id)
+}
+
+/// Records a change to a stream in the audit log, in the change's transaction.
+fn record(
+    conn: &mut DbConn,
+    kind: EventKind,
+    org: &OrgId,
+    caller: &Caller,
+    id: &str,
+    details: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let actor = caller.actor();
+    Event {
+        kind,
+        org: Some(org),
+        actor: Some(&actor),
+        target: Some(Target::EventStream(id)),
+        remote_addr: None,
+        details,
+    }
+    .record(conn, now)
 }
 
 /// Marks a push stream failed with the reason (the deliverer gave up).
@@ -227,7 +259,17 @@ pub fn delete(conn: &mut DbConn, org: &OrgId, caller: &Caller, id: &StreamId) ->
         tokens::revoke(conn, org, caller, &token, crate::store::now())?;
     }
     stored::delete_stream(conn, org, id)?;
-    Ok(())
+    let details = serde_json::json!({"name": stream.name});
+    let now = crate::store::now();
+    record(
+        conn,
+        EventKind::EventStreamDeleted,
+        org,
+        caller,
+        id.as_str(),
+        details,
+        now,
+    )
 }
 
 /// The stream a poll token reads, or 404: a token reads its own stream only.
@@ -287,4 +329,12 @@ impl From<&StreamRow> for StreamView {
             updated_at: time(row.updated_at),
         }
     }
+}
+
+/// The stream of `org` named `name`, or 404.
+pub fn find_by_name(conn: &mut DbConn, org: &OrgId, name: &str) -> Result<StreamRow> {
+    stored::list_streams(conn, org)?
+        .into_iter()
+        .find(|stream| stream.name == name)
+        .ok_or_else(|| Error::not_found(format_args!("event stream '{name}'")))
 }

@@ -14,6 +14,7 @@ use patch::{PrehashedPassword, edit};
 pub use query::{MAX_FILTER_SCAN, Plan, plan, search_box};
 
 use super::OrgActor;
+use super::events::poll::wake;
 use super::events::{Operation, ResourceChange};
 use crate::auth::password::hash_optional;
 use crate::error::Result;
@@ -85,6 +86,7 @@ pub async fn create<K: Kind>(store: &Store, actor: OrgActor, body: Value) -> Res
             Ok(view)
         })
         .await
+        .inspect(|_| wake())
 }
 
 /// GET of one resource.
@@ -141,6 +143,7 @@ pub async fn replace<K: Kind>(
             Ok(view)
         })
         .await
+        .inspect(|_| wake())
 }
 
 /// PATCH, in the RFC's form and the dialects Okta and Entra send.
@@ -190,6 +193,7 @@ pub async fn patch<K: Kind>(
             Ok(view)
         })
         .await
+        .inspect(|_| wake())
 }
 
 /// The password a PATCH `body` sets, hashed before its transaction. Applying the body to an
@@ -241,6 +245,7 @@ pub async fn delete<K: Kind>(
                 id: id.as_str(),
                 before: Some(&removed.resource),
                 after: None,
+                version: None,
                 members_added: Vec::new(),
                 members_removed: Vec::new(),
                 members_rewritten: false,
@@ -248,6 +253,7 @@ pub async fn delete<K: Kind>(
             .emit(conn, &actor.org, || Value::Null)
         })
         .await
+        .inspect(|()| wake())
 }
 
 /// How a write changed a group's members, as its event names them.
@@ -306,6 +312,7 @@ fn emit_change<K: Kind>(
         id,
         before: before.map(|(resource, _)| resource),
         after: stored_after.map(|stored| &stored.resource),
+        version: stored_after.map(|stored| stored.version),
         members_added: members.added,
         members_removed: members.removed,
         members_rewritten: members.rewritten,
