@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::bootstrap::{self, FirstStart, token_file};
 use crate::config::{self, Config};
 use crate::service::input;
+use crate::service::push::PushSettings;
 use crate::startup::Application;
 use crate::store::{self, Store, migrate};
 
@@ -206,6 +207,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub backups: ops::ScheduleArgs,
 
+    /// How long a push event stream may keep failing (receiver down or refusing) before it
+    /// is stopped as failed, e.g. `24h`, `90m`, `7d`
+    #[arg(long, env = "SCIMD_EVENTS_PUSH_FAILURE_PERIOD", default_value = "24h")]
+    pub events_push_failure_period: String,
     #[command(flatten)]
     pub events: events::EventArgs,
 
@@ -249,6 +254,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 connect_timeout,
                 tls: args.tls.source(),
                 backups: args.backups.schedule()?,
+                push: PushSettings {
+                    failure_period: input::parse_duration(&args.events_push_failure_period)
+                        .ok()
+                        .and_then(|period| period.to_std().ok())
+                        .filter(|period| !period.is_zero())
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "--events-push-failure-period: a duration such as 24h, 90m or 7d"
+                            )
+                        })?,
+                    ..PushSettings::default()
+                },
                 events: args.events.settings()?,
                 activity: args.activity.settings()?,
                 ..Config::new(database_url)

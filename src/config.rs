@@ -43,6 +43,10 @@ pub struct Config {
     pub tls: Option<crate::tls::TlsSource>,
     /// `--backup-every`: scheduled SQLite backups while serving.
     pub backups: Option<crate::service::backups::BackupSchedule>,
+    /// Push delivery of event streams: failure period, lease, timeout.
+    pub push: crate::service::push::PushSettings,
+    /// How often expiring tokens and uses after rotation are looked for (token notices).
+    pub token_notice_scan_every: Duration,
     /// `--events-retention`, `--events-long-poll`: the change feed.
     pub events: crate::service::events::EventSettings,
     /// The activity log's `--activity-*` settings.
@@ -74,6 +78,8 @@ impl Config {
             connect_timeout: crate::store::conn::DEFAULT_CONNECT_TIMEOUT,
             tls: None,
             backups: None,
+            push: crate::service::push::PushSettings::default(),
+            token_notice_scan_every: crate::service::push::notices::DEFAULT_SCAN_EVERY,
             events: crate::service::events::EventSettings::default(),
             activity: crate::service::activity::ActivitySettings::default(),
         }

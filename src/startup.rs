@@ -18,6 +18,7 @@ use crate::service::activity::{ActivityLog, ActivityWorkers};
 use crate::service::backups::{self, ScheduleGuard};
 use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
+use crate::service::push;
 use crate::store::backup::ServeLock;
 use crate::store::data_version::DataVersion;
 use crate::store::{BackendKind, OpenOptions, Store, migrate};
@@ -38,6 +39,7 @@ pub struct Application {
     /// Held while serving: `scimd restore` refuses while any server holds it.
     _serve_lock: Option<ServeLock>,
     _backups: Option<ScheduleGuard>,
+    _push: push::PushGuard,
     _event_retention: RetentionGuard,
     _activity: ActivityWorkers,
 }
@@ -100,6 +102,13 @@ impl Application {
             "http"
         };
         let base_url = format!("{scheme}://{}", display_host(address));
+
+        let push = push::start(
+            &store,
+            &base_url,
+            config.push.clone(),
+            config.token_notice_scan_every,
+        )?;
 
         let data_version = DataVersion::open(&config.database_url);
         if data_version.is_none() && store.backend() == BackendKind::Sqlite {
@@ -177,6 +186,7 @@ impl Application {
             certificates,
             _serve_lock: serve_lock,
             _backups: backups,
+            _push: push,
             _event_retention: event_retention,
             _activity: activity_workers,
         })

@@ -10,6 +10,7 @@ pub mod events;
 pub mod input;
 pub mod orgs;
 pub mod people;
+pub mod push;
 pub mod resources;
 pub mod tokens;
 pub mod views;

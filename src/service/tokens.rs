@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::audit::{Actor, Event, EventKind};
 use super::input::{Description, Grace, TokenName};
+use super::push::notices::Notice;
 use crate::auth::bounds::{self, Permissions};
 use crate::auth::lifecycle::{self, Network, Restrictions};
 use crate::auth::{AuthContext, Principal, Scopes, token};
@@ -23,6 +24,7 @@ pub mod health;
 pub mod leaks;
 mod list;
 mod network;
+mod warnings;
 
 pub use detail::{Party, TokenDetail, detail};
 pub use health::Health;
@@ -30,6 +32,7 @@ pub use list::{
     MAX_PAGE, ShownToken, TokenListQuery, TokenPage, TokenSort, TokenSortKey, list,
     parse_status_filter,
 };
+pub use warnings::{EXPIRY_WARNING_DAYS, TokenWarning, WarningKind, expiry_warning, warnings};
 
 /// Who asks, and within which bounds.
 #[derive(Debug, Clone)]
@@ -473,6 +476,7 @@ fn revoke_loaded(
     let revoked = stored::revoke_token(conn, org, id, now)?;
     if revoked {
         Event::on_token(EventKind::TokenRevoked, org, actor, id, json!({})).record(conn, now)?;
+        super::push::notices::emit_for(conn, org, id, Notice::Revoked, now)?;
     }
     Ok(revoked)
 }

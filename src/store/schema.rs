@@ -267,6 +267,9 @@ diesel::table! {
         last_error_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        push_lease_owner -> Nullable<Text>,
+        push_lease_until -> Nullable<Timestamp>,
+        push_failing_since -> Nullable<Timestamp>,
     }
 }
 
@@ -323,3 +326,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_signing_keys,
     api_tokens,
 );
+
+// Issue 14: token notices sent, one row per token and notice.
+diesel::table! {
+    token_notices (token_id, notice) {
+        token_id -> Text,
+        notice -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(token_notices -> api_tokens (token_id));
+diesel::allow_tables_to_appear_in_same_query!(token_notices, api_tokens);
+diesel::allow_tables_to_appear_in_same_query!(token_notices, audit_events);

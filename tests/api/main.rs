@@ -36,6 +36,7 @@ mod people_cli;
 mod planning;
 mod projection;
 mod protocol;
+mod push;
 mod query;
 mod request_ids;
 mod search;

@@ -13,7 +13,7 @@ use crate::console::page::{self, Frame, Section};
 use crate::console::see_other;
 use crate::console::session::OrgPage;
 use crate::service::people::Action;
-use crate::service::tokens::{self, Caller, TokenListQuery, TokenSort};
+use crate::service::tokens::{self, Caller, TokenListQuery, TokenSort, TokenWarning, WarningKind};
 use crate::store::{self, Store};
 
 /// Tokens per page.
@@ -110,6 +110,46 @@ struct TokensPage {
     /// Where a row's action returns to: this list as it is.
     return_query: String,
     filtered: bool,
+    warnings: Vec<WarningRow>,
+}
+
+/// A warning above the list, naming its token with a link to it.
+pub struct WarningRow {
+    pub url: String,
+    pub name: String,
+    pub text: String,
+    /// The alert's class: `alert-error` when the token stopped or stops within a day.
+    pub class: &'static str,
+}
+
+impl WarningRow {
+    fn new(page: &OrgPage, warning: TokenWarning, now: chrono::NaiveDateTime) -> WarningRow {
+        let day = warning.at.format("%Y-%m-%d");
+        let text = match warning.kind {
+            WarningKind::Leaked => {
+                format!("was reported as leaked and revoked on {day}; replace it where it was used")
+            }
+            WarningKind::Expired => format!("expired on {day}"),
+            WarningKind::ExpiresWithinDay => format!(
+                "expires within a day, at {}",
+                warning.at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            WarningKind::ExpiresSoon => format!(
+                "expires in {} days, on {day}",
+                (warning.at - now).num_days().max(1)
+            ),
+        };
+        WarningRow {
+            url: page.url(&format!("tokens/{}", warning.token.id)),
+            name: warning.token.name,
+            text,
+            class: if warning.kind == WarningKind::ExpiresSoon {
+                "alert-info"
+            } else {
+                "alert-error"
+            },
+        }
+    }
 }
 
 pub async fn list(
@@ -138,8 +178,13 @@ pub async fn list(
     };
     let org = page.org.clone();
     let now = store::now();
-    let listed = store
-        .read(move |conn| tokens::list(conn, &org, &list_query, now))
+    let (listed, warnings) = store
+        .read(move |conn| {
+            Ok((
+                tokens::list(conn, &org, &list_query, now)?,
+                tokens::warnings(conn, &org, now)?,
+            ))
+        })
         .await?;
     let base = page.url("tokens");
     let first = (page_number - 1) * PAGE_SIZE + 1;
@@ -175,6 +220,10 @@ pub async fn list(
         next_url: (first + shown - 1 < listed.total).then(|| link(page_number + 1)),
         return_query: query.to_query_string(),
         filtered: !query.name.is_empty() || !query.status.is_empty(),
+        warnings: warnings
+            .into_iter()
+            .map(|warning| WarningRow::new(&page, warning, now))
+            .collect(),
     })
 }
 

@@ -152,6 +152,12 @@ pub fn event_uri(event_type: &str, full: bool) -> String {
     }
 }
 
+/// scimd's own events (token notices) carry their payload in `data` for every stream: it is
+/// what names the token, and it holds nothing a notice stream should not see.
+pub fn is_own_event(event_type: &str) -> bool {
+    event_type.starts_with("urn:scimd:")
+}
+
 /// Whether `stream` wants an event of these URIs about `resource_type`.
 fn wants(stream: &StreamInterest, uris: &[String], resource_type: Option<&str>) -> bool {
     let types_ok = match (&stream.resource_types, resource_type) {
@@ -199,7 +205,7 @@ pub fn emit(
         return Ok(None);
     }
     let jti = uuid::Uuid::new_v4().to_string();
-    let data = match (&draft.data, any_full) {
+    let data = match (&draft.data, any_full || is_own_event(&draft.event_type)) {
         (Some(render), true) => Some(render().to_string()),
         _ => None,
     };

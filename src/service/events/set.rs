@@ -28,7 +28,7 @@ pub fn issuer(base_url: &str, org: &OrgId) -> String {
 pub fn claims(stream: &StreamRow, event: &EventRow, issuer: &str, now: NaiveDateTime) -> Value {
     let full = stream.detail == "full";
     let mut payload = Map::new();
-    if full {
+    if full || super::is_own_event(&event.event_type) {
         if let Some(data) = event.data.as_deref().and_then(parse) {
             payload.insert("data".to_owned(), data);
         }

@@ -8,6 +8,7 @@ use crate::auth::token::{TokenDigest, WellFormedToken};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
 use crate::service::audit::{Actor, Event, EventKind, Target};
+use crate::service::push::notices::{self, Notice};
 use crate::store::DbConn;
 use crate::store::tokens as stored;
 
@@ -68,6 +69,7 @@ pub fn revoke_leaked(
                 details: json!({ "prefix": record.display_prefix }),
             }
             .record(conn, now)?;
+            notices::emit_for(conn, &record.org_id, &record.id, Notice::Leaked, now)?;
         }
     }
     Ok(revoked)

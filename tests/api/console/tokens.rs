@@ -509,3 +509,59 @@ on_both_backends! {
         assert_eq!(names.iter().filter(|name| *name == "Rotated twice").count(), 2, "the token and one successor: {names:?}");
     }
 }
+
+on_both_backends! {
+    async fn the_token_list_warns_of_expiring_expired_and_leaked_tokens_by_name(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let session = set_up_first_owner(&app).await;
+        let admin = admin_token(&app.database);
+        let mut ids = std::collections::HashMap::new();
+        let mut secrets = std::collections::HashMap::new();
+        for name in ["Soon <b>", "Tomorrow", "Gone", "Leaked", "Fine", "Ancient"] {
+            let created = app.api_post("/api/v1/tokens", &admin, &json!({"name": name})).await;
+            ids.insert(name, created.body["id"].as_str().unwrap().to_owned());
+            secrets.insert(name, created.body["token"].as_str().unwrap().to_owned());
+        }
+        let now = chrono::Utc::now().naive_utc();
+        let store = app.database.store();
+        for (name, offset) in [
+            ("Soon <b>", chrono::TimeDelta::days(5)),
+            ("Tomorrow", chrono::TimeDelta::hours(12)),
+            ("Gone", chrono::TimeDelta::days(-2)),
+            ("Fine", chrono::TimeDelta::days(30)),
+            ("Ancient", chrono::TimeDelta::days(-100)),
+        ] {
+            let (id, at) = (ids[name].clone(), (now + offset).format("%Y-%m-%d %H:%M:%S").to_string());
+            store
+                .run_blocking(move |conn| {
+                    use diesel::RunQueryDsl;
+                    diesel::sql_query(format!("UPDATE api_tokens SET expires_at = '{at}' WHERE id = '{id}'")).execute(conn)?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let leak = app.api_post("/api/v1/credentials/revoke", "", &json!({"tokens": [secrets["Leaked"]]})).await;
+        assert_eq!(leak.status, StatusCode::ACCEPTED);
+
+        let list = get(&app, TOKENS, Some(&session.cookie)).await;
+        assert_eq!(list.status, StatusCode::OK);
+        let start = list.body.find("id=\"token-warnings\"").expect("a warnings section");
+        let section = &list.body[start..start + list.body[start..].find("</section>").unwrap()];
+        let warning = |name: &str| {
+            let link = format!("<a href=\"{TOKENS}/{}\">{}</a>", ids[name], name.replace('<', "&#60;").replace('>', "&#62;"));
+            let at = section.find(&link).unwrap_or_else(|| panic!("no warning for {name}: {section}"));
+            section[at + link.len()..].split("</p>").next().unwrap().trim().to_owned()
+        };
+        assert!(warning("Leaked").starts_with("was reported as leaked and revoked on "));
+        assert!(warning("Gone").starts_with("expired on "));
+        assert!(warning("Tomorrow").starts_with("expires within a day, at "));
+        assert!(warning("Soon <b>").starts_with("expires in 5 days, on ") || warning("Soon <b>").starts_with("expires in 4 days, on "));
+        assert!(!section.contains("Soon <b>"), "escaped");
+        for quiet in ["Fine", "Ancient"] {
+            assert!(!section.contains(&ids[quiet]), "{quiet} needs no warning: {section}");
+        }
+        // Most urgent first: the leak, the expired token, then by expiry.
+        let order: Vec<usize> = ["Leaked", "Gone", "Tomorrow", "Soon <b>"].iter().map(|name| section.find(&ids[*name]).unwrap()).collect();
+        assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{section}");
+    }
+}

@@ -139,12 +139,17 @@ impl TestApp {
     /// `TestDatabase` deletes nothing on drop, and this app keeps the SQLite directory, so
     /// `dump` and `store` belong on this app, not on the second one.
     pub async fn spawn_second(&self) -> TestApp {
+        self.spawn_second_with(|_| {}).await
+    }
+
+    /// [`TestApp::spawn_second`], letting the test adjust the second's configuration.
+    pub async fn spawn_second_with(&self, configure: impl FnOnce(&mut Config)) -> TestApp {
         let database = TestDatabase {
             backend: self.database.backend,
             url: self.database.url.clone(),
             dir: tempfile::tempdir().expect("temp dir"),
         };
-        let mut second = TestApp::spawn_on(database, |_| {}).await;
+        let mut second = TestApp::spawn_on(database, configure).await;
         assert!(
             second.token.is_empty(),
             "the database had its first start already"
@@ -170,6 +175,18 @@ impl TestApp {
             request = request.header("Authorization", value);
         }
         into_parts(request.send().await.expect("request")).await
+    }
+}
+
+impl TestApp {
+    /// Stops the server as a killed instance stops (its background tasks with it), keeping
+    /// its database for the instances that remain.
+    pub async fn stop(&self) {
+        self.server.abort();
+        // Until the aborted task is dropped, its background work still runs.
+        while !self.server.is_finished() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 }
 

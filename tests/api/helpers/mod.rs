@@ -5,6 +5,7 @@ pub mod app;
 pub mod browser;
 pub mod cli;
 pub mod postgres;
+pub mod receiver;
 pub mod scim;
 
 pub use app::{TestApp, TestDatabase};

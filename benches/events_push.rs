@@ -1,0 +1,241 @@
+//! Issue 14 performance targets for push delivery (RFC 8935), against a local receiver:
+//! 1. `POST /scim/v2/Users` throughput with one push stream attached is at least 85% of the
+//!    same run without streams (rounds alternate, so drift hits both alike);
+//! 2. at 1,000 writes/s the p99 delay from a write's answer to its SET's arrival is < 1 s.
+//!
+//! `cargo bench --bench events_push` (`BENCH_BACKEND=postgres`, `BENCH_SECONDS` (5),
+//! `BENCH_CONCURRENCY` (16), `BENCH_RATE` (1000 writes/s) adjust it).
+// A benchmark reports by failing loudly, like the tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use scimd::store::DatabaseUrl;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+#[path = "support/mod.rs"]
+mod support;
+
+#[allow(dead_code)]
+#[path = "../tests/api/helpers/receiver.rs"]
+mod receiver;
+
+use receiver::Receiver;
+use support::env_number;
+
+const ROUNDS: usize = 3;
+
+fn new_user(n: u64, tag: &str) -> Value {
+    let name = format!("{tag}-{n}@bench.example");
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": name,
+        "emails": [{"value": name, "primary": true}],
+    })
+}
+
+/// Creates users as fast as `clients` clients can for `seconds`; answers writes/s.
+async fn throughput(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    tag: &str,
+    seconds: u64,
+    clients: u64,
+) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..clients {
+        let (client, url, token, done, tag) = (
+            client.clone(),
+            format!("{base}/scim/v2/Users"),
+            token.to_owned(),
+            Arc::clone(&done),
+            format!("{tag}-{worker}"),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&new_user(n, &tag))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+                let _ = response.bytes().await.unwrap();
+                done.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn create_stream(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    receiver: &Receiver,
+) -> String {
+    let created: Value = client
+        .post(format!("{base}/api/v1/events/streams"))
+        .bearer_auth(token)
+        .json(&json!({"name": "bench", "delivery": "push", "push_url": receiver.url()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned()
+}
+
+async fn delete_stream(client: &reqwest::Client, base: &str, token: &str, id: &str) {
+    let response = client
+        .delete(format!("{base}/api/v1/events/streams/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// Writes at `rate` per second for `seconds`; answers each user's id with when its 201 came.
+async fn paced(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    rate: u64,
+    seconds: u64,
+) -> HashMap<String, Instant> {
+    let answered = Arc::new(Mutex::new(HashMap::new()));
+    let workers = 50.min(rate).max(1);
+    let interval = Duration::from_secs_f64(workers as f64 / rate as f64);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for worker in 0..workers {
+        let (client, url, token, answered) = (
+            client.clone(),
+            format!("{base}/scim/v2/Users"),
+            token.to_owned(),
+            Arc::clone(&answered),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut n = 0;
+            while Instant::now() < deadline {
+                ticker.tick().await;
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&new_user(n, &format!("paced-{worker}")))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+                let user: Value = response.json().await.unwrap();
+                answered
+                    .lock()
+                    .await
+                    .insert(user["id"].as_str().unwrap().to_owned(), Instant::now());
+                n += 1;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    Arc::try_unwrap(answered).unwrap().into_inner()
+}
+
+fn main() {
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let clients = env_number("BENCH_CONCURRENCY", 16);
+    let rate = env_number("BENCH_RATE", 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _cluster) = support::database::database(&dir.path().join("b.db"));
+    let database_url = url.clone();
+    let url = DatabaseUrl::parse(&url).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let receiver = Receiver::start().await;
+        let application = support::build_application(url, |_| {}).await;
+        let base = application.base_url().to_owned();
+        let token = application.first_start().map(|first| first.token.plain.expose_secret().to_owned()).unwrap();
+        // The first-start token may not manage streams: an admin's token, as the CLI makes it.
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+            .args(["token", "create", "--org", "default", "--name", "bench", "--scope", "scim:read scim:write tokens:manage"])
+            .env("DATABASE_URL", &database_url)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let admin = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+        tokio::spawn(async move { application.run_until_stopped().await });
+        let client = reqwest::Client::new();
+        throughput(&client, &base, &token, "warm", 1, clients).await;
+
+        let (mut without, mut with) = (0.0, 0.0);
+        for round in 0..ROUNDS {
+            without += throughput(&client, &base, &token, &format!("without{round}"), seconds, clients).await;
+            let stream = create_stream(&client, &base, &admin, &receiver).await;
+            with += throughput(&client, &base, &token, &format!("with{round}"), seconds, clients).await;
+            delete_stream(&client, &base, &admin, &stream).await;
+        }
+        let (without, with) = (without / ROUNDS as f64, with / ROUNDS as f64);
+        println!("| POST /Users | writes/s |\n|---|---|");
+        println!("| no stream | {without:.0} |\n| one push stream | {with:.0} |");
+        println!("\nwith / without = {:.1}% (target: at least 85%)", with / without * 100.0);
+
+        let stream = create_stream(&client, &base, &admin, &receiver).await;
+        let before = receiver.deliveries().len();
+        let answered = paced(&client, &base, &token, rate, seconds).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while receiver.deliveries().len() < before + answered.len() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut delays: Vec<Duration> = receiver
+            .deliveries()
+            .iter()
+            .filter_map(|delivery| {
+                let id = delivery.claims["sub_id"]["id"].as_str()?;
+                Some(delivery.at.saturating_duration_since(*answered.get(id)?))
+            })
+            .collect();
+        delays.sort();
+        let reached = delays.len();
+        let percentile = |p: f64| delays.get(((reached as f64 * p) as usize).min(reached.saturating_sub(1))).copied().unwrap_or_default();
+        println!(
+            "\n{} writes at {rate}/s requested ({:.0}/s reached), {reached} SETs delivered: delay p50 {:?}, p99 {:?}, max {:?} (target: p99 < 1 s)",
+            answered.len(),
+            answered.len() as f64 / seconds as f64,
+            percentile(0.5),
+            percentile(0.99),
+            delays.last().copied().unwrap_or_default(),
+        );
+        delete_stream(&client, &base, &admin, &stream).await;
+    });
+}

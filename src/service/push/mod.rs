@@ -1,0 +1,8 @@
+//! Push delivery of an organization's Security Event Tokens (RFC 8935), and the token
+//! notices that travel the same way.
+
+pub mod deliver;
+pub mod notices;
+pub mod retry;
+
+pub use deliver::{PushGuard, PushSettings, start};
