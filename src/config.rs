@@ -43,6 +43,10 @@ pub struct Config {
     pub tls: Option<crate::tls::TlsSource>,
     /// `--backup-every`: scheduled SQLite backups while serving.
     pub backups: Option<crate::service::backups::BackupSchedule>,
+    /// `--metrics-token`: `/metrics` on the main listener, for requests bearing it.
+    pub metrics_token: Option<SecretString>,
+    /// `--metrics-bind`: `/metrics` on a listener of its own, without a token.
+    pub metrics_bind: Option<String>,
 }
 
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
@@ -70,6 +74,8 @@ impl Config {
             connect_timeout: crate::store::conn::DEFAULT_CONNECT_TIMEOUT,
             tls: None,
             backups: None,
+            metrics_token: None,
+            metrics_bind: None,
         }
     }
 }

@@ -22,6 +22,7 @@ mod discovery;
 mod groups;
 mod health;
 mod management;
+mod metrics;
 mod migrations;
 mod org_settings;
 mod packaging;

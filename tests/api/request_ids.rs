@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::scim::{Reply, USER_URN};
-use crate::helpers::{Backend, TestApp, TestDatabase};
+use crate::helpers::{TestApp, TestDatabase};
 use crate::on_both_backends;
 
 fn request_id(reply: &Reply) -> &str {
