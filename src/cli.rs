@@ -16,6 +16,7 @@ use crate::store::{self, Store, migrate};
 
 mod admin;
 mod audit;
+mod events;
 mod lookup;
 mod ops;
 mod output;
@@ -123,6 +124,9 @@ pub enum Command {
     /// Manage the people who sign in to the console
     #[command(subcommand)]
     Admin(people::AdminCommand),
+    /// Manage the change feed: event streams and SET signing keys
+    #[command(subcommand)]
+    Events(events::EventsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +231,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub backups: ops::ScheduleArgs,
+
+    #[command(flatten)]
+    pub events: events::EventArgs,
 }
 
 /// Initialises the logger on stderr. Secrets never go through it.
@@ -264,6 +271,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 backups: args.backups.schedule()?,
                 metrics_token: args.metrics_token.map(SecretString::from),
                 metrics_bind: args.metrics_bind,
+                events: args.events.settings()?,
                 ..Config::new(database_url)
             };
             actix_web::rt::System::new().block_on(serve(config))
@@ -279,6 +287,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(admin::run_token(&store, command))
+        }
+        Command::Events(command) => {
+            let store = open_migrated(&database_url, connect_timeout)?;
+            output::quiet_on_closed_pipe(events::run_events(&store, command))
         }
         Command::Zone(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;

@@ -47,6 +47,8 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// `--metrics-bind`: `/metrics` on a listener of its own, without a token.
     pub metrics_bind: Option<String>,
+    /// `--events-retention`, `--events-long-poll`: the change feed.
+    pub events: crate::service::events::EventSettings,
 }
 
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
@@ -76,6 +78,7 @@ impl Config {
             backups: None,
             metrics_token: None,
             metrics_bind: None,
+            events: crate::service::events::EventSettings::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::http::auth::TrustedProxies;
 use crate::http::extract;
 use crate::http::metrics::{METRICS_PATH, MetricsAccess, ScrapeSources};
 use crate::service::backups::{self, ScheduleGuard};
+use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
 use crate::store::backup::ServeLock;
 use crate::store::data_version::DataVersion;
@@ -40,6 +41,7 @@ pub struct Application {
     _backups: Option<ScheduleGuard>,
     /// `--metrics-bind`'s server and where it listens.
     metrics: Option<(Server, SocketAddr)>,
+    _event_retention: RetentionGuard,
 }
 
 impl Application {
@@ -99,6 +101,7 @@ impl Application {
             log::info!("applied migrations {}", applied.join(", "));
         }
         let first_start = bootstrap::first_start(&store)?;
+        let event_retention = retention::start(&store, config.events.retention)?;
         let shared_secret = match &config.auth_secret {
             Some(secret) => {
                 let org_id = bootstrap::ensure_org(&store, &config.auth_secret_org)?;
@@ -149,6 +152,7 @@ impl Application {
             .metrics_token
             .as_ref()
             .map(|token| web::Data::new(MetricsAccess::token(token)));
+        let event_settings = web::Data::new(config.events);
         let json_config = extract::json_config(&config.limits);
         let config_limits = config.limits;
         let https = certificates.is_some();
@@ -185,6 +189,7 @@ impl Application {
                             .route(METRICS_PATH, web::get().to(http::metrics::metrics));
                     }
                 })
+                .app_data(event_settings.clone())
                 .route("/", web::get().to(console::root))
                 .service(console::scope())
                 .configure(|cfg| http::routes(cfg, &config_limits))
@@ -213,6 +218,7 @@ impl Application {
             _serve_lock: serve_lock,
             _backups: backups,
             metrics,
+            _event_retention: event_retention,
         })
     }
 

@@ -14,6 +14,7 @@ pub use super::head::{HTML, Head};
 pub enum Section {
     Tokens,
     Zones,
+    Events,
     Audit,
     Directory,
     Connection,
@@ -24,9 +25,10 @@ pub enum Section {
 }
 
 impl Section {
-    const NAVIGATION: [Section; 7] = [
+    const NAVIGATION: [Section; 8] = [
         Section::Tokens,
         Section::Zones,
+        Section::Events,
         Section::Audit,
         Section::Directory,
         Section::Connection,
@@ -39,6 +41,7 @@ impl Section {
         match self {
             Section::Tokens => "API Tokens",
             Section::Zones => "Network zones",
+            Section::Events => "Change feed",
             Section::Audit => "System log",
             Section::Directory => "Directory",
             Section::Connection => "SCIM connection",
@@ -53,6 +56,7 @@ impl Section {
         match self {
             Section::Tokens => "tokens",
             Section::Zones => "zones",
+            Section::Events => "events",
             Section::Audit => "audit",
             Section::Directory => "directory/users",
             Section::Connection => "connection",

@@ -29,6 +29,19 @@ impl Features {
         etag: true,
     };
 }
+/// The SET event URIs (RFC 9967 §2.4) scimd emits to event streams.
+pub const SECURITY_EVENT_URIS: [&str; 9] = [
+    "urn:ietf:params:scim:event:prov:create:full",
+    "urn:ietf:params:scim:event:prov:create:notice",
+    "urn:ietf:params:scim:event:prov:patch:full",
+    "urn:ietf:params:scim:event:prov:patch:notice",
+    "urn:ietf:params:scim:event:prov:put:full",
+    "urn:ietf:params:scim:event:prov:put:notice",
+    "urn:ietf:params:scim:event:prov:delete",
+    "urn:ietf:params:scim:event:prov:activate",
+    "urn:ietf:params:scim:event:prov:deactivate",
+];
+
 /// The `/ServiceProviderConfig` document (RFC 7643 §5), advertising exactly the enforced `limits`.
 pub fn service_provider_config(
     limits: &Limits,
@@ -59,6 +72,12 @@ pub fn service_provider_config(
             "defaultPaginationMethod": "index",
             "defaultPageSize": limits.max_results,
             "maxPageSize": limits.max_results,
+        },
+        // RFC 9967 §4: the SET event URIs this server generates for its event streams; SCIM
+        // requests are never answered asynchronously.
+        "securityEvents": {
+            "asyncRequest": "none",
+            "eventUris": SECURITY_EVENT_URIS,
         },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",

@@ -64,6 +64,8 @@ pub enum Target<'a> {
     Person(&'a str),
     /// A network zone, by its id.
     Zone(&'a ZoneId),
+    /// An event stream, by its id: stored as `stream:<id>`.
+    EventStream(&'a str),
 }
 
 impl Target<'_> {
@@ -73,6 +75,7 @@ impl Target<'_> {
             Target::Resource(id) => (*id).into(),
             Target::Person(email) => format!("person:{email}").into(),
             Target::Zone(id) => id.as_str().into(),
+            Target::EventStream(id) => format!("stream:{id}").into(),
         }
     }
 }

@@ -41,11 +41,18 @@ pub enum EventKind {
     ZoneCreated,
     ZoneUpdated,
     ZoneDeleted,
+    /// An event stream was created: who exports the directory, and where to.
+    EventStreamCreated,
+    /// An event stream was paused or resumed.
+    EventStreamUpdated,
+    EventStreamDeleted,
+    /// An organization's SET signing key was rotated.
+    EventKeysRotated,
 }
 
 impl EventKind {
     /// Every kind, in the order `scimd audit --help` lists them.
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 27] = [
         EventKind::TokenCreated,
         EventKind::TokenUpdated,
         EventKind::TokenDisabled,
@@ -69,6 +76,10 @@ impl EventKind {
         EventKind::ZoneCreated,
         EventKind::ZoneUpdated,
         EventKind::ZoneDeleted,
+        EventKind::EventStreamCreated,
+        EventKind::EventStreamUpdated,
+        EventKind::EventStreamDeleted,
+        EventKind::EventKeysRotated,
     ];
 
     /// The kind whose `type` is `text`.
@@ -104,6 +115,10 @@ impl EventKind {
             EventKind::ZoneCreated => "zone.created",
             EventKind::ZoneUpdated => "zone.updated",
             EventKind::ZoneDeleted => "zone.deleted",
+            EventKind::EventStreamCreated => "event_stream.created",
+            EventKind::EventStreamUpdated => "event_stream.updated",
+            EventKind::EventStreamDeleted => "event_stream.deleted",
+            EventKind::EventKeysRotated => "event_keys.rotated",
         }
     }
 }

@@ -19,6 +19,8 @@ mod conformance;
 mod console;
 mod copy;
 mod discovery;
+mod events;
+mod events_poll;
 mod groups;
 mod health;
 mod management;

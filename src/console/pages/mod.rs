@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod connection;
 pub mod directory;
+pub mod events;
 pub mod landing;
 pub mod people;
 pub mod settings;
@@ -78,5 +79,12 @@ pub fn organization_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(zones::show))
                 .route(web::post().to(zones::update)),
         )
-        .route("/zones/{id}/delete", web::post().to(zones::delete));
+        .route("/zones/{id}/delete", web::post().to(zones::delete))
+        .service(
+            web::resource("/events")
+                .route(web::get().to(events::list))
+                .route(web::post().to(events::create)),
+        )
+        .route("/events/{id}/status", web::post().to(events::set_status))
+        .route("/events/{id}/delete", web::post().to(events::delete));
 }

@@ -61,6 +61,8 @@ pub enum Action {
     ManageTokens,
     /// Define network zones.
     ManageZones,
+    /// See and manage the change feed's event streams (their events hold the directory).
+    ManageEvents,
     /// Change the organization's settings and token policies.
     ManageSettings,
     /// Invite people, change their roles, remove them.
@@ -74,7 +76,9 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         match action {
             Action::ViewConsole => true,
-            Action::ManageTokens | Action::ManageZones => matches!(self, Role::Owner | Role::Admin),
+            Action::ManageTokens | Action::ManageZones | Action::ManageEvents => {
+                matches!(self, Role::Owner | Role::Admin)
+            }
             // The issue gives admins "org policies" and owners "org settings": policies are
             // the token rules (inactivity, default rate limit), which is what settings hold.
             Action::ManageSettings => matches!(self, Role::Owner | Role::Admin),

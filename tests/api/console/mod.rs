@@ -2,6 +2,7 @@
 
 mod connection;
 mod directory;
+mod events;
 mod people;
 mod scoping;
 mod settings;

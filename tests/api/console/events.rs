@@ -1,0 +1,71 @@
+//! The Change feed page: owners and admins create poll and push streams (a poll stream's
+//! token shown once, a push stream's authorization never), pause, resume and delete them
+//! with a confirmation; viewers are refused; a stream's name is shown as text.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::post_form as post;
+use super::{add_person, get, set_up_first_owner};
+use crate::events::{drain, events_admin};
+use crate::helpers::TestApp;
+use crate::helpers::scim::alice;
+use crate::on_both_backends;
+
+const EVENTS: &str = "/console/orgs/default/events";
+const SCRIPT_NAME: &str = "<script>alert(1)</script>";
+
+on_both_backends! {
+    async fn owners_manage_streams_and_viewers_are_refused(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let owner = set_up_first_owner(&app).await;
+        let page = get(&app, EVENTS, Some(&owner.cookie)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("no event streams yet"));
+
+        // A poll stream: its token once, and it polls.
+        let created = post(&app, &owner, EVENTS, &[("name", "hr"), ("delivery", "poll"), ("detail", "notice"), ("resource_type", "all")]).await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+        let token = created.body.split("<code id=\"new-token\" class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        assert!(token.starts_with("wxt_"), "{token}");
+        app.create_user(&alice()).await;
+        let admin = events_admin(&app, "default");
+        let streams = app.api_get("/api/v1/events/streams", &admin).await.body["streams"].clone();
+        let hr = streams[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(drain(&app, &hr, &token).await.len(), 1);
+
+        // A push stream whose name is markup; its authorization never comes back.
+        let pushed = post(&app, &owner, EVENTS, &[("name", SCRIPT_NAME), ("delivery", "push"), ("detail", "full"), ("resource_type", "User"), ("push_url", "https://receiver.example/events"), ("push_authorization", "Bearer receiver-secret-42")]).await;
+        assert_eq!(pushed.status, StatusCode::SEE_OTHER, "{}", pushed.body);
+        let page = get(&app, &format!("{EVENTS}?done=created"), Some(&owner.cookie)).await;
+        assert!(page.body.contains("Stream created.") && page.body.contains("https://receiver.example/events"));
+        assert!(!page.body.contains(SCRIPT_NAME) && page.body.contains("alert(1)"), "the name is escaped");
+        assert!(!page.body.contains("receiver-secret-42"));
+        // A push stream without a URL comes back with the mistake.
+        let wrong = post(&app, &owner, EVENTS, &[("name", "x"), ("delivery", "push"), ("detail", "notice"), ("resource_type", "all")]).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.body.contains("needs the receiver"), "{}", wrong.body);
+
+        // Pause, resume; delete asks first.
+        let paused = post(&app, &owner, &format!("{EVENTS}/{hr}/status"), &[("enabled", "no")]).await;
+        assert_eq!(paused.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.api_get(&format!("/api/v1/events/streams/{hr}"), &admin).await.body["status"], "paused");
+        post(&app, &owner, &format!("{EVENTS}/{hr}/status"), &[("enabled", "yes")]).await;
+        assert_eq!(app.api_get(&format!("/api/v1/events/streams/{hr}"), &admin).await.body["status"], "enabled");
+        let ask = post(&app, &owner, &format!("{EVENTS}/{hr}/delete"), &[]).await;
+        assert_eq!(ask.status, StatusCode::OK);
+        assert!(ask.body.contains("Delete stream hr?"), "{}", ask.body);
+        let deleted = post(&app, &owner, &format!("{EVENTS}/{hr}/delete"), &[("confirmed", "yes")]).await;
+        assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.api_get("/api/v1/events/streams", &admin).await.body["streams"].as_array().unwrap().len(), 1);
+
+        // Viewers see none of it.
+        let viewer = add_person(&app, "viewer@example.com", "viewer").await;
+        let page = get(&app, EVENTS, Some(&viewer.cookie)).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        page.assert_html();
+        let forged = post(&app, &viewer, EVENTS, &[("name", "mine"), ("delivery", "poll")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(json!(app.api_get("/api/v1/events/streams", &admin).await.body["streams"].as_array().unwrap().len()), json!(1));
+    }
+}
