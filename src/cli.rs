@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::bootstrap::{self, FirstStart, token_file};
 use crate::config::{self, Config};
+use crate::logging::{self, LogFormat};
 use crate::service::input;
 use crate::service::push::PushSettings;
 use crate::startup::Application;
@@ -81,6 +82,19 @@ pub struct Cli {
         help_heading = GLOBAL
     )]
     pub log: String,
+
+    /// How log lines are written: readable text, or one JSON object per line for log
+    /// shippers
+    #[arg(
+        long,
+        env = "SCIMD_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true,
+        hide_env_values = true,
+        help_heading = GLOBAL
+    )]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
@@ -201,6 +215,21 @@ pub struct ServeArgs {
     )]
     pub max_write_ms: u64,
 
+    /// Serve Prometheus metrics at /metrics on the main listener to requests bearing this
+    /// token (prefer the environment variable) [default: off]
+    #[arg(long, env = "SCIMD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Serve Prometheus metrics at /metrics, without a token, on a listener of its own at this
+    /// address (keep it private) [default: off]
+    #[arg(
+        long,
+        env = "SCIMD_METRICS_BIND",
+        value_name = "ADDR",
+        hide_env_values = true
+    )]
+    pub metrics_bind: Option<String>,
+
     #[command(flatten)]
     pub tls: ops::TlsArgs,
 
@@ -220,10 +249,7 @@ pub struct ServeArgs {
 
 /// Initialises the logger on stderr. Secrets never go through it.
 pub fn init_logging(cli: &Cli) {
-    env_logger::Builder::new()
-        .parse_filters(&cli.log)
-        .target(env_logger::Target::Stderr)
-        .init();
+    logging::init(&cli.log, cli.log_format);
 }
 
 /// Runs a parsed command line.
@@ -266,6 +292,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         })?,
                     ..PushSettings::default()
                 },
+                metrics_token: args.metrics_token.map(SecretString::from),
+                metrics_bind: args.metrics_bind,
                 events: args.events.settings()?,
                 activity: args.activity.settings()?,
                 ..Config::new(database_url)

@@ -47,6 +47,10 @@ pub struct Config {
     pub push: crate::service::push::PushSettings,
     /// How often expiring tokens and uses after rotation are looked for (token notices).
     pub token_notice_scan_every: Duration,
+    /// `--metrics-token`: `/metrics` on the main listener, for requests bearing it.
+    pub metrics_token: Option<SecretString>,
+    /// `--metrics-bind`: `/metrics` on a listener of its own, without a token.
+    pub metrics_bind: Option<String>,
     /// `--events-retention`, `--events-long-poll`: the change feed.
     pub events: crate::service::events::EventSettings,
     /// The activity log's `--activity-*` settings.
@@ -80,6 +84,8 @@ impl Config {
             backups: None,
             push: crate::service::push::PushSettings::default(),
             token_notice_scan_every: crate::service::push::notices::DEFAULT_SCAN_EVERY,
+            metrics_token: None,
+            metrics_bind: None,
             events: crate::service::events::EventSettings::default(),
             activity: crate::service::activity::ActivitySettings::default(),
         }

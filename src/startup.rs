@@ -4,8 +4,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
+use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
 
 use crate::auth::{Authenticator, SharedSecret, secret};
 use crate::bootstrap::{self, FirstStart};
@@ -15,6 +16,7 @@ use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
 use crate::service::activity::{ActivityLog, ActivityWorkers};
+use crate::http::metrics::{METRICS_PATH, MetricsAccess, ScrapeSources};
 use crate::service::backups::{self, ScheduleGuard};
 use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
@@ -40,6 +42,8 @@ pub struct Application {
     _serve_lock: Option<ServeLock>,
     _backups: Option<ScheduleGuard>,
     _push: push::PushGuard,
+    /// `--metrics-bind`'s server and where it listens.
+    metrics: Option<(Server, SocketAddr)>,
     _event_retention: RetentionGuard,
     _activity: ActivityWorkers,
 }
@@ -49,6 +53,13 @@ impl Application {
     /// listener. Every failure comes back as one readable error.
     pub fn build(config: Config) -> anyhow::Result<Application> {
         check_shared_secrets(&config)?;
+        anyhow::ensure!(
+            !config
+                .metrics_token
+                .as_ref()
+                .is_some_and(|token| token.expose_secret().trim().is_empty()),
+            "--metrics-token is empty: give it a long random value (openssl rand -hex 32)"
+        );
         // A certificate that does not read is refused before anything is opened or bound.
         let certificates = config.tls.as_ref().map(Certificates::load).transpose()?;
         // Before the database is touched: a port in use must not leave behind a database, an
@@ -59,6 +70,18 @@ impl Application {
                 config.bind
             )
         })?;
+        let metrics_listener = config
+            .metrics_bind
+            .as_ref()
+            .map(|bind| {
+                TcpListener::bind(bind).map_err(|error| {
+                    anyhow::anyhow!(
+                        "cannot listen on {bind}: {error}; choose another address with \
+                         --metrics-bind or SCIMD_METRICS_BIND"
+                    )
+                })
+            })
+            .transpose()?;
         let options = OpenOptions {
             connect_timeout: config.connect_timeout,
             ..OpenOptions::new(config.pool_size)
@@ -130,10 +153,23 @@ impl Application {
         let limits = web::Data::new(config.limits);
         let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
         let sign_in_throttle = web::Data::new(SignInThrottle::default());
+        let scrape_sources = web::Data::new(ScrapeSources {
+            store: store.clone(),
+            wal: config.database_url.sqlite_path().map(|path| {
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                std::path::PathBuf::from(wal)
+            }),
+        });
+        let metrics_access = config
+            .metrics_token
+            .as_ref()
+            .map(|token| web::Data::new(MetricsAccess::token(token)));
         let event_settings = web::Data::new(config.events);
         let json_config = extract::json_config(&config.limits);
         let config_limits = config.limits;
         let https = certificates.is_some();
+        let main_scrape_sources = scrape_sources.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(
@@ -144,13 +180,12 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     http::middleware::negotiated_content_type,
                 ))
-                .wrap(actix_web::middleware::from_fn(http::request_id::assign))
-                .wrap(access_log())
                 .wrap(actix_web::middleware::Condition::new(
                     https,
                     actix_web::middleware::DefaultHeaders::new()
                         .add(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)),
                 ))
+                .wrap(actix_web::middleware::from_fn(http::observe::observe))
                 .app_data(authenticator.clone())
                 .app_data(app_store.clone())
                 .app_data(limits.clone())
@@ -161,6 +196,13 @@ impl Application {
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
                 .app_data(sign_in_throttle.clone())
+                .configure(|cfg| {
+                    if let Some(access) = &metrics_access {
+                        cfg.app_data(access.clone())
+                            .app_data(main_scrape_sources.clone())
+                            .route(METRICS_PATH, web::get().to(http::metrics::metrics));
+                    }
+                })
                 .app_data(event_settings.clone())
                 .route("/", web::get().to(console::root))
                 .service(console::scope())
@@ -177,6 +219,9 @@ impl Application {
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
+        let metrics = metrics_listener
+            .map(|listener| metrics_server(listener, scrape_sources))
+            .transpose()?;
         Ok(Application {
             server: server.run(),
             address,
@@ -187,9 +232,15 @@ impl Application {
             _serve_lock: serve_lock,
             _backups: backups,
             _push: push,
+            metrics,
             _event_retention: event_retention,
             _activity: activity_workers,
         })
+    }
+
+    /// Where `--metrics-bind`'s listener listens, if it is on.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, address)| *address)
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -234,8 +285,13 @@ impl Application {
         };
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
+        let (metrics_handle, metrics_server) = match self.metrics {
+            Some((server, _)) => (Some(server.handle()), Some(server)),
+            None => (None, None),
+        };
+        let mut metrics_server = std::pin::pin!(metrics_server);
         let mut stopping = false;
-        std::future::poll_fn(|cx| {
+        let result = std::future::poll_fn(|cx| {
             loop {
                 if let Some((hangup, certificates)) = hangup.as_mut().zip(reloadable.as_ref())
                     && hangup.poll_recv(cx).is_ready()
@@ -263,9 +319,24 @@ impl Application {
                 // The command is sent at once; the server future below reports completion.
                 drop(handle.stop(true));
             }
+            if let Some(metrics_server) = metrics_server.as_mut().as_pin_mut() {
+                // It stops with the main server, below; it ends on its own only on failure.
+                if let std::task::Poll::Ready(Err(error)) = metrics_server.poll(cx) {
+                    log::error!("the metrics listener stopped: {error}");
+                }
+            }
             server.as_mut().poll(cx)
         })
-        .await
+        .await;
+        if let (Some(handle), Some(metrics_server)) = (metrics_handle, metrics_server.as_pin_mut())
+        {
+            // The command is sent at once; the server acts on it only while polled.
+            drop(handle.stop(true));
+            if let Err(error) = metrics_server.await {
+                log::error!("the metrics listener stopped: {error}");
+            }
+        }
+        result
     }
 }
 
@@ -293,11 +364,25 @@ fn check_shared_secrets(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Method, path without the query string (SCIM filters carry user names and e-mail
-/// addresses), status, size, duration and request id; never other headers or bodies.
-fn access_log() -> Logger {
-    Logger::new("%{method}xi %U %s %bB %Dms %{x-request-id}o")
-        .custom_request_replace("method", |request| request.method().to_string())
+/// `--metrics-bind`'s server: `/metrics` alone, without a token, on one worker.
+fn metrics_server(
+    listener: TcpListener,
+    sources: web::Data<ScrapeSources>,
+) -> anyhow::Result<(Server, SocketAddr)> {
+    let address = listener.local_addr()?;
+    let access = web::Data::new(MetricsAccess::open());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(access.clone())
+            .app_data(sources.clone())
+            .route(METRICS_PATH, web::get().to(http::metrics::metrics))
+    })
+    .disable_signals()
+    .workers(1)
+    .listen(listener)?
+    .run();
+    log::info!("metrics: http://{}{METRICS_PATH}", display_host(address));
+    Ok((server, address))
 }
 
 /// A wildcard bind address is not something a client can connect to.

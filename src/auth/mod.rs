@@ -314,6 +314,7 @@ impl Authenticator {
             .failures
             .is_limited(&key, failure_rate(), Instant::now())
         {
+            crate::metrics::auth_failed("throttled");
             self.log_failure("throttled", client_ip, None);
             return Err(Error::TooManyRequests {
                 retry_after_secs: retry_after_secs(wait),
@@ -337,11 +338,13 @@ impl Authenticator {
     fn on_failure(&self, failure: Failure, client_ip: Option<IpAddr>) -> Error {
         let key = AddressKey::of(client_ip);
         if let Err(wait) = self.failures.take(&key, failure_rate(), Instant::now()) {
+            crate::metrics::auth_failed("throttled");
             self.log_failure("throttled", client_ip, None);
             return Error::TooManyRequests {
                 retry_after_secs: retry_after_secs(wait),
             };
         }
+        crate::metrics::auth_failed(failure.reason);
         self.log_failure(failure.reason, client_ip, failure.prefix.as_deref());
         if let Some(event) = failure.event {
             let (reason, prefix) = (failure.reason, failure.prefix);

@@ -5,11 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use actix_web::HttpMessage;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::error::InternalError;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
 use rand::RngCore;
 
 /// The header a request id travels in, both ways.
@@ -29,6 +25,14 @@ tokio::task_local! {
 pub struct RequestId(Arc<str>);
 
 impl RequestId {
+    /// The client's id from `X-Request-Id` when it may be repeated, a fresh one otherwise.
+    pub fn for_headers(headers: &actix_web::http::header::HeaderMap) -> RequestId {
+        headers
+            .get(&REQUEST_ID_HEADER)
+            .and_then(RequestId::from_client)
+            .unwrap_or_else(RequestId::fresh)
+    }
+
     /// The id the middleware gave `request` (a `HttpRequest` or `ServiceRequest`).
     pub fn of(request: &impl HttpMessage) -> Option<RequestId> {
         request.extensions().get::<RequestId>().cloned()
@@ -46,7 +50,7 @@ impl RequestId {
     /// The client's id when it is at most [`MAX_CLIENT_ID_LEN`] characters of
     /// `[A-Za-z0-9._:/+=-]`: anything else could forge or break a log line, so it is never
     /// repeated.
-    fn from_client(value: &HeaderValue) -> Option<RequestId> {
+    pub(crate) fn from_client(value: &HeaderValue) -> Option<RequestId> {
         let bytes = value.as_bytes();
         let acceptable = !bytes.is_empty()
             && bytes.len() <= MAX_CLIENT_ID_LEN
@@ -61,7 +65,7 @@ impl RequestId {
 
     /// 64 random bits as 16 lowercase hex digits: unique enough to find one request in a
     /// log, and cheap to make (no UUID layout, one small allocation).
-    fn fresh() -> RequestId {
+    pub(crate) fn fresh() -> RequestId {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut bits = rand::rng().next_u64();
         let mut text = [0u8; 16];
@@ -74,7 +78,7 @@ impl RequestId {
         RequestId(Arc::from(text))
     }
 
-    fn header_value(&self) -> Option<HeaderValue> {
+    pub(crate) fn header_value(&self) -> Option<HeaderValue> {
         HeaderValue::from_str(&self.0).ok()
     }
 }
@@ -85,38 +89,14 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// Gives every request its id (in the request's extensions and, while the request is being
-/// answered, in [`RequestId::current`]) and returns it as `X-Request-Id` on every response,
-/// including errors that inner layers return instead of a response.
-pub async fn assign(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    let id = request
-        .headers()
-        .get(&REQUEST_ID_HEADER)
-        .and_then(RequestId::from_client)
-        .unwrap_or_else(RequestId::fresh);
-    request.extensions_mut().insert(id.clone());
-    let header = id.header_value();
-    match CURRENT.scope(id.clone(), next.call(request)).await {
-        Ok(mut response) => {
-            if let Some(value) = header {
-                response.headers_mut().insert(REQUEST_ID_HEADER, value);
-            }
-            Ok(response)
-        }
-        Err(error) => {
-            // Answered here, while the id is current, rather than by the server once every
-            // middleware has let go of the request (which cannot be kept for it: a second
-            // reference to it breaks the layers that change it).
-            let mut response = CURRENT.sync_scope(id, || error.error_response());
-            if let Some(value) = header {
-                response.headers_mut().insert(REQUEST_ID_HEADER, value);
-            }
-            Err(InternalError::from_response(error, response).into())
-        }
-    }
+/// Runs `answer` (the rest of the request's handling) with `id` as [`RequestId::current`].
+pub async fn within<T>(id: RequestId, answer: impl Future<Output = T>) -> T {
+    CURRENT.scope(id, answer).await
+}
+
+/// Runs `answer` with `id` as [`RequestId::current`], on this thread.
+pub fn within_sync<T>(id: RequestId, answer: impl FnOnce() -> T) -> T {
+    CURRENT.sync_scope(id, answer)
 }
 
 /// `detail` with the request id appended, for answers the user may need to quote to an

@@ -9,6 +9,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use serde_json::Value;
 
 use crate::error::scim_error_json;
+use crate::http::metrics::METRICS_PATH;
 use crate::http::request_id;
 use crate::scim::SCIM_CONTENT_TYPE;
 use crate::scim::projection::Projection;
@@ -73,7 +74,9 @@ pub fn scim_error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.contains("json") || value.starts_with("text/html"));
+            .is_some_and(|value| value.contains("json") || value.starts_with("text/html"))
+            // Prometheus shows a refused scrape's plain body as it is.
+            || response.request().path() == METRICS_PATH;
         if keep {
             return Ok(ErrorHandlerResponse::Response(
                 response.map_into_left_body(),

@@ -26,12 +26,13 @@ pub mod schema;
 pub mod search;
 pub mod state;
 pub mod token_notices;
+pub mod token_stats;
 pub mod tokens;
 pub mod users;
 pub mod write_limit;
 pub mod zones;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::r2d2;
 
@@ -39,6 +40,15 @@ pub use conn::{BackendKind, DatabaseUrl, DbConn};
 pub use ids::{GroupId, OrgId, PersonId, SessionId, StreamId, TokenId, UserId, ZoneId};
 
 use crate::error::{Error, Result};
+use crate::metrics::{self, QueryKind};
+
+/// Runs `f`, reporting how long it took as a query of `kind`.
+fn timed<T>(kind: QueryKind, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let result = f();
+    metrics::query_took(kind, started.elapsed());
+    result
+}
 
 /// Handle to the database: cheap to clone, safe to share across workers.
 #[derive(Clone)]
@@ -105,16 +115,35 @@ impl Store {
     /// Runs `f` on a pooled connection, on the calling thread: for the CLI and for code
     /// already on the blocking pool.
     pub fn run_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let mut conn = self.pool.get()?;
-        f(&mut conn)
+        let mut conn = self.checkout()?;
+        timed(QueryKind::Read, || f(&mut conn))
     }
 
     /// Runs `f` in one write transaction (see [`DbConn::write_transaction`]), on the calling
     /// thread. The time limit starts once the transaction holds the writer: waiting for it is
     /// bounded by the busy timeout instead.
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
-        let mut conn = self.pool.get()?;
-        conn.write_transaction(|conn| write_limit::within(self.max_write, || f(conn)))
+        let mut conn = self.checkout()?;
+        timed(QueryKind::Write, || {
+            conn.write_transaction(|conn| write_limit::within(self.max_write, || f(conn)))
+        })
+    }
+
+    /// A connection from the pool, the wait for it measured (see [`crate::metrics`]).
+    fn checkout(&self) -> Result<r2d2::PooledConnection<conn::ConnectionManager>> {
+        let started = Instant::now();
+        let conn = self.pool.get()?;
+        metrics::pool_waited(started.elapsed());
+        Ok(conn)
+    }
+
+    /// (connections in use, idle connections) of the pool now.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections.saturating_sub(state.idle_connections),
+            state.idle_connections,
+        )
     }
 
     /// Runs `f` on the blocking pool: diesel is synchronous and must not stall the workers
@@ -150,7 +179,7 @@ impl Store {
         if self.backend == BackendKind::Sqlite
             && let Some(mut conn) = self.pool.try_get()
         {
-            return f(&mut conn);
+            return timed(QueryKind::Read, || f(&mut conn));
         }
         self.read(f).await
     }

@@ -25,6 +25,7 @@ mod events_poll;
 mod groups;
 mod health;
 mod management;
+mod metrics;
 mod migrations;
 mod org_settings;
 mod packaging;

@@ -72,7 +72,12 @@ impl ServeProcess {
                 "scimd did not start:\n{seen}"
             );
             seen.push_str(&line);
-            if let Some(rest) = line.split("scimd listening on ").nth(1) {
+            // With `--log-format json`, the words are the line's `message`.
+            let message = serde_json::from_str::<serde_json::Value>(&line)
+                .ok()
+                .and_then(|json| json["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| line.clone());
+            if let Some(rest) = message.split("scimd listening on ").nth(1) {
                 break rest.trim().to_owned();
             }
         };
