@@ -25,8 +25,10 @@ pub mod state;
 pub mod tokens;
 pub mod users;
 pub mod write_limit;
+mod writer;
 pub mod zones;
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use diesel::r2d2;
@@ -43,6 +45,8 @@ pub struct Store {
     backend: BackendKind,
     /// How long one write transaction may run (see [`write_limit`]); `None`: unlimited.
     max_write: Option<Duration>,
+    /// SQLite's group-committing writer (see [`writer`]), started by the first write.
+    writer: Arc<OnceLock<std::io::Result<writer::Writer>>>,
 }
 
 impl Store {
@@ -79,6 +83,7 @@ impl Store {
             pool,
             backend: url.backend(),
             max_write: None,
+            writer: Arc::default(),
         })
     }
 
@@ -124,14 +129,29 @@ impl Store {
         actix_web::web::block(move || store.run_blocking(f)).await?
     }
 
-    /// Runs `f` in one write transaction on the blocking pool.
+    /// Runs `f` in a write transaction and answers once it is committed.
+    ///
+    /// On SQLite `f` joins the writes of other requests in one transaction (see [`writer`]),
+    /// inside a savepoint of its own: its failure undoes only its own changes, and a failed
+    /// commit fails all of them. PostgreSQL handles concurrent writers itself: one transaction
+    /// per call, on the blocking pool.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        if self.backend == BackendKind::Sqlite {
+            return self.writer()?.write(f).await;
+        }
         let store = self.clone();
         actix_web::web::block(move || store.write_blocking(f)).await?
+    }
+
+    fn writer(&self) -> Result<&writer::Writer> {
+        self.writer
+            .get_or_init(|| writer::Writer::start(self.pool.clone(), self.max_write))
+            .as_ref()
+            .map_err(|error| Error::internal(format!("cannot start the database writer: {error}")))
     }
 
     /// Runs a short read on the calling (async) thread when that is cheaper than the hop to the

@@ -19,6 +19,7 @@ mod conformance;
 mod console;
 mod copy;
 mod discovery;
+mod group_commit;
 mod groups;
 mod health;
 mod management;
