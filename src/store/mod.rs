@@ -36,6 +36,7 @@ use diesel::r2d2;
 pub use conn::{BackendKind, DatabaseUrl, DbConn};
 pub use ids::{GroupId, OrgId, PersonId, SessionId, TokenId, UserId, ZoneId};
 
+use crate::auth::password::{HashLimits, PasswordHasher};
 use crate::error::{Error, Result};
 
 /// Handle to the database: cheap to clone, safe to share across workers.
@@ -47,6 +48,9 @@ pub struct Store {
     max_write: Option<Duration>,
     /// SQLite's group-committing writer (see [`writer`]), started by the first write.
     writer: Arc<OnceLock<std::io::Result<writer::Writer>>>,
+    /// The bound on password hashing, which travels with the store because every use case
+    /// that hashes (before its write transaction) already holds it.
+    passwords: Arc<PasswordHasher>,
 }
 
 impl Store {
@@ -84,6 +88,7 @@ impl Store {
             backend: url.backend(),
             max_write: None,
             writer: Arc::default(),
+            passwords: Arc::default(),
         })
     }
 
@@ -92,6 +97,17 @@ impl Store {
     pub fn with_max_write(mut self, limit: Option<Duration>) -> Self {
         self.max_write = limit;
         self
+    }
+
+    /// Bounds password hashing as `limits` say (`--max-concurrent-hashes`, `--max-hash-queue`).
+    pub fn with_password_limits(mut self, limits: HashLimits) -> Self {
+        self.passwords = Arc::new(PasswordHasher::new(limits));
+        self
+    }
+
+    /// The gate every argon2 hash and verification of this server goes through.
+    pub fn passwords(&self) -> &Arc<PasswordHasher> {
+        &self.passwords
     }
 
     pub fn backend(&self) -> BackendKind {

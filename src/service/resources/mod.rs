@@ -14,7 +14,6 @@ use patch::{PrehashedPassword, edit};
 pub use query::{MAX_FILTER_SCAN, Plan, plan, search_box};
 
 use super::OrgActor;
-use crate::auth::password::hash_optional;
 use crate::error::Result;
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
@@ -64,7 +63,10 @@ pub trait Kind: 'static {
 /// POST to the collection.
 pub async fn create<K: Kind>(store: &Store, actor: OrgActor, body: Value) -> Result<K::View> {
     let prepared = prepare(K::RESOURCE_TYPE, &body, None)?;
-    let password_hash = hash_optional(prepared.password.clone()).await?;
+    let password_hash = store
+        .passwords()
+        .hash_optional(prepared.password.clone())
+        .await?;
     store
         .write(move |conn| {
             let view = K::insert(
@@ -105,7 +107,7 @@ pub async fn replace<K: Kind>(
     let password_hash = if K::HAS_PASSWORD {
         // Validated once up front so the slow password hash runs outside the transaction.
         let password = prepare(K::RESOURCE_TYPE, &body, None)?.password;
-        hash_optional(password).await?
+        store.passwords().hash_optional(password).await?
     } else {
         None
     };
@@ -194,7 +196,9 @@ async fn prehash_password<K: Kind>(
         }
     };
     match plain {
-        Some(plain) => Ok(Some(PrehashedPassword::hash(plain).await?)),
+        Some(plain) => Ok(Some(
+            PrehashedPassword::hash(store.passwords(), plain).await?,
+        )),
         None => Ok(None),
     }
 }
