@@ -235,3 +235,82 @@ fn transaction_depth(conn: &mut DbConn) -> u32 {
 fn in_transaction(conn: &mut DbConn) -> bool {
     transaction_depth(conn) > 0
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::BigInt;
+    use diesel::{QueryableByName, RunQueryDsl};
+
+    use crate::error::Error;
+    use crate::store::{DatabaseUrl, DbConn, Store};
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn insert(conn: &mut DbConn, name: &str) -> crate::error::Result<()> {
+        conn.batch_execute(&format!("INSERT INTO t VALUES ('{name}')"))?;
+        Ok(())
+    }
+
+    fn count(conn: &mut DbConn, filter: &str) -> i64 {
+        diesel::sql_query(format!("SELECT count(*) AS n FROM t {filter}"))
+            .get_result::<Count>(conn)
+            .unwrap()
+            .n
+    }
+
+    #[tokio::test]
+    async fn jobs_queued_together_share_one_transaction_and_fail_or_panic_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("w.db")), 3).unwrap();
+        store
+            .run_blocking(|conn| Ok(conn.batch_execute("CREATE TABLE t (name TEXT)")?))
+            .unwrap();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let reader = store.clone();
+        // Each write is handed to the writer when first polled: the first one holds the
+        // writer until the others are queued behind it, so they make the next batch together.
+        let (blocker, first, failed, last, panicked, ()) = tokio::join!(
+            store.write(move |_| Ok(released.recv().unwrap())),
+            store.write(|conn| insert(conn, "first")),
+            store.write(|conn| {
+                insert(conn, "failed")?;
+                Err::<(), _>(Error::Conflict)
+            }),
+            store.write(move |conn| {
+                insert(conn, "last")?;
+                // Another connection does not see the first job's row yet: not committed.
+                Ok(reader.run_blocking(|other| Ok(count(other, "")))?)
+            }),
+            store.write(|conn| -> crate::error::Result<()> {
+                insert(conn, "panicked")?;
+                panic!("a bug in one write");
+            }),
+            async { release.send(()).unwrap() },
+        );
+        blocker.unwrap();
+        assert!(first.is_ok(), "{first:?}");
+        assert!(matches!(panicked, Err(Error::Internal(_))), "{panicked:?}");
+        assert!(matches!(failed, Err(Error::Conflict)), "{failed:?}");
+        assert_eq!(
+            last.unwrap(),
+            0,
+            "the jobs queued together shared one uncommitted transaction"
+        );
+        let stored = store
+            .run_blocking(|conn| {
+                Ok([
+                    count(conn, "WHERE name IN ('first', 'last')"),
+                    count(conn, ""),
+                ])
+            })
+            .unwrap();
+        assert_eq!(stored, [2, 2], "only the jobs that succeeded are stored");
+        // The writer survived the panic.
+        store.write(|conn| insert(conn, "after")).await.unwrap();
+    }
+}
