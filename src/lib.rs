@@ -7,6 +7,7 @@ pub mod config;
 pub mod console;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod scim;
 pub mod service;
 pub mod startup;

@@ -128,6 +128,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     http::middleware::negotiated_content_type,
                 ))
+                .wrap(actix_web::middleware::from_fn(http::request_id::assign))
                 .wrap(access_log())
                 .wrap(actix_web::middleware::Condition::new(
                     https,
@@ -272,9 +273,9 @@ fn check_shared_secrets(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Method, path without the query string (SCIM filters carry user names and e-mail
-/// addresses), status, size and duration; never headers or bodies.
+/// addresses), status, size, duration and request id; never other headers or bodies.
 fn access_log() -> Logger {
-    Logger::new("%{method}xi %U %s %bB %Dms")
+    Logger::new("%{method}xi %U %s %bB %Dms %{x-request-id}o")
         .custom_request_replace("method", |request| request.method().to_string())
 }
 

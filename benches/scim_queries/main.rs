@@ -27,8 +27,6 @@ use cases::{Bench, WARM_UP};
 use support::env_number;
 
 const ORG: &str = "bench";
-/// Members of every group but "big".
-const SMALL_GROUP_MEMBERS: i64 = 5;
 const PAGE_SIZE: i64 = 100;
 const TARGET_PAGE: i64 = 10_000;
 
@@ -57,12 +55,12 @@ impl Settings {
         settings
     }
 
-    fn small_group_members(&self) -> i64 {
-        SMALL_GROUP_MEMBERS.min(self.users)
-    }
-
-    fn memberships(&self) -> i64 {
-        self.big_group + (self.groups - 1) * self.small_group_members()
+    fn sizes(&self) -> support::seed::Sizes {
+        support::seed::Sizes {
+            users: self.users,
+            groups: self.groups,
+            big_group: self.big_group,
+        }
     }
 
     /// Page 10,000 of 100 users, or the last full page of a smaller organization.
@@ -86,10 +84,10 @@ fn main() {
     let mut conn = database_url
         .establish()
         .unwrap_or_else(|e| panic!("cannot open {database_url}: {e}"));
-    let org = seed::ensure_org(&url, &mut conn);
+    let org = support::seed::ensure_org(&url, &mut conn, ORG);
     seed::remove_probes(&mut conn, &org, &settings);
     let started = Instant::now();
-    if seed::seed(&mut conn, &org, &settings) {
+    if support::seed::seed(&mut conn, &org, &settings.sizes()) {
         println!("Seeded in {:.1} s.\n", started.elapsed().as_secs_f64());
     } else {
         println!(
@@ -97,7 +95,7 @@ fn main() {
             started.elapsed().as_secs_f64()
         );
     }
-    let token = seed::scimd(&url, &["token", "create", "--org", ORG, "--name", "bench"])
+    let token = support::seed::scimd(&url, &["token", "create", "--org", ORG, "--name", "bench"])
         .unwrap_or_else(|e| panic!("scimd token create failed: {e}"));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -2,6 +2,9 @@
 //! this in with `#[path = "…/support/mod.rs"] mod support;`.
 
 pub mod database;
+// Not every benchmark seeds.
+#[allow(dead_code)]
+pub mod seed;
 
 use std::str::FromStr;
 
@@ -22,6 +25,8 @@ pub fn env_number<T: FromStr>(name: &str, default: T) -> T {
     }
 }
 
+// Some benchmarks run the built binary instead.
+#[allow(dead_code)]
 /// The real server on a free loopback port, configured by `configure`, built off the async
 /// runtime since building migrates the database. Not yet serving: the caller reads what it
 /// needs (base URL, first-start token) and then runs it.

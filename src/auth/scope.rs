@@ -13,14 +13,17 @@ pub enum Scope {
     ScimDelete,
     /// The token management API.
     TokensManage,
+    /// Poll one event stream's SETs (RFC 8936): the credential of a poll stream.
+    EventsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::ScimRead,
         Scope::ScimWrite,
         Scope::ScimDelete,
         Scope::TokensManage,
+        Scope::EventsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -29,6 +32,7 @@ impl Scope {
             Scope::ScimWrite => "scim:write",
             Scope::ScimDelete => "scim:delete",
             Scope::TokensManage => "tokens:manage",
+            Scope::EventsRead => "events:read",
         }
     }
 
@@ -42,6 +46,7 @@ impl Scope {
             Scope::ScimWrite => 2,
             Scope::ScimDelete => 4,
             Scope::TokensManage => 8,
+            Scope::EventsRead => 16,
         }
     }
 }

@@ -335,8 +335,8 @@ fn error_entry(operation: &BulkOperation, error: &Error) -> Value {
     if !matches!(error, Error::Internal(_) | Error::Unavailable(_)) {
         entry.insert("location".into(), operation.path.clone().into());
     }
-    error.log_fault("bulk operation failed");
-    let body = error.to_json();
+    crate::http::error::log_fault(error, "bulk operation failed");
+    let body = crate::http::error::error_body(error);
     entry.insert(
         "status".into(),
         body.get("status").cloned().unwrap_or(Value::Null),

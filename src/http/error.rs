@@ -4,8 +4,30 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::error::{Error, UNAVAILABLE_RETRY_AFTER_SECS};
+use crate::error::{Error, UNAVAILABLE_RETRY_AFTER_SECS, scim_error_json};
+use crate::http::request_id::{self, RequestId};
 use crate::scim::SCIM_CONTENT_TYPE;
+
+/// The SCIM error body of `error` as this request answers it: a server fault names the
+/// request id, which the user can quote and the operator finds in the log.
+pub fn error_body(error: &Error) -> serde_json::Value {
+    let (status, scim_type) = error.status_and_scim_type();
+    if status < 500 {
+        return error.to_json();
+    }
+    scim_error_json(status, scim_type, &request_id::quotable(&error.detail()))
+}
+
+/// Logs a server fault (see [`Error::log_fault`]) with the id of the request it failed.
+pub fn log_fault(error: &Error, context: &str) {
+    if !matches!(error, Error::Internal(_) | Error::Unavailable(_)) {
+        return;
+    }
+    match RequestId::current() {
+        Some(id) => error.log_fault(&format!("{context} (request id: {id})")),
+        None => error.log_fault(context),
+    }
+}
 
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
@@ -14,7 +36,7 @@ impl ResponseError for Error {
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.log_fault("request failed");
+        log_fault(self, "request failed");
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(SCIM_CONTENT_TYPE);
         if matches!(self, Error::Unauthorized | Error::BadAuthorization(_)) {
@@ -32,7 +54,7 @@ impl ResponseError for Error {
             }
             _ => {}
         }
-        response.body(self.to_json().to_string())
+        response.body(error_body(self).to_string())
     }
 }
 

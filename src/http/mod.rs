@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod list;
 pub mod middleware;
+pub mod request_id;
 pub mod resource;
 pub mod response;
 pub mod search;

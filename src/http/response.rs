@@ -9,6 +9,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use serde_json::Value;
 
 use crate::error::scim_error_json;
+use crate::http::request_id;
 use crate::scim::SCIM_CONTENT_TYPE;
 use crate::scim::projection::Projection;
 use crate::scim::schema::ResourceTypeDef;
@@ -79,11 +80,16 @@ pub fn scim_error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             ));
         }
         let status = response.status();
-        let detail = status.canonical_reason().unwrap_or("request failed");
+        let reason = status.canonical_reason().unwrap_or("request failed");
+        let detail = if status.is_server_error() {
+            request_id::quotable(reason)
+        } else {
+            reason.to_owned()
+        };
         let (request, _) = response.into_parts();
         let replacement = HttpResponse::build(status)
             .content_type(SCIM_CONTENT_TYPE)
-            .body(scim_error_json(status.as_u16(), None, detail).to_string());
+            .body(scim_error_json(status.as_u16(), None, &detail).to_string());
         Ok(ErrorHandlerResponse::Response(
             ServiceResponse::new(request, replacement).map_into_right_body::<B>(),
         ))

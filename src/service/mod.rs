@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod audit_log;
 pub mod backups;
+pub mod events;
 pub mod input;
 pub mod orgs;
 pub mod people;

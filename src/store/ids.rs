@@ -56,6 +56,10 @@ id_type!(
     /// A named network zone of an organization.
     ZoneId
 );
+id_type!(
+    /// An event stream of an organization: one receiver of its change feed.
+    StreamId
+);
 
 macro_rules! parse_uuid_id {
     ($($name:ident),*) => {$(
@@ -71,7 +75,7 @@ macro_rules! parse_uuid_id {
     )*};
 }
 
-parse_uuid_id!(TokenId, UserId, GroupId, ZoneId);
+parse_uuid_id!(TokenId, UserId, GroupId, ZoneId, StreamId);
 
 macro_rules! from_db {
     ($($name:ident),*) => {$(
@@ -84,7 +88,7 @@ macro_rules! from_db {
     )*};
 }
 
-from_db!(OrgId, TokenId, GroupId, ZoneId);
+from_db!(OrgId, TokenId, GroupId, ZoneId, StreamId);
 
 id_type!(
     /// A person who administers organizations in the console (not a SCIM User).

@@ -163,16 +163,16 @@ pub fn patch<Id: ResourceId>(
     view::<Id::Kind>(conn, org, stored, with_computed)
 }
 
-/// Deletes a resource (DELETE) after checking `If-Match`.
+/// Deletes a resource (DELETE) after checking `If-Match`; answers it as it was.
 pub fn remove<Id: ResourceId>(
     conn: &mut DbConn,
     org: &OrgId,
     id: &Id,
     if_match: Option<&Precondition>,
-) -> Result<()> {
-    locked_for_write::<Id::Kind>(conn, org, id.as_str(), if_match)?;
+) -> Result<StoredResource> {
+    let existing = locked_for_write::<Id::Kind>(conn, org, id.as_str(), if_match)?;
     Id::Kind::delete(conn, org, id.as_str())?;
-    Ok(())
+    Ok(existing)
 }
 
 /// The resource a read-modify-write is about to change: its row locked for the transaction

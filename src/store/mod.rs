@@ -7,6 +7,7 @@ pub mod conn;
 pub mod copy;
 pub mod data_version;
 pub mod error;
+pub mod events;
 pub mod filter_sql;
 pub mod groups;
 pub mod ids;
@@ -34,7 +35,7 @@ use std::time::Duration;
 use diesel::r2d2;
 
 pub use conn::{BackendKind, DatabaseUrl, DbConn};
-pub use ids::{GroupId, OrgId, PersonId, SessionId, TokenId, UserId, ZoneId};
+pub use ids::{GroupId, OrgId, PersonId, SessionId, StreamId, TokenId, UserId, ZoneId};
 
 use crate::auth::password::{HashLimits, PasswordHasher};
 use crate::error::{Error, Result};

@@ -219,3 +219,79 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     setup_codes,
 );
+
+// Issue 14: the change feed (events outbox, streams, deliveries, signing keys). A block of
+// its own, like the one above.
+diesel::table! {
+    event_streams (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        delivery -> Text,
+        detail -> Text,
+        event_types -> Nullable<Text>,
+        resource_types -> Nullable<Text>,
+        poll_token_id -> Nullable<Text>,
+        push_url -> Nullable<Text>,
+        push_authorization -> Nullable<Text>,
+        audience -> Text,
+        status -> Text,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        org_id -> Text,
+        event_type -> Text,
+        activation -> Nullable<Text>,
+        resource_type -> Nullable<Text>,
+        resource_id -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        attributes -> Nullable<Text>,
+        data -> Nullable<Text>,
+        members_added -> Nullable<Text>,
+        members_removed -> Nullable<Text>,
+        txn_id -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_deliveries (stream_id, event_seq) {
+        stream_id -> Text,
+        event_seq -> BigInt,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    event_signing_keys (kid) {
+        kid -> Text,
+        org_id -> Text,
+        private_key -> Binary,
+        public_x -> Text,
+        public_y -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(event_deliveries -> event_streams (stream_id));
+diesel::joinable!(event_deliveries -> events (event_seq));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    event_streams,
+    events,
+    event_deliveries,
+    event_signing_keys,
+    api_tokens,
+);

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod events;
 pub mod org;
 pub mod tokens;
 pub mod zones;
@@ -59,6 +60,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             Method::POST,
             credentials::revoke_leaked_tokens,
         ),
+        endpoint("/events/streams", Method::GET, events::list_streams),
+        endpoint("/events/streams", Method::POST, events::create_stream),
+        endpoint("/events/streams/{id}", Method::GET, events::get_stream),
+        endpoint(
+            "/events/streams/{id}",
+            Method::DELETE,
+            events::delete_stream,
+        ),
+        endpoint("/orgs/{org}/jwks", Method::GET, events::jwks),
         endpoint("/openapi.json", Method::GET, openapi),
     ]
 }

@@ -14,9 +14,11 @@ use patch::{PrehashedPassword, edit};
 pub use query::{MAX_FILTER_SCAN, Plan, plan, search_box};
 
 use super::OrgActor;
+use super::events::{Operation, ResourceChange};
 use crate::error::Result;
 use crate::scim::etag::Precondition;
 use crate::scim::limits::Limits;
+use crate::scim::patch::MemberChange;
 use crate::scim::projection::Projection;
 use crate::scim::resource::{Prepared, prepare};
 use crate::scim::schema::ResourceTypeDef;
@@ -77,6 +79,11 @@ pub async fn create<K: Kind>(store: &Store, actor: OrgActor, body: Value) -> Res
                 store::now(),
             )?;
             actor.record_write(conn, K::RESOURCE_TYPE, "create", &view.stored().id)?;
+            let members = MemberEdits {
+                rewritten: prepared.members.as_ref().is_some_and(|m| !m.is_empty()),
+                ..MemberEdits::default()
+            };
+            emit_change::<K>(conn, &actor, Operation::Create, None, Some(&view), members)?;
             Ok(view)
         })
         .await
@@ -113,17 +120,26 @@ pub async fn replace<K: Kind>(
     };
     store
         .write_retrying(move |conn| {
+            let mut before = None;
+            let mut members = MemberEdits::default();
             let view = kind::replace(
                 conn,
                 &actor.org,
                 &id,
                 if_match.as_ref(),
-                |existing| prepare(K::RESOURCE_TYPE, &body, Some(existing)),
+                |existing| {
+                    let prepared = prepare(K::RESOURCE_TYPE, &body, Some(existing))?;
+                    before = Some(existing.clone());
+                    members.rewritten = prepared.members.is_some();
+                    Ok(prepared)
+                },
                 password_hash.as_deref(),
                 with_memberships,
                 store::now(),
             )?;
             actor.record_write(conn, K::RESOURCE_TYPE, "replace", id.as_str())?;
+            let before = before.as_ref().map(|resource| (resource, None));
+            emit_change::<K>(conn, &actor, Operation::Put, before, Some(&view), members)?;
             Ok(view)
         })
         .await
@@ -146,24 +162,33 @@ pub async fn patch<K: Kind>(
     };
     store
         .write_retrying(move |conn| {
+            let mut before = None;
+            let mut members = MemberEdits::default();
             let view = kind::patch(
                 conn,
                 &actor.org,
                 &id,
                 if_match.as_ref(),
                 |existing| {
-                    edit(
+                    let edit = edit(
                         K::RESOURCE_TYPE,
                         existing,
                         &body,
                         &limits,
                         prehashed.as_ref(),
-                    )
+                    )?;
+                    before = Some((existing.resource.clone(), existing.version));
+                    members = MemberEdits::of(&edit.member_changes);
+                    Ok(edit)
                 },
                 with_memberships,
                 store::now(),
             )?;
             actor.record_write(conn, K::RESOURCE_TYPE, "patch", id.as_str())?;
+            let before = before
+                .as_ref()
+                .map(|(resource, version)| (resource, Some(*version)));
+            emit_change::<K>(conn, &actor, Operation::Patch, before, Some(&view), members)?;
             Ok(view)
         })
         .await
@@ -212,10 +237,86 @@ pub async fn delete<K: Kind>(
 ) -> Result<()> {
     store
         .write(move |conn| {
-            kind::remove(conn, &actor.org, &id, if_match.as_ref())?;
-            actor.record_write(conn, K::RESOURCE_TYPE, "delete", id.as_str())
+            let removed = kind::remove(conn, &actor.org, &id, if_match.as_ref())?;
+            actor.record_write(conn, K::RESOURCE_TYPE, "delete", id.as_str())?;
+            ResourceChange {
+                operation: Operation::Delete,
+                resource_type: K::RESOURCE_TYPE,
+                id: id.as_str(),
+                before: Some(&removed.resource),
+                after: None,
+                members_added: Vec::new(),
+                members_removed: Vec::new(),
+                members_rewritten: false,
+            }
+            .emit(conn, &actor.org, || Value::Null)
         })
         .await
+}
+
+/// How a write changed a group's members, as its event names them.
+#[derive(Debug, Default)]
+struct MemberEdits {
+    added: Vec<String>,
+    removed: Vec<String>,
+    /// Changed in a way not listed id by id (a replacement, a filtered removal).
+    rewritten: bool,
+}
+
+impl MemberEdits {
+    /// The ids a PATCH names: those it adds (one already a member may be among them) and
+    /// those it removes; a group of any size thus costs its event only the ids the request
+    /// carried.
+    fn of(changes: &[MemberChange]) -> MemberEdits {
+        let mut edits = MemberEdits::default();
+        for change in changes {
+            match change {
+                MemberChange::Add(refs) => edits
+                    .added
+                    .extend(refs.iter().map(|member| member.value.clone())),
+                MemberChange::Remove(ids) => edits.removed.extend(ids.iter().cloned()),
+                MemberChange::RemoveAll
+                | MemberChange::ReplaceAll(_)
+                | MemberChange::RemoveMatching(_) => edits.rewritten = true,
+            }
+        }
+        edits
+    }
+}
+
+/// Appends the event of a write that left `after` (RFC 9967 §2.4), in its transaction.
+/// `before` is the stored state with its version (`None`: a PUT, whose stored version is not
+/// kept); a write that changed nothing (same version) emits nothing.
+fn emit_change<K: Kind>(
+    conn: &mut DbConn,
+    actor: &OrgActor,
+    operation: Operation,
+    before: Option<(&Value, Option<i64>)>,
+    after: Option<&K::View>,
+    members: MemberEdits,
+) -> Result<()> {
+    let stored_after = after.map(ResourceView::stored);
+    if let (Some((_, Some(version))), Some(stored)) = (before, stored_after)
+        && stored.version == version
+    {
+        return Ok(());
+    }
+    let id = stored_after
+        .map(|stored| stored.id.as_str())
+        .unwrap_or_default();
+    ResourceChange {
+        operation,
+        resource_type: K::RESOURCE_TYPE,
+        id,
+        before: before.map(|(resource, _)| resource),
+        after: stored_after.map(|stored| &stored.resource),
+        members_added: members.added,
+        members_removed: members.removed,
+        members_rewritten: members.rewritten,
+    }
+    .emit(conn, &actor.org, || {
+        after.map(|view| view.render(None)).unwrap_or_default()
+    })
 }
 
 /// One page of a list or search request.

@@ -1,0 +1,422 @@
+//! The change feed as stored: event streams, the outbox of events (written in the transaction
+//! of the write each describes), the per-stream delivery state, and the organizations' signing
+//! keys. What an event means and how it is signed is `service::events`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{event_deliveries, event_signing_keys, event_streams, events};
+use super::{DbConn, OrgId, StreamId, TokenId};
+use crate::error::Result;
+
+/// A stream as stored. `push_authorization` is a secret: only the push deliverer reads it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event_streams)]
+pub struct StreamRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub delivery: String,
+    pub detail: String,
+    pub event_types: Option<String>,
+    pub resource_types: Option<String>,
+    pub poll_token_id: Option<String>,
+    pub push_url: Option<String>,
+    pub push_authorization: Option<String>,
+    pub audience: String,
+    pub status: String,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl StreamRow {
+    pub fn stream_id(&self) -> StreamId {
+        StreamId::from_db(self.id.clone())
+    }
+
+    pub fn org(&self) -> OrgId {
+        OrgId::from_db(self.org_id.clone())
+    }
+}
+
+/// What an emission needs to know of a stream: which events it wants, in which detail.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event_streams)]
+pub struct StreamInterest {
+    pub id: String,
+    pub detail: String,
+    pub event_types: Option<String>,
+    pub resource_types: Option<String>,
+}
+
+/// A new stream.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = event_streams)]
+pub struct NewStream<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub name: &'a str,
+    pub delivery: &'a str,
+    pub detail: &'a str,
+    pub event_types: Option<&'a str>,
+    pub resource_types: Option<&'a str>,
+    pub poll_token_id: Option<&'a str>,
+    pub push_url: Option<&'a str>,
+    pub push_authorization: Option<&'a str>,
+    pub audience: &'a str,
+    pub status: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_stream(conn: &mut DbConn, stream: &NewStream<'_>) -> Result<()> {
+    diesel::insert_into(event_streams::table)
+        .values(stream)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The streams of `org` (every status: a paused or failed stream keeps collecting what it
+/// will deliver once resumed). One probe of the `(org_id, name)` index: every write of an
+/// organization makes it, and an organization without streams stops there.
+pub fn interests(conn: &mut DbConn, org: &OrgId) -> Result<Vec<StreamInterest>> {
+    Ok(event_streams::table
+        .filter(event_streams::org_id.eq(org.as_str()))
+        .select(StreamInterest::as_select())
+        .load(conn)?)
+}
+
+pub fn list_streams(conn: &mut DbConn, org: &OrgId) -> Result<Vec<StreamRow>> {
+    Ok(event_streams::table
+        .filter(event_streams::org_id.eq(org.as_str()))
+        .order(event_streams::name)
+        .select(StreamRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_stream(conn: &mut DbConn, org: &OrgId, id: &StreamId) -> Result<Option<StreamRow>> {
+    Ok(event_streams::table
+        .filter(event_streams::id.eq(id.as_str()))
+        .filter(event_streams::org_id.eq(org.as_str()))
+        .select(StreamRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A stream of any organization, for the deliverer that works across them.
+pub fn find_stream_any_org(conn: &mut DbConn, id: &StreamId) -> Result<Option<StreamRow>> {
+    Ok(event_streams::table
+        .filter(event_streams::id.eq(id.as_str()))
+        .select(StreamRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every stream delivered by `delivery` in `status`, across organizations.
+pub fn streams_by(conn: &mut DbConn, delivery: &str, status: &str) -> Result<Vec<StreamRow>> {
+    Ok(event_streams::table
+        .filter(event_streams::delivery.eq(delivery))
+        .filter(event_streams::status.eq(status))
+        .order(event_streams::id)
+        .select(StreamRow::as_select())
+        .load(conn)?)
+}
+
+/// The stream a poll credential reads.
+pub fn stream_of_token(conn: &mut DbConn, token: &TokenId) -> Result<Option<StreamRow>> {
+    Ok(event_streams::table
+        .filter(event_streams::poll_token_id.eq(token.as_str()))
+        .select(StreamRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Sets a stream's status; `error` is recorded as its last error when given.
+pub fn set_stream_status(
+    conn: &mut DbConn,
+    org: &OrgId,
+    id: &StreamId,
+    status: &str,
+    error: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<bool> {
+    let target = event_streams::table
+        .filter(event_streams::id.eq(id.as_str()))
+        .filter(event_streams::org_id.eq(org.as_str()));
+    let changed = match error {
+        Some(error) => diesel::update(target)
+            .set((
+                event_streams::status.eq(status),
+                event_streams::last_error.eq(error),
+                event_streams::last_error_at.eq(now),
+                event_streams::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                event_streams::status.eq(status),
+                event_streams::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    Ok(changed > 0)
+}
+
+/// Deletes a stream with its delivery state; answers whether it existed.
+pub fn delete_stream(conn: &mut DbConn, org: &OrgId, id: &StreamId) -> Result<bool> {
+    diesel::delete(event_deliveries::table.filter(event_deliveries::stream_id.eq(id.as_str())))
+        .execute(conn)?;
+    let deleted = diesel::delete(
+        event_streams::table
+            .filter(event_streams::id.eq(id.as_str()))
+            .filter(event_streams::org_id.eq(org.as_str())),
+    )
+    .execute(conn)?;
+    Ok(deleted > 0)
+}
+
+/// An event as stored. JSON columns hold arrays of strings (`attributes`, `members_*`) or
+/// the resource (`data`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub seq: i64,
+    pub id: String,
+    pub org_id: String,
+    pub event_type: String,
+    pub activation: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub external_id: Option<String>,
+    pub attributes: Option<String>,
+    pub data: Option<String>,
+    pub members_added: Option<String>,
+    pub members_removed: Option<String>,
+    pub txn_id: String,
+    pub occurred_at: NaiveDateTime,
+}
+
+/// A new event: an [`EventRow`] before the database gives it its position.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEvent<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub event_type: &'a str,
+    pub activation: Option<&'a str>,
+    pub resource_type: Option<&'a str>,
+    pub resource_id: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+    pub attributes: Option<&'a str>,
+    pub data: Option<&'a str>,
+    pub members_added: Option<&'a str>,
+    pub members_removed: Option<&'a str>,
+    pub txn_id: &'a str,
+    pub occurred_at: NaiveDateTime,
+}
+
+/// Appends `event` to the outbox and a pending delivery for each of `streams`; answers its
+/// position. The position is read back by the unique `jti`: ids come from Rust, positions
+/// from the database (the one order both backends agree on), and no `RETURNING` is needed.
+pub fn append(conn: &mut DbConn, event: &NewEvent<'_>, streams: &[&str]) -> Result<i64> {
+    diesel::insert_into(events::table)
+        .values(event)
+        .execute(conn)?;
+    let seq = events::table
+        .filter(events::id.eq(event.id))
+        .select(events::seq)
+        .first::<i64>(conn)?;
+    for stream in streams {
+        diesel::insert_into(event_deliveries::table)
+            .values((
+                event_deliveries::stream_id.eq(stream),
+                event_deliveries::event_seq.eq(seq),
+                event_deliveries::state.eq(PENDING),
+                event_deliveries::attempts.eq(0),
+                event_deliveries::next_attempt_at.eq(event.occurred_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(seq)
+}
+
+pub const PENDING: &str = "pending";
+pub const DELIVERED: &str = "delivered";
+
+/// A stream's delivery of one event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event_deliveries)]
+pub struct DeliveryRow {
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+}
+
+/// The first `limit` events of `stream` not yet delivered, in order, with their delivery
+/// state: one range of the `(stream_id, state, event_seq)` index.
+pub fn next_pending(
+    conn: &mut DbConn,
+    stream: &StreamId,
+    limit: i64,
+) -> Result<Vec<(EventRow, DeliveryRow)>> {
+    Ok(event_deliveries::table
+        .inner_join(events::table)
+        .filter(event_deliveries::stream_id.eq(stream.as_str()))
+        .filter(event_deliveries::state.eq(PENDING))
+        .order(event_deliveries::event_seq)
+        .limit(limit)
+        .select((EventRow::as_select(), DeliveryRow::as_select()))
+        .load(conn)?)
+}
+
+/// The events of `stream` from position `from` on, delivered or not, in order: replay.
+pub fn from_position(
+    conn: &mut DbConn,
+    stream: &StreamId,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<(EventRow, DeliveryRow)>> {
+    Ok(event_deliveries::table
+        .inner_join(events::table)
+        .filter(event_deliveries::stream_id.eq(stream.as_str()))
+        .filter(event_deliveries::event_seq.ge(from))
+        .order(event_deliveries::event_seq)
+        .limit(limit)
+        .select((EventRow::as_select(), DeliveryRow::as_select()))
+        .load(conn)?)
+}
+
+/// Marks the events at `seqs` delivered to `stream`; answers how many were pending.
+pub fn mark_delivered(conn: &mut DbConn, stream: &StreamId, seqs: &[i64]) -> Result<usize> {
+    let mut marked = 0;
+    for chunk in seqs.chunks(super::resources::IN_LIST_CHUNK) {
+        marked += diesel::update(
+            event_deliveries::table
+                .filter(event_deliveries::stream_id.eq(stream.as_str()))
+                .filter(event_deliveries::event_seq.eq_any(chunk))
+                .filter(event_deliveries::state.eq(PENDING)),
+        )
+        .set(event_deliveries::state.eq(DELIVERED))
+        .execute(conn)?;
+    }
+    Ok(marked)
+}
+
+/// The positions of the events with these `jti`s that `stream` has (others are ignored).
+pub fn seqs_of(conn: &mut DbConn, stream: &StreamId, jtis: &[String]) -> Result<Vec<i64>> {
+    let mut seqs = Vec::with_capacity(jtis.len());
+    for chunk in jtis.chunks(super::resources::IN_LIST_CHUNK) {
+        seqs.extend(
+            event_deliveries::table
+                .inner_join(events::table)
+                .filter(event_deliveries::stream_id.eq(stream.as_str()))
+                .filter(events::id.eq_any(chunk))
+                .select(events::seq)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(seqs)
+}
+
+/// Records a failed attempt to deliver one event: it stays pending until `next_attempt_at`.
+pub fn record_failure(
+    conn: &mut DbConn,
+    stream: &StreamId,
+    seq: i64,
+    error: &str,
+    next_attempt_at: NaiveDateTime,
+) -> Result<()> {
+    diesel::update(
+        event_deliveries::table
+            .filter(event_deliveries::stream_id.eq(stream.as_str()))
+            .filter(event_deliveries::event_seq.eq(seq)),
+    )
+    .set((
+        event_deliveries::attempts.eq(event_deliveries::attempts + 1),
+        event_deliveries::next_attempt_at.eq(next_attempt_at),
+        event_deliveries::last_error.eq(error),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes up to `batch` events that happened before `before` with their deliveries;
+/// answers how many went. Small batches keep each transaction short.
+pub fn sweep(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> Result<usize> {
+    let doomed: Vec<i64> = events::table
+        .filter(events::occurred_at.lt(before))
+        .order(events::seq)
+        .limit(batch)
+        .select(events::seq)
+        .load(conn)?;
+    if doomed.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(event_deliveries::table.filter(event_deliveries::event_seq.eq_any(&doomed)))
+        .execute(conn)?;
+    Ok(diesel::delete(events::table.filter(events::seq.eq_any(&doomed))).execute(conn)?)
+}
+
+/// A signing key as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = event_signing_keys)]
+pub struct KeyRow {
+    pub kid: String,
+    pub org_id: String,
+    pub private_key: Vec<u8>,
+    pub public_x: String,
+    pub public_y: String,
+    pub created_at: NaiveDateTime,
+    pub retired_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_key(conn: &mut DbConn, key: &KeyRow) -> Result<()> {
+    diesel::insert_into(event_signing_keys::table)
+        .values(key)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The key `org` signs with now: its newest key not retired.
+pub fn current_key(conn: &mut DbConn, org: &OrgId) -> Result<Option<KeyRow>> {
+    Ok(event_signing_keys::table
+        .filter(event_signing_keys::org_id.eq(org.as_str()))
+        .filter(event_signing_keys::retired_at.is_null())
+        .order(event_signing_keys::created_at.desc())
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The keys of organization `org` (an id from a public URL: no [`OrgId`] is made of it) a
+/// receiver may still meet: those not retired, and those retired after `retired_after`.
+pub fn published_keys(
+    conn: &mut DbConn,
+    org: &str,
+    retired_after: NaiveDateTime,
+) -> Result<Vec<KeyRow>> {
+    Ok(event_signing_keys::table
+        .filter(event_signing_keys::org_id.eq(org))
+        .filter(
+            event_signing_keys::retired_at
+                .is_null()
+                .or(event_signing_keys::retired_at.gt(retired_after)),
+        )
+        .order(event_signing_keys::created_at.desc())
+        .select(KeyRow::as_select())
+        .load(conn)?)
+}
+
+/// Retires every key of `org` still in use.
+pub fn retire_keys(conn: &mut DbConn, org: &OrgId, now: NaiveDateTime) -> Result<usize> {
+    Ok(diesel::update(
+        event_signing_keys::table
+            .filter(event_signing_keys::org_id.eq(org.as_str()))
+            .filter(event_signing_keys::retired_at.is_null()),
+    )
+    .set(event_signing_keys::retired_at.eq(now))
+    .execute(conn)?)
+}
