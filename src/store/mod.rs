@@ -29,7 +29,7 @@ pub mod write_limit;
 mod writer;
 pub mod zones;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::r2d2;
@@ -48,7 +48,7 @@ pub struct Store {
     /// How long one write transaction may run (see [`write_limit`]); `None`: unlimited.
     max_write: Option<Duration>,
     /// SQLite's group-committing writer (see [`writer`]), started by the first write.
-    writer: Arc<OnceLock<std::io::Result<writer::Writer>>>,
+    writer: Arc<writer::LazyWriter>,
     /// The bound on password hashing, which travels with the store because every use case
     /// that hashes (before its write transaction) already holds it.
     passwords: Arc<PasswordHasher>,
@@ -88,7 +88,7 @@ impl Store {
             pool,
             backend: url.backend(),
             max_write: None,
-            writer: Arc::default(),
+            writer: Arc::new(writer::LazyWriter::new(url.clone())),
             passwords: Arc::default(),
         })
     }
@@ -158,17 +158,10 @@ impl Store {
         T: Send + 'static,
     {
         if self.backend == BackendKind::Sqlite {
-            return self.writer()?.write(f).await;
+            return self.writer.get(self.max_write)?.write(f).await;
         }
         let store = self.clone();
         actix_web::web::block(move || store.write_blocking(f)).await?
-    }
-
-    fn writer(&self) -> Result<&writer::Writer> {
-        self.writer
-            .get_or_init(|| writer::Writer::start(self.pool.clone(), self.max_write))
-            .as_ref()
-            .map_err(|error| Error::internal(format!("cannot start the database writer: {error}")))
     }
 
     /// Runs a short read on the calling (async) thread when that is cheaper than the hop to the
