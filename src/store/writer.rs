@@ -322,7 +322,10 @@ mod tests {
         // Each write is handed to the writer when first polled: the first one holds the
         // writer until the others are queued behind it, so they make the next batch together.
         let (blocker, first, failed, last, panicked, ()) = tokio::join!(
-            store.write(move |_| Ok(released.recv().unwrap())),
+            store.write(move |_| {
+                released.recv().unwrap();
+                Ok(())
+            }),
             store.write(|conn| insert(conn, "first")),
             store.write(|conn| {
                 insert(conn, "failed")?;
@@ -331,7 +334,7 @@ mod tests {
             store.write(move |conn| {
                 insert(conn, "last")?;
                 // Another connection does not see the first job's row yet: not committed.
-                Ok(reader.run_blocking(|other| Ok(count(other, "")))?)
+                reader.run_blocking(|other| Ok(count(other, "")))
             }),
             store.write(|conn| -> crate::error::Result<()> {
                 insert(conn, "panicked")?;
