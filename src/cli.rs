@@ -1,12 +1,14 @@
 //! The `scimd` command line: serve, migrate, and organization and token administration.
 
 use std::io::IsTerminal;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::password::{self, HashLimits};
 use crate::bootstrap::{self, FirstStart, token_file};
 use crate::config::{self, Config};
 use crate::logging::{self, LogFormat};
@@ -229,6 +231,20 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub metrics_bind: Option<String>,
+    /// Password hashes (argon2id, about 19 MiB of memory each) that run at once
+    /// [default: one per CPU core, at most 8]
+    #[arg(long, env = "SCIMD_MAX_CONCURRENT_HASHES", hide_env_values = true)]
+    pub max_concurrent_hashes: Option<NonZeroUsize>,
+
+    /// Requests that may wait for a password hash; further ones are answered 503 with
+    /// Retry-After
+    #[arg(
+        long,
+        env = "SCIMD_MAX_HASH_QUEUE",
+        default_value_t = password::DEFAULT_HASH_QUEUE,
+        hide_env_values = true
+    )]
+    pub max_hash_queue: usize,
 
     #[command(flatten)]
     pub tls: ops::TlsArgs,
@@ -277,6 +293,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 workers: args.workers,
                 max_write: (args.max_write_ms > 0)
                     .then(|| std::time::Duration::from_millis(args.max_write_ms)),
+                password_hashing: HashLimits {
+                    concurrent: args
+                        .max_concurrent_hashes
+                        .unwrap_or(HashLimits::default().concurrent),
+                    queue: args.max_hash_queue,
+                },
                 connect_timeout,
                 tls: args.tls.source(),
                 backups: args.backups.schedule()?,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use secrecy::SecretString;
 
+use crate::auth::password::HashLimits;
 use crate::scim::limits::Limits;
 use crate::store::DatabaseUrl;
 
@@ -37,6 +38,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// How long one request may hold the database writer; `None`: unlimited.
     pub max_write: Option<Duration>,
+    /// How many password hashes run and wait at once.
+    pub password_hashing: HashLimits,
     /// How long PostgreSQL has to answer a connection attempt.
     pub connect_timeout: Duration,
     /// Serve HTTPS with this certificate; `None`: plain HTTP (behind a TLS-terminating proxy).
@@ -79,6 +82,7 @@ impl Config {
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
             max_write: Some(Duration::from_millis(DEFAULT_MAX_WRITE_MS)),
+            password_hashing: HashLimits::default(),
             connect_timeout: crate::store::conn::DEFAULT_CONNECT_TIMEOUT,
             tls: None,
             backups: None,

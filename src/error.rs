@@ -52,6 +52,11 @@ pub enum Error {
     /// after [`UNAVAILABLE_RETRY_AFTER_SECS`].
     #[error("the database is unavailable")]
     Unavailable(#[source] BoxError),
+    /// The server is saturated by work it bounds (password hashing) and refused this request
+    /// rather than queue it without end; worth retrying like [`Error::Unavailable`]. Not a
+    /// fault: not logged per request.
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error")]
     Internal(#[source] BoxError),
 }
@@ -105,7 +110,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => (415, None),
             Error::NotImplemented(_) => (501, None),
             Error::TooManyRequests { .. } => (429, None),
-            Error::Unavailable(_) => (503, None),
+            Error::Unavailable(_) | Error::Busy(_) => (503, None),
             Error::Internal(_) => (500, None),
         }
     }

@@ -86,8 +86,9 @@ impl Application {
             connect_timeout: config.connect_timeout,
             ..OpenOptions::new(config.pool_size)
         };
-        let store =
-            Store::open_with(&config.database_url, &options)?.with_max_write(config.max_write);
+        let store = Store::open_with(&config.database_url, &options)?
+            .with_max_write(config.max_write)
+            .with_password_limits(config.password_hashing);
         // After the open, which says best what is wrong with a path; before any write.
         let serve_lock = config
             .database_url

@@ -49,7 +49,7 @@ impl ResponseError for Error {
             Error::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
-            Error::Unavailable(_) => {
+            Error::Unavailable(_) | Error::Busy(_) => {
                 response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
             }
             _ => {}

@@ -63,16 +63,16 @@ pub fn find_group(conn: &mut DbConn, org: &OrgId, id: &GroupId) -> Result<Option
 fn write_version(
     conn: &mut DbConn,
     org: &OrgId,
-    id: &GroupId,
-    expected_version: i64,
+    existing: StoredResource,
     prepared: Option<&Prepared>,
     now: NaiveDateTime,
 ) -> Result<Option<StoredResource>> {
     let attributes = prepared.map(GroupAttributes::of);
-    if !groups::table::update(conn, org, id.as_str(), expected_version, attributes, now)? {
+    if !groups::table::update(conn, org, &existing.id, existing.version, attributes, now)? {
         return Ok(None);
     }
-    find_group(conn, org, id)
+    let resource = prepared.map(|prepared| &prepared.resource);
+    Ok(Some(existing.updated(resource, now)))
 }
 
 /// A group with its members, or without them when the caller asked not to load them.
@@ -129,15 +129,7 @@ impl ResourceKind for Groups {
         if edit.prepared.is_none() && !members_changed {
             return Ok(existing);
         }
-        write_version(
-            conn,
-            org,
-            &id,
-            existing.version,
-            edit.prepared.as_ref(),
-            now,
-        )?
-        .ok_or(Error::Conflict)
+        write_version(conn, org, existing, edit.prepared.as_ref(), now)?.ok_or(Error::Conflict)
     }
 }
 

@@ -30,8 +30,10 @@ pub mod token_stats;
 pub mod tokens;
 pub mod users;
 pub mod write_limit;
+mod writer;
 pub mod zones;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::r2d2;
@@ -39,6 +41,7 @@ use diesel::r2d2;
 pub use conn::{BackendKind, DatabaseUrl, DbConn};
 pub use ids::{GroupId, OrgId, PersonId, SessionId, StreamId, TokenId, UserId, ZoneId};
 
+use crate::auth::password::{HashLimits, PasswordHasher};
 use crate::error::{Error, Result};
 use crate::metrics::{self, QueryKind};
 
@@ -57,6 +60,11 @@ pub struct Store {
     backend: BackendKind,
     /// How long one write transaction may run (see [`write_limit`]); `None`: unlimited.
     max_write: Option<Duration>,
+    /// SQLite's group-committing writer (see [`writer`]), started by the first write.
+    writer: Arc<writer::LazyWriter>,
+    /// The bound on password hashing, which travels with the store because every use case
+    /// that hashes (before its write transaction) already holds it.
+    passwords: Arc<PasswordHasher>,
 }
 
 impl Store {
@@ -93,6 +101,8 @@ impl Store {
             pool,
             backend: url.backend(),
             max_write: None,
+            writer: Arc::new(writer::LazyWriter::new(url.clone())),
+            passwords: Arc::default(),
         })
     }
 
@@ -101,6 +111,17 @@ impl Store {
     pub fn with_max_write(mut self, limit: Option<Duration>) -> Self {
         self.max_write = limit;
         self
+    }
+
+    /// Bounds password hashing as `limits` say (`--max-concurrent-hashes`, `--max-hash-queue`).
+    pub fn with_password_limits(mut self, limits: HashLimits) -> Self {
+        self.passwords = Arc::new(PasswordHasher::new(limits));
+        self
+    }
+
+    /// The gate every argon2 hash and verification of this server goes through.
+    pub fn passwords(&self) -> &Arc<PasswordHasher> {
+        &self.passwords
     }
 
     pub fn backend(&self) -> BackendKind {
@@ -157,12 +178,20 @@ impl Store {
         actix_web::web::block(move || store.run_blocking(f)).await?
     }
 
-    /// Runs `f` in one write transaction on the blocking pool.
+    /// Runs `f` in a write transaction and answers once it is committed.
+    ///
+    /// On SQLite `f` joins the writes of other requests in one transaction (see [`writer`]),
+    /// inside a savepoint of its own: its failure undoes only its own changes, and a failed
+    /// commit fails all of them. PostgreSQL handles concurrent writers itself: one transaction
+    /// per call, on the blocking pool.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        if self.backend == BackendKind::Sqlite {
+            return self.writer.get(self.max_write)?.write(f).await;
+        }
         let store = self.clone();
         actix_web::web::block(move || store.write_blocking(f)).await?
     }

@@ -32,6 +32,17 @@ impl StoredResource {
         }
     }
 
+    /// `self` after an update that wrote `resource` (`None`: only the version) at `now`:
+    /// everything it changed is known, so the row is not read back.
+    pub(crate) fn updated(self, resource: Option<&Value>, now: NaiveDateTime) -> Self {
+        StoredResource {
+            resource: resource.cloned().unwrap_or(self.resource),
+            version: self.version + 1,
+            last_modified: now,
+            ..self
+        }
+    }
+
     pub(crate) fn from_row(
         id: String,
         resource: &str,

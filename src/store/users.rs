@@ -75,19 +75,19 @@ pub fn find_user(conn: &mut DbConn, org: &OrgId, id: &UserId) -> Result<Option<S
 fn update(
     conn: &mut DbConn,
     org: &OrgId,
-    id: &str,
-    expected_version: i64,
+    existing: StoredResource,
     prepared: &Prepared,
     password_hash: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Option<StoredResource>> {
+    let id = existing.id.as_str();
     let attributes = UserAttributes::of(prepared, password_hash);
-    if !users::table::update(conn, org, id, expected_version, Some(attributes), now)? {
+    if !users::table::update(conn, org, id, existing.version, Some(attributes), now)? {
         return Ok(None);
     }
     diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))).execute(conn)?;
     write_emails(conn, org, id, prepared)?;
-    users::table::find_by_id(conn, org, id)
+    Ok(Some(existing.updated(Some(&prepared.resource), now)))
 }
 
 fn write_emails(conn: &mut DbConn, org: &OrgId, id: &str, prepared: &Prepared) -> Result<()> {
@@ -153,16 +153,7 @@ impl ResourceKind for Users {
             return Ok(existing);
         };
         let password_hash = edit.password_hash.as_deref();
-        update(
-            conn,
-            org,
-            &existing.id,
-            existing.version,
-            prepared,
-            password_hash,
-            now,
-        )?
-        .ok_or(Error::Conflict)
+        update(conn, org, existing, prepared, password_hash, now)?.ok_or(Error::Conflict)
     }
 }
 

@@ -22,6 +22,7 @@ mod copy;
 mod discovery;
 mod events;
 mod events_poll;
+mod group_commit;
 mod groups;
 mod health;
 mod management;

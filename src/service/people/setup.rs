@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::fields::{DisplayName, Email, check_password_policy};
 use super::{PersonView, Role, find_by_email, record_for_person};
-use crate::auth::password::hash_password;
 use crate::auth::token::digest;
 use crate::error::{Error, Result};
 use crate::scim::error::{ProtocolError, ScimType};
@@ -149,7 +148,10 @@ pub async fn create_with_password(
     password: SecretString,
 ) -> Result<PersonView> {
     check_password_policy(&password)?;
-    let hash = hash_password(password.expose_secret().to_owned()).await?;
+    let hash = store
+        .passwords()
+        .hash(password.expose_secret().to_owned())
+        .await?;
     store
         .write(move |conn| {
             let now = crate::store::now();
@@ -231,7 +233,10 @@ pub async fn complete_setup(
         return Err(ProtocolError::invalid_value("enter your e-mail address").into());
     }
     // Slow on purpose: outside the transaction, so the writer is not held while it runs.
-    let hash = hash_password(answers.password.expose_secret().to_owned()).await?;
+    let hash = store
+        .passwords()
+        .hash(answers.password.expose_secret().to_owned())
+        .await?;
     store
         .write(move |conn| {
             let now = crate::store::now();

@@ -12,7 +12,6 @@ use super::fields::Email;
 use super::sessions::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, SessionView};
 use super::{random_secret, record_for_person};
 use crate::auth::limit::{AddressKey, Rate, RateLimiter, retry_after_secs};
-use crate::auth::password::verify_password;
 use crate::auth::token::digest;
 use crate::error::{Error, Result};
 use crate::service::audit::{Actor, EventKind};
@@ -122,7 +121,7 @@ pub async fn sign_in(
     let hash = person
         .as_ref()
         .and_then(|person| person.password_hash.clone());
-    if !verify_password(attempt.password, hash).await? {
+    if !store.passwords().verify(attempt.password, hash).await? {
         throttle.record_failure(&account, address, Instant::now());
         if let Some(person) = person {
             let remote_addr = attempt.client_addr.map(|addr| addr.to_string());
@@ -142,7 +141,7 @@ pub async fn sign_in(
         return Err(Error::Unauthorized);
     }
     let Some(person) = person else {
-        // verify_password never matches without a hash.
+        // A verification never matches without a hash.
         return Err(Error::Unauthorized);
     };
     store

@@ -16,7 +16,6 @@ pub use query::{MAX_FILTER_SCAN, Plan, plan, search_box};
 use super::OrgActor;
 use super::events::poll::wake;
 use super::events::{Operation, ResourceChange};
-use crate::auth::password::hash_optional;
 use crate::error::Result;
 use crate::scim::etag::Precondition;
 use crate::scim::filter::{CompareOp, ResolvedFilter};
@@ -74,7 +73,10 @@ pub trait Kind: 'static {
 /// POST to the collection.
 pub async fn create<K: Kind>(store: &Store, actor: OrgActor, body: Value) -> Result<K::View> {
     let prepared = prepare(K::RESOURCE_TYPE, &body, None)?;
-    let password_hash = hash_optional(prepared.password.clone()).await?;
+    let password_hash = store
+        .passwords()
+        .hash_optional(prepared.password.clone())
+        .await?;
     store
         .write(move |conn| {
             let view = K::insert(
@@ -124,7 +126,7 @@ pub async fn replace<K: Kind>(
     let password_hash = if K::HAS_PASSWORD {
         // Validated once up front so the slow password hash runs outside the transaction.
         let password = prepare(K::RESOURCE_TYPE, &body, None)?.password;
-        hash_optional(password).await?
+        store.passwords().hash_optional(password).await?
     } else {
         None
     };
@@ -233,7 +235,9 @@ async fn prehash_password<K: Kind>(
         }
     };
     match plain {
-        Some(plain) => Ok(Some(PrehashedPassword::hash(plain).await?)),
+        Some(plain) => Ok(Some(
+            PrehashedPassword::hash(store.passwords(), plain).await?,
+        )),
         None => Ok(None),
     }
 }

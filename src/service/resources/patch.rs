@@ -1,9 +1,11 @@
 //! Turning a PATCH body into a store [`Edit`]: engine and validation, run inside the write
 //! transaction on the stored state it read; a new password is hashed before it.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
-use crate::auth::password::hash_password;
+use crate::auth::password::PasswordHasher;
 use crate::error::{Error, Result};
 use crate::scim::limits::Limits;
 use crate::scim::patch::patch;
@@ -36,8 +38,8 @@ impl PrehashedPassword {
     }
 
     /// Hashes `plain` through the bound on concurrent hashes.
-    pub async fn hash(plain: String) -> Result<Self> {
-        let hash = hash_password(plain.clone()).await?;
+    pub async fn hash(passwords: &Arc<PasswordHasher>, plain: String) -> Result<Self> {
+        let hash = passwords.hash(plain.clone()).await?;
         Ok(PrehashedPassword { plain, hash })
     }
 }
@@ -128,7 +130,9 @@ mod tests {
             )
             .unwrap()
             .expect("a password to hash");
-            let prehashed = PrehashedPassword::hash(plain).await.unwrap();
+            let prehashed = PrehashedPassword::hash(&Arc::default(), plain)
+                .await
+                .unwrap();
             assert!(verifies(&prehashed.hash, "N3w-p@ss"));
             let edit = edit(
                 &USER_RESOURCE_TYPE,

@@ -92,6 +92,8 @@ pub struct TestApp {
     pub setup_path: String,
     pub client: reqwest::Client,
     pub database: TestDatabase,
+    /// The server's password-hashing gate, to read its high-water mark.
+    pub passwords: std::sync::Arc<scimd::auth::password::PasswordHasher>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -120,6 +122,7 @@ impl TestApp {
             .first_start()
             .map(|first| first.setup_link.path())
             .unwrap_or_default();
+        let passwords = std::sync::Arc::clone(application.store().passwords());
         let server = tokio::spawn(async move {
             let _ = application.run_until_stopped().await;
         });
@@ -129,6 +132,7 @@ impl TestApp {
             setup_path,
             client: reqwest::Client::new(),
             database,
+            passwords,
             server,
         }
     }

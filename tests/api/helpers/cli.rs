@@ -98,6 +98,11 @@ impl ServeProcess {
         }
     }
 
+    /// The server's process id, to read its `/proc/<pid>/status`.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("child").id()
+    }
+
     /// The log lines written before the server listened.
     pub fn startup_log(&self) -> &str {
         &self.stderr_head
