@@ -203,6 +203,16 @@ pub fn activity_dropped() {
     }
 }
 
+/// (queue depth, entries dropped since start) of the activity log, as `/metrics` reports them.
+pub fn activity_log_figures() -> (u64, u64) {
+    series().map_or((0, 0), |series| {
+        (
+            u64::try_from(series.activity_queue_depth.get()).unwrap_or(0),
+            series.activity_dropped.get(),
+        )
+    })
+}
+
 /// The Prometheus text exposition of every series above and of `scraped`, the families
 /// measured for this scrape.
 pub fn render(scraped: &Registry) -> String {
