@@ -105,7 +105,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the SCIM server (applies pending migrations first)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit
     Migrate(ops::MigrateArgs),
     /// Copy the SQLite database, while it serves, to a file (PostgreSQL: use pg_dump)
