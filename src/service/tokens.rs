@@ -24,7 +24,7 @@ pub mod health;
 pub mod leaks;
 mod list;
 mod network;
-mod warnings;
+pub mod warnings;
 
 pub use detail::{Party, TokenDetail, detail};
 pub use health::Health;

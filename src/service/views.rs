@@ -13,10 +13,9 @@ use crate::service::zones::Zone;
 use crate::store::TokenId;
 use crate::store::orgs::Organization;
 
-/// Times as clients read them: RFC 3339 in UTC.
-pub fn rfc3339(time: NaiveDateTime) -> String {
-    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
+pub mod time;
+
+pub use time::rfc3339;
 
 /// A token as shown: never the secret, only its display prefix.
 #[derive(Debug, Serialize)]

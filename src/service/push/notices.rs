@@ -16,8 +16,8 @@ use tokio::sync::watch;
 
 use crate::error::Result;
 use crate::service::events::{self, EventDraft};
-use crate::service::tokens::{EXPIRY_WARNING_DAYS, WarningKind, expiry_warning};
-use crate::service::views::rfc3339;
+use crate::service::tokens::warnings::{EXPIRY_WARNING_DAYS, WarningKind, expiry_warning};
+use crate::service::views::time::rfc3339;
 use crate::store::token_notices::{self as stored, NoticedToken};
 use crate::store::{self, DbConn, OrgId, Store, TokenId};
 
