@@ -254,8 +254,14 @@ pub struct ServeArgs {
 
     /// How long a push event stream may keep failing (receiver down or refusing) before it
     /// is stopped as failed, e.g. `24h`, `90m`, `7d`
-    #[arg(long, env = "SCIMD_EVENTS_PUSH_FAILURE_PERIOD", default_value = "24h")]
+    #[arg(
+        long,
+        env = "SCIMD_EVENTS_PUSH_FAILURE_PERIOD",
+        default_value = "24h",
+        hide_env_values = true
+    )]
     pub events_push_failure_period: String,
+
     #[command(flatten)]
     pub events: events::EventArgs,
 
