@@ -24,6 +24,7 @@ pub mod resources;
 pub mod schema;
 pub mod search;
 pub mod state;
+pub mod token_listener;
 pub mod tokens;
 pub mod users;
 pub mod write_limit;
@@ -45,6 +46,9 @@ pub struct Store {
     backend: BackendKind,
     /// How long one write transaction may run (see [`write_limit`]); `None`: unlimited.
     max_write: Option<Duration>,
+    /// Write transactions this process committed: what a cache of rows must know at once,
+    /// before any notice from the database could arrive (see [`Store::local_commits`]).
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -81,6 +85,7 @@ impl Store {
             pool,
             backend: url.backend(),
             max_write: None,
+            commits: std::sync::Arc::default(),
         })
     }
 
@@ -93,6 +98,13 @@ impl Store {
 
     pub fn backend(&self) -> BackendKind {
         self.backend
+    }
+
+    /// Counts this process's committed write transactions, moved before the committing call
+    /// returns: a cache that compares it before and after a read knows of its own process's
+    /// changes at once (PostgreSQL's notices arrive a moment later).
+    pub fn local_commits(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        std::sync::Arc::clone(&self.commits)
     }
 
     /// A pooled connection, for work that spans more than one closure (migrations).
@@ -112,7 +124,12 @@ impl Store {
     /// bounded by the busy timeout instead.
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let mut conn = self.pool.get()?;
-        conn.write_transaction(|conn| write_limit::within(self.max_write, || f(conn)))
+        let written =
+            conn.write_transaction(|conn| write_limit::within(self.max_write, || f(conn)));
+        // Also after a failure: a commit whose answer was lost may still have happened.
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        written
     }
 
     /// Runs `f` on the blocking pool: diesel is synchronous and must not stall the workers
