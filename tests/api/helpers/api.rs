@@ -84,7 +84,6 @@ impl TestApp {
 
     /// Probes `token` every 50 ms until it answers `expected`, for at most a second: a change
     /// another process commits reaches a PostgreSQL instance's token cache within that bound.
-    #[track_caller]
     pub async fn probe_within_a_second(&self, token: &str, expected: StatusCode) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
         loop {
