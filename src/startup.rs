@@ -22,7 +22,7 @@ use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
 use crate::service::push;
 use crate::store::backup::ServeLock;
-use crate::store::data_version::DataVersion;
+use crate::store::data_version::Freshness;
 use crate::store::{BackendKind, OpenOptions, Store, migrate};
 use crate::tls::{self, Certificates};
 
@@ -134,8 +134,8 @@ impl Application {
             config.token_notice_scan_every,
         )?;
 
-        let data_version = DataVersion::open(&config.database_url);
-        if data_version.is_none() && store.backend() == BackendKind::Sqlite {
+        let freshness = Freshness::open(&config.database_url, &store);
+        if freshness.is_none() && store.backend() == BackendKind::Sqlite {
             log::warn!(
                 "cannot read SQLite's commit counter beside {}; every request will look its \
                  token up in the database",
@@ -144,7 +144,7 @@ impl Application {
         }
         let authenticator = web::Data::new(
             Authenticator::new(store.clone(), shared_secret)
-                .with_data_version(data_version)
+                .with_freshness(freshness)
                 .with_default_rate_limit(config.rate_limit_per_minute),
         );
         let (activity_log, activity_workers) = ActivityLog::start(&store, &config.activity)?;

@@ -26,7 +26,7 @@ pub use secret::SharedSecret;
 
 use crate::error::{Error, Result};
 use crate::store::audit::{EventKind, NewAuditEvent, insert_audit_event};
-use crate::store::data_version::{DataVersion, VersionedCache};
+use crate::store::data_version::{Freshness, Version, VersionedCache};
 use crate::store::tokens::{self, OrgPolicy, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
 use failure_log::FailureLog;
@@ -68,11 +68,12 @@ pub struct Authenticator {
     /// organization; `None`: unlimited.
     default_rate_limit: Option<u32>,
     last_used_written: Mutex<HashMap<TokenId, Instant>>,
-    /// Where the database's version can be read without a query (SQLite in WAL mode).
-    data_version: Option<DataVersion>,
+    /// Where the database's version can be read without a query: SQLite's commit counter, or
+    /// PostgreSQL's notices of token changes.
+    freshness: Option<Freshness>,
     /// Found tokens by digest (never the token itself; made-up tokens are not kept, so they
     /// cannot fill it), valid while the database is unchanged: a revocation is a commit, so
-    /// the next request looks its token up again. Unused without `data_version`.
+    /// the next request looks its token up again. Unused without `freshness`.
     found_tokens: VersionedCache<TokenDigest, FoundToken>,
     token_limits: RateLimiter<TokenId>,
     failures: RateLimiter<AddressKey>,
@@ -116,7 +117,7 @@ impl Authenticator {
             shared_secret,
             default_rate_limit: None,
             last_used_written: Mutex::new(HashMap::new()),
-            data_version: None,
+            freshness: None,
             found_tokens: VersionedCache::new(MAX_CACHED_TOKENS),
             token_limits: RateLimiter::new(MAX_TRACKED_KEYS),
             failures: RateLimiter::new(MAX_TRACKED_KEYS),
@@ -124,10 +125,10 @@ impl Authenticator {
         }
     }
 
-    /// Keeps found tokens between requests for as long as `data_version` shows the database
+    /// Keeps found tokens between requests for as long as `freshness` shows the database
     /// unchanged.
-    pub fn with_data_version(mut self, data_version: Option<DataVersion>) -> Self {
-        self.data_version = data_version;
+    pub fn with_freshness(mut self, freshness: Option<Freshness>) -> Self {
+        self.freshness = freshness;
         self
     }
 
@@ -297,8 +298,8 @@ impl Authenticator {
         Ok(found)
     }
 
-    fn data_version(&self) -> Option<crate::store::data_version::Version> {
-        self.data_version.as_ref()?.current()
+    fn data_version(&self) -> Option<Version> {
+        self.freshness.as_ref()?.current()
     }
 
     /// Compares `credential` with the shared secret, unless its address has used up its
@@ -511,7 +512,7 @@ mod tests {
         let header = format!("Bearer {plain}");
         let digest = token::digest(&plain);
         let authenticator =
-            Authenticator::new(store.clone(), None).with_data_version(DataVersion::open(&url));
+            Authenticator::new(store.clone(), None).with_freshness(Freshness::open(&url, &store));
         let cached = || {
             let version = authenticator.data_version().unwrap();
             authenticator.found_tokens.get(&digest, version).is_some()

@@ -8,8 +8,8 @@
 //! since processes running different SQLite versions share it. Reading it costs one `pread`,
 //! where the cheapest query costs a read transaction: about 10 µs under load.
 //!
-//! PostgreSQL has no equivalent that another instance could read without a round trip, so
-//! there is no data version there and every check is a query.
+//! PostgreSQL has no equivalent that another instance could read without a round trip: there
+//! the version counts notices of token changes instead ([`super::token_listener`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -35,9 +35,56 @@ const CHANGE_COUNTER: std::ops::Range<usize> = 8..12;
 const IS_INIT_OFFSET: usize = 12;
 
 /// The state of the database at one moment: equal versions mean that nothing was committed
-/// in between. Compared byte for byte, never ordered.
+/// in between (on PostgreSQL: nothing that [`super::token_listener`] is told of). Compared for
+/// equality, never ordered.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Version([u8; HEADER_LEN]);
+pub struct Version(Stamp);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    /// SQLite's wal-index header, byte for byte.
+    WalIndex([u8; HEADER_LEN]),
+    /// PostgreSQL: notices and (re)connections the listener saw, and this process's commits.
+    Notified { notices: u64, local_commits: u64 },
+}
+
+impl Version {
+    pub(super) fn notified(notices: u64, local_commits: u64) -> Version {
+        Version(Stamp::Notified {
+            notices,
+            local_commits,
+        })
+    }
+}
+
+/// Where the token cache learns that the database changed: one cache, two sources.
+pub enum Freshness {
+    /// SQLite: the commit counter, read without a query.
+    WalIndex(DataVersion),
+    /// PostgreSQL: `LISTEN` on a connection of its own.
+    Notified(super::token_listener::TokenListener),
+}
+
+impl Freshness {
+    /// Opens the source the backend of `store` has, or `None`: then every request looks its
+    /// token up.
+    pub fn open(url: &DatabaseUrl, store: &super::Store) -> Option<Freshness> {
+        match url {
+            DatabaseUrl::Sqlite(_) => DataVersion::open(url).map(Freshness::WalIndex),
+            DatabaseUrl::Postgres(_) => {
+                super::token_listener::TokenListener::start(url, store).map(Freshness::Notified)
+            }
+        }
+    }
+
+    /// The current version, or `None` if it cannot be told right now: then callers query.
+    pub fn current(&self) -> Option<Version> {
+        match self {
+            Freshness::WalIndex(data_version) => data_version.current(),
+            Freshness::Notified(listener) => listener.current(),
+        }
+    }
+}
 
 impl std::fmt::Debug for Version {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -221,7 +268,10 @@ fn version_of(copies: &[u8; 2 * HEADER_LEN]) -> Option<Version> {
     if first != second || !initialised || !committed {
         return None;
     }
-    first.try_into().ok().map(Version)
+    first
+        .try_into()
+        .ok()
+        .map(|header| Version(Stamp::WalIndex(header)))
 }
 
 /// Values read from the database, kept for exactly as long as the database is unchanged.
@@ -502,14 +552,17 @@ mod tests {
             copies[HEADER_LEN..].copy_from_slice(&second);
             copies
         };
-        assert_eq!(version_of(&both(header, header)), Some(Version(header)));
+        assert_eq!(
+            version_of(&both(header, header)),
+            Some(Version(Stamp::WalIndex(header)))
+        );
 
         let mut rewritten = header;
         rewritten[CHANGE_COUNTER.start] = 4;
         assert_eq!(version_of(&both(header, rewritten)), None, "mid-commit");
         assert_ne!(
             version_of(&both(rewritten, rewritten)),
-            Some(Version(header))
+            Some(Version(Stamp::WalIndex(header)))
         );
 
         let mut uninitialised = header;

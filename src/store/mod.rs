@@ -25,6 +25,7 @@ pub mod resources;
 pub mod schema;
 pub mod search;
 pub mod state;
+pub mod token_listener;
 pub mod token_notices;
 pub mod token_stats;
 pub mod tokens;
@@ -65,6 +66,9 @@ pub struct Store {
     /// The bound on password hashing, which travels with the store because every use case
     /// that hashes (before its write transaction) already holds it.
     passwords: Arc<PasswordHasher>,
+    /// Write transactions this process committed: what a cache of rows must know at once,
+    /// before any notice from the database could arrive (see [`Store::local_commits`]).
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -103,6 +107,7 @@ impl Store {
             max_write: None,
             writer: Arc::new(writer::LazyWriter::new(url.clone())),
             passwords: Arc::default(),
+            commits: std::sync::Arc::default(),
         })
     }
 
@@ -128,6 +133,13 @@ impl Store {
         self.backend
     }
 
+    /// Counts this process's committed write transactions, moved before the committing call
+    /// returns: a cache that compares it before and after a read knows of its own process's
+    /// changes at once (PostgreSQL's notices arrive a moment later).
+    pub fn local_commits(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        std::sync::Arc::clone(&self.commits)
+    }
+
     /// A pooled connection, for work that spans more than one closure (migrations).
     pub(crate) fn connection(&self) -> Result<r2d2::PooledConnection<conn::ConnectionManager>> {
         Ok(self.pool.get()?)
@@ -145,9 +157,13 @@ impl Store {
     /// bounded by the busy timeout instead.
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T>) -> Result<T> {
         let mut conn = self.checkout()?;
-        timed(QueryKind::Write, || {
+        let written = timed(QueryKind::Write, || {
             conn.write_transaction(|conn| write_limit::within(self.max_write, || f(conn)))
-        })
+        });
+        // Also after a failure: a commit whose answer was lost may still have happened.
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        written
     }
 
     /// A connection from the pool, the wait for it measured (see [`crate::metrics`]).

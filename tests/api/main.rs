@@ -46,6 +46,7 @@ mod tls;
 mod token_bounds;
 mod token_cache;
 mod token_list;
+mod token_listener;
 mod tokens;
 mod upgrades;
 mod users;

@@ -53,16 +53,16 @@ on_both_backends! {
         assert_eq!(app.probe(&token).await, StatusCode::OK);
 
         assert!(scimd(&app.database.url, &["token", "disable", &id]).status.success());
-        assert_eq!(app.probe(&token).await, StatusCode::UNAUTHORIZED);
+        app.probe_within_a_second(&token, StatusCode::UNAUTHORIZED).await;
         let shown = stdout(&scimd(&app.database.url, &["token", "show", &id]));
         assert!(shown.contains("disabled"), "{shown}");
         assert!(scimd(&app.database.url, &["token", "enable", &id]).status.success());
-        assert_eq!(app.probe(&token).await, StatusCode::OK);
+        app.probe_within_a_second(&token, StatusCode::OK).await;
 
         app.database.execute(&format!(
             "UPDATE api_tokens SET expires_at = '2000-01-01 00:00:00' WHERE id = '{id}'"
         ));
-        assert_eq!(app.probe(&token).await, StatusCode::UNAUTHORIZED);
+        app.probe_within_a_second(&token, StatusCode::UNAUTHORIZED).await;
         let expired = eventually_audited(&app, &admin, "token.expired_use").await;
         assert_eq!(expired[0]["target"], id.as_str());
         assert_eq!(expired[0]["remote_addr"], "127.0.0.1");
@@ -204,7 +204,7 @@ on_both_backends! {
         app.database.execute(&format!(
             "UPDATE api_tokens SET grace_until = '2001-01-01 00:00:00' WHERE id = '{old_id}'"
         ));
-        assert_eq!(app.probe(&old).await, StatusCode::UNAUTHORIZED);
+        app.probe_within_a_second(&old, StatusCode::UNAUTHORIZED).await;
         assert_eq!(app.probe(&new).await, StatusCode::OK);
         let stale = eventually_audited(&app, &admin, "token.stale_use").await;
         assert_eq!(stale[0]["target"], old_id.as_str());
@@ -345,7 +345,7 @@ on_both_backends! {
             "UPDATE api_tokens SET created_at = '2001-01-01 00:00:00', first_used_at = '2001-01-01 00:00:00', \
              last_used_at = '2001-01-01 00:00:00' WHERE display_prefix = '{prefix}'"
         ));
-        assert_eq!(app.probe(&token).await, StatusCode::UNAUTHORIZED);
+        app.probe_within_a_second(&token, StatusCode::UNAUTHORIZED).await;
         let listed = stdout(&scimd(&app.database.url, &["token", "list", "--org", "default", "--name", "IDLE"]));
         let line = listed.lines().find(|l| l.contains("idle")).expect(&listed);
         assert!(line.contains("expired"), "{line}");

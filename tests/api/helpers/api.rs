@@ -82,6 +82,23 @@ impl TestApp {
             .status
     }
 
+    /// Probes `token` every 50 ms until it answers `expected`, for at most a second: a change
+    /// another process commits reaches a PostgreSQL instance's token cache within that bound.
+    pub async fn probe_within_a_second(&self, token: &str, expected: StatusCode) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            let status = self.probe(token).await;
+            if status == expected {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{status} instead of {expected} after a second"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Another scimd on the same database (its first start is long done), sharing the token.
     pub async fn spawn_beside(&self) -> TestApp {
         let mut other = TestApp::spawn_on(self.database.same_database(), |_| {}).await;
