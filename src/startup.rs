@@ -22,7 +22,7 @@ use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
 use crate::service::push;
 use crate::store::backup::ServeLock;
-use crate::store::data_version::Freshness;
+use crate::store::freshness::Freshness;
 use crate::store::{BackendKind, OpenOptions, Store, migrate};
 use crate::tls::{self, Certificates};
 

@@ -26,7 +26,8 @@ pub use secret::SharedSecret;
 
 use crate::error::{Error, Result};
 use crate::store::audit::{EventKind, NewAuditEvent, insert_audit_event};
-use crate::store::data_version::{Freshness, Version, VersionedCache};
+use crate::store::data_version::{Version, VersionedCache};
+use crate::store::freshness::Freshness;
 use crate::store::tokens::{self, OrgPolicy, TokenRecord};
 use crate::store::{self, OrgId, Store, TokenId};
 use failure_log::FailureLog;

@@ -57,35 +57,6 @@ impl Version {
     }
 }
 
-/// Where the token cache learns that the database changed: one cache, two sources.
-pub enum Freshness {
-    /// SQLite: the commit counter, read without a query.
-    WalIndex(DataVersion),
-    /// PostgreSQL: `LISTEN` on a connection of its own.
-    Notified(super::token_listener::TokenListener),
-}
-
-impl Freshness {
-    /// Opens the source the backend of `store` has, or `None`: then every request looks its
-    /// token up.
-    pub fn open(url: &DatabaseUrl, store: &super::Store) -> Option<Freshness> {
-        match url {
-            DatabaseUrl::Sqlite(_) => DataVersion::open(url).map(Freshness::WalIndex),
-            DatabaseUrl::Postgres(_) => {
-                super::token_listener::TokenListener::start(url, store).map(Freshness::Notified)
-            }
-        }
-    }
-
-    /// The current version, or `None` if it cannot be told right now: then callers query.
-    pub fn current(&self) -> Option<Version> {
-        match self {
-            Freshness::WalIndex(data_version) => data_version.current(),
-            Freshness::Notified(listener) => listener.current(),
-        }
-    }
-}
-
 impl std::fmt::Debug for Version {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Version(..)")

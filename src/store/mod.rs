@@ -10,6 +10,7 @@ pub mod data_version;
 pub mod error;
 pub mod events;
 pub mod filter_sql;
+pub mod freshness;
 pub mod groups;
 pub mod ids;
 pub mod kind;
