@@ -14,11 +14,13 @@ pub const ACCESS_TARGET: &str = "scimd::access";
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum LogFormat {
-    /// `[time LEVEL target] message`
+    // Plain comments, not doc comments: described values would make clap put every
+    // command's help on separate lines.
+    // `[time LEVEL target] message`
     #[default]
     Text,
-    /// One JSON object per line: time, level, target, message (and for access lines
-    /// request_id, method, route, path, status, bytes, duration_ms)
+    // One JSON object per line: time, level, target, message (and for access lines
+    // request_id, method, route, path, status, bytes, duration_ms)
     Json,
 }
 
