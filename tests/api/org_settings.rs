@@ -30,6 +30,7 @@ on_both_backends! {
         assert_eq!(org.body["default_rate_limit_per_minute"], Value::Null);
         let changed = patch_org(&app, &admin, json!({"default_rate_limit_per_minute": 3})).await;
         assert_eq!(changed.assert_status(StatusCode::OK)["default_rate_limit_per_minute"], 3);
+        TestApp::let_other_instances_learn_of_it(backend).await;
 
         for _ in 0..3 {
             assert_eq!(other.probe(&app.token).await, StatusCode::OK);
@@ -43,6 +44,7 @@ on_both_backends! {
 
         let lifted = patch_org(&app, &admin, json!({"default_rate_limit_per_minute": null})).await;
         assert_eq!(lifted.body["default_rate_limit_per_minute"], Value::Null);
+        TestApp::let_other_instances_learn_of_it(backend).await;
         assert_eq!(other.probe(&app.token).await, StatusCode::OK, "lifted at once");
 
         let audited = app.api_get("/api/v1/audit?type=org.updated", &admin).await;

@@ -84,9 +84,11 @@ on_both_backends! {
         let denied = eventually_audited(&app, &admin, "auth.ip_denied").await;
         assert!(denied.iter().any(|e| e["remote_addr"] == "198.51.100.1"), "{denied:?}");
 
-        // The office moves: both instances answer from its new networks at the next request.
+        // The office moves: both instances answer from its new networks (PostgreSQL: once the
+        // notice bound has passed).
         let moved = patch_zone(&app, &admin, &office_id, json!({"networks": ["198.51.100.0/24"]})).await;
         assert_eq!(moved.assert_status(StatusCode::OK)["networks"], json!(["198.51.100.0/24"]));
+        TestApp::let_other_instances_learn_of_it(backend).await;
         for instance in [&app, &second] {
             assert_eq!(from(instance, &only, "203.0.113.9").await, StatusCode::FORBIDDEN);
             assert_eq!(from(instance, &only, "198.51.100.1").await, StatusCode::OK);
@@ -94,6 +96,7 @@ on_both_backends! {
         // The blocked zone is emptied of that network, on the second instance this time.
         let blocked_id = app.api_get("/api/v1/zones", &admin).await.body["zones"][0]["id"].as_str().unwrap().to_owned();
         patch_zone(&second, &admin, &blocked_id, json!({"networks": ["10.0.0.0/8"]})).await.assert_status(StatusCode::OK);
+        TestApp::let_other_instances_learn_of_it(backend).await;
         for instance in [&app, &second] {
             assert_eq!(from(instance, &not, "198.51.100.1").await, StatusCode::OK);
             assert_eq!(from(instance, &not, "10.1.2.3").await, StatusCode::FORBIDDEN);

@@ -99,6 +99,15 @@ impl TestApp {
         }
     }
 
+    /// Waits out how long another instance may serve a token from before a change: nothing on
+    /// SQLite (every instance reads one commit counter), the one-second notice bound on
+    /// PostgreSQL (README, "Several instances").
+    pub async fn let_other_instances_learn_of_it(backend: crate::helpers::Backend) {
+        if backend == crate::helpers::Backend::Postgres {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+
     /// Another scimd on the same database (its first start is long done), sharing the token.
     pub async fn spawn_beside(&self) -> TestApp {
         let mut other = TestApp::spawn_on(self.database.same_database(), |_| {}).await;
