@@ -69,3 +69,27 @@ on_both_backends! {
         assert_eq!(json!(app.api_get("/api/v1/events/streams", &admin).await.body["streams"].as_array().unwrap().len()), json!(1));
     }
 }
+
+on_both_backends! {
+    async fn the_change_feed_and_token_warnings_read_well_in_a_browser(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = events_admin(&app, "default");
+        let created = app.api_post("/api/v1/events/streams", &admin, &json!({"name": SCRIPT_NAME, "delivery": "push", "detail": "notice", "push_url": "https://receiver.example/events", "push_authorization": "Bearer receiver-secret-42"})).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let expiring = app.api_post("/api/v1/tokens", &admin, &json!({"name": "Okta <i>prod</i>", "scopes": ["scim:read"], "expires_at": (chrono::Utc::now() + chrono::TimeDelta::hours(12)).to_rfc3339()})).await;
+        assert_eq!(expiring.status, StatusCode::CREATED, "{}", expiring.body);
+
+        let mut browser = crate::helpers::browser::Browser::open(&app.base_url, &format!("events-{backend:?}")).await;
+        browser.set_up_first_owner(&app.setup_path).await;
+        let tokens = browser.text().await;
+        assert!(tokens.contains("Okta <i>prod</i>"), "the expiring token is named as text: {tokens}");
+        browser.check_narrow().await;
+        browser.click("Change feed").await;
+        assert_eq!(browser.path().await, EVENTS);
+        let text = browser.text().await;
+        assert!(text.contains(SCRIPT_NAME) && text.contains("https://receiver.example/events"), "{text}");
+        assert!(!text.contains("receiver-secret-42"));
+        browser.check_narrow().await;
+        browser.close().await;
+    }
+}
