@@ -9,7 +9,9 @@ use anyhow::Context;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::server::{
+    ClientHello, ResolvesServerCert, ServerSessionMemoryCache, StoresServerSessions,
+};
 use rustls::sign::CertifiedKey;
 use sha2::{Digest, Sha256};
 
@@ -35,6 +37,17 @@ pub struct Certificates {
     current: RwLock<Arc<CertifiedKey>>,
     /// What the files looked like when last read, to tell a change.
     seen: Mutex<Option<FileStamps>>,
+    /// The sessions clients may resume. A resumed handshake presents no certificate, so a
+    /// client holding a ticket from before a renewal would go on seeing the old certificate
+    /// for as long as the server remembers its session: a new certificate starts a new cache.
+    sessions: RwLock<Arc<ServerSessionMemoryCache>>,
+}
+
+/// As many sessions as rustls keeps by default.
+const REMEMBERED_SESSIONS: usize = 256;
+
+fn fresh_sessions() -> RwLock<Arc<ServerSessionMemoryCache>> {
+    RwLock::new(ServerSessionMemoryCache::new(REMEMBERED_SESSIONS))
 }
 
 type FileStamps = [(Option<SystemTime>, u64); 2];
@@ -55,6 +68,7 @@ impl Certificates {
                     files: Some((cert.clone(), key.clone())),
                     current: RwLock::new(Arc::new(certified)),
                     seen: Mutex::new(Some(seen)),
+                    sessions: fresh_sessions(),
                 }))
             }
             TlsSource::SelfSigned { host } => {
@@ -70,6 +84,7 @@ impl Certificates {
                     files: None,
                     current: RwLock::new(Arc::new(certified)),
                     seen: Mutex::new(None),
+                    sessions: fresh_sessions(),
                 }))
             }
         }
@@ -83,11 +98,12 @@ impl Certificates {
     /// The rustls configuration: TLS 1.3 and 1.2 with ring's suites, all of them AEAD with
     /// forward secrecy; nothing older is offered.
     pub fn server_config(self: &Arc<Self>) -> anyhow::Result<rustls::ServerConfig> {
-        let config = rustls::ServerConfig::builder_with_provider(provider())
+        let mut config = rustls::ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .context("TLS configuration")?
             .with_no_client_auth()
             .with_cert_resolver(Arc::clone(self) as Arc<dyn ResolvesServerCert>);
+        config.session_storage = Arc::clone(self) as Arc<dyn StoresServerSessions>;
         Ok(config)
     }
 
@@ -106,6 +122,11 @@ impl Certificates {
                     fingerprint(&certified)
                 );
                 *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(certified);
+                *self
+                    .sessions
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) =
+                    ServerSessionMemoryCache::new(REMEMBERED_SESSIONS);
             }
             Err(error) => log::warn!(
                 "cannot re-read the certificate, still serving the previous one: {error:#}"
@@ -154,6 +175,30 @@ impl ResolvesServerCert for Certificates {
         Some(Arc::clone(
             &self.current.read().unwrap_or_else(PoisonError::into_inner),
         ))
+    }
+}
+
+impl Certificates {
+    fn current_sessions(&self) -> Arc<ServerSessionMemoryCache> {
+        Arc::clone(&self.sessions.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl StoresServerSessions for Certificates {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.current_sessions().put(key, value)
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.current_sessions().get(key)
+    }
+
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.current_sessions().take(key)
+    }
+
+    fn can_cache(&self) -> bool {
+        true
     }
 }
 
