@@ -1,8 +1,9 @@
 //! The server's log: env_logger's readable lines by default, or one JSON object per line for
 //! log shippers (`--log-format json`); and the access log line of every request.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
@@ -34,9 +35,16 @@ fn format() -> LogFormat {
 pub fn init(filters: &str, format: LogFormat) {
     let _ = FORMAT.set(format);
     let mut builder = env_logger::Builder::new();
-    builder
-        .parse_filters(filters)
-        .target(env_logger::Target::Stderr);
+    let style = if std::io::stderr().is_terminal() {
+        env_logger::WriteStyle::Auto
+    } else {
+        env_logger::WriteStyle::Never
+    };
+    builder.parse_filters(filters).write_style(style);
+    match start_writer() {
+        Some(sink) => builder.target(env_logger::Target::Pipe(Box::new(sink))),
+        None => builder.target(env_logger::Target::Stderr),
+    };
     if format == LogFormat::Json {
         builder.format(|buf, record| {
             let line = base_object(
@@ -48,6 +56,101 @@ pub fn init(filters: &str, format: LogFormat) {
         });
     }
     builder.init();
+}
+
+/// What the writer thread is handed.
+enum Message {
+    Line(Vec<u8>),
+    /// Answered once every line sent before it is written.
+    Flush(SyncSender<()>),
+}
+
+/// Lines waiting for the writer thread, at most: beyond that, loggers wait, as they waited on
+/// a slow stderr before, rather than dropping lines or growing without bound.
+const QUEUED_LINES: usize = 16_384;
+
+static WRITER: OnceLock<SyncSender<Message>> = OnceLock::new();
+
+/// Log lines are written to stderr by one thread, many lines per write: writing each access
+/// line from its request's worker took the stderr lock and a system call per request, which
+/// cost a trivial request about 30% of its throughput. Lines keep their order (one queue).
+#[derive(Clone)]
+struct LineSink(SyncSender<Message>);
+
+impl Write for LineSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .send(Message::Line(buf.to_vec()))
+            .map_err(|_| std::io::Error::other("the log writer has stopped"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn start_writer() -> Option<LineSink> {
+    let (sender, receiver) = sync_channel(QUEUED_LINES);
+    std::thread::Builder::new()
+        .name("scimd-log".to_owned())
+        .spawn(move || write_lines(&receiver))
+        .ok()?;
+    let _ = WRITER.set(sender.clone());
+    Some(LineSink(sender))
+}
+
+fn write_lines(receiver: &Receiver<Message>) {
+    // The lock is taken per batch, never while waiting, so direct writes to stderr (the CLI's
+    // messages) are never held up by an idle logger.
+    let mut batch = Vec::with_capacity(64 * 1024);
+    while let Ok(first) = receiver.recv() {
+        let mut acknowledgements = Vec::new();
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                Message::Line(line) => batch.extend_from_slice(&line),
+                Message::Flush(done) => acknowledgements.push(done),
+            }
+            next = if batch.len() < 64 * 1024 {
+                receiver.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr.write_all(&batch);
+        let _ = stderr.flush();
+        drop(stderr);
+        batch.clear();
+        for done in acknowledgements {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Waits (a second at most) until every line logged so far is on stderr: before the process
+/// exits, and before a message written straight to stderr that must come after them.
+pub fn flush() {
+    let Some(writer) = WRITER.get() else {
+        return;
+    };
+    let (done, written) = sync_channel(1);
+    if writer.send(Message::Flush(done)).is_ok() {
+        let _ = written.recv_timeout(Duration::from_secs(1));
+    }
+}
+
+/// One whole line to the log, in order with the logger's lines.
+fn write_line(text: String) {
+    match WRITER.get() {
+        Some(writer) => {
+            let _ = writer.send(Message::Line(text.into_bytes()));
+        }
+        None => {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        }
+    }
 }
 
 /// The fields every JSON line starts with; serde_json escapes whatever the message holds.
@@ -118,8 +221,7 @@ pub fn access(entry: &Access<'_>) {
             }
             let mut text = Value::Object(line).to_string();
             text.push('\n');
-            // One write of the whole line, so lines of concurrent requests never interleave.
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            write_line(text);
         }
     }
 }

@@ -5,7 +5,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = scimd::cli::Cli::parse();
     scimd::cli::init_logging(&cli);
-    match scimd::cli::run(cli) {
+    let outcome = scimd::cli::run(cli);
+    // Log lines are written by a thread of their own; what they said comes before the end.
+    scimd::logging::flush();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // One line, whatever the cause: libpq, for one, writes multi-line messages.

@@ -310,6 +310,7 @@ impl Application {
                 };
                 if stopping {
                     log::warn!("{name} received again: stopping without waiting for requests");
+                    crate::logging::flush();
                     std::process::exit(1);
                 }
                 stopping = true;
