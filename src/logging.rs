@@ -2,8 +2,8 @@
 //! log shippers (`--log-format json`); and the access log line of every request.
 
 use std::io::{IsTerminal, Write};
-use std::sync::OnceLock;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
@@ -58,30 +58,28 @@ pub fn init(filters: &str, format: LogFormat) {
     builder.init();
 }
 
-/// What the writer thread is handed.
-enum Message {
-    Line(Vec<u8>),
-    /// Answered once every line sent before it is written.
-    Flush(SyncSender<()>),
-}
+/// How long a log line may wait to be written. Waking the writer for every line cost a
+/// context switch per request; a few milliseconds of delay cost nothing a reader can see.
+const WRITE_INTERVAL: Duration = Duration::from_millis(20);
 
-/// Lines waiting for the writer thread, at most: beyond that, loggers wait, as they waited on
-/// a slow stderr before, rather than dropping lines or growing without bound.
-const QUEUED_LINES: usize = 16_384;
+/// Past this many waiting bytes, the logger that adds the next line writes them all itself,
+/// as it waited on a slow stderr before: lines are neither dropped nor held without bound.
+const MAX_WAITING_BYTES: usize = 1 << 20;
 
-static WRITER: OnceLock<SyncSender<Message>> = OnceLock::new();
+/// Lines logged and not yet written, in order.
+static WAITING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
-/// Log lines are written to stderr by one thread, many lines per write: writing each access
-/// line from its request's worker took the stderr lock and a system call per request, which
-/// cost a trivial request about 30% of its throughput. Lines keep their order (one queue).
-#[derive(Clone)]
-struct LineSink(SyncSender<Message>);
+/// Whether lines wait for the writer thread (once it runs) or go straight to stderr.
+static BUFFERED: AtomicBool = AtomicBool::new(false);
+
+/// Log lines are gathered in memory and written to stderr by one thread, many lines per
+/// write: writing each access line from its request's worker took the stderr lock and a
+/// system call per request, which cost a trivial request about 30% of its throughput.
+struct LineSink;
 
 impl Write for LineSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .send(Message::Line(buf.to_vec()))
-            .map_err(|_| std::io::Error::other("the log writer has stopped"))?;
+        add_line(buf);
         Ok(buf.len())
     }
 
@@ -90,67 +88,50 @@ impl Write for LineSink {
     }
 }
 
+fn add_line(line: &[u8]) {
+    if !BUFFERED.load(Ordering::Relaxed) {
+        let _ = std::io::stderr().lock().write_all(line);
+        return;
+    }
+    let mut waiting = WAITING.lock().unwrap_or_else(PoisonError::into_inner);
+    waiting.extend_from_slice(line);
+    if waiting.len() >= MAX_WAITING_BYTES {
+        write_waiting(&mut waiting);
+    }
+}
+
+/// Writes the waiting lines; the caller holds the buffer, so that they stay in order with
+/// the lines added after them.
+fn write_waiting(waiting: &mut Vec<u8>) {
+    if waiting.is_empty() {
+        return;
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(waiting);
+    let _ = stderr.flush();
+    waiting.clear();
+}
+
 fn start_writer() -> Option<LineSink> {
-    let (sender, receiver) = sync_channel(QUEUED_LINES);
     std::thread::Builder::new()
         .name("scimd-log".to_owned())
-        .spawn(move || write_lines(&receiver))
-        .ok()?;
-    let _ = WRITER.set(sender.clone());
-    Some(LineSink(sender))
-}
-
-fn write_lines(receiver: &Receiver<Message>) {
-    // The lock is taken per batch, never while waiting, so direct writes to stderr (the CLI's
-    // messages) are never held up by an idle logger.
-    let mut batch = Vec::with_capacity(64 * 1024);
-    while let Ok(first) = receiver.recv() {
-        let mut acknowledgements = Vec::new();
-        let mut next = Some(first);
-        while let Some(message) = next {
-            match message {
-                Message::Line(line) => batch.extend_from_slice(&line),
-                Message::Flush(done) => acknowledgements.push(done),
+        .spawn(|| {
+            loop {
+                std::thread::sleep(WRITE_INTERVAL);
+                // Written while held, which keeps the order; a write of one interval's lines
+                // is short next to the interval.
+                write_waiting(&mut WAITING.lock().unwrap_or_else(PoisonError::into_inner));
             }
-            next = if batch.len() < 64 * 1024 {
-                receiver.try_recv().ok()
-            } else {
-                None
-            };
-        }
-        let mut stderr = std::io::stderr().lock();
-        let _ = stderr.write_all(&batch);
-        let _ = stderr.flush();
-        drop(stderr);
-        batch.clear();
-        for done in acknowledgements {
-            let _ = done.send(());
-        }
-    }
+        })
+        .ok()?;
+    BUFFERED.store(true, Ordering::Relaxed);
+    Some(LineSink)
 }
 
-/// Waits (a second at most) until every line logged so far is on stderr: before the process
-/// exits, and before a message written straight to stderr that must come after them.
+/// Writes every line logged so far: before the process exits, and before a message written
+/// straight to stderr that must come after them.
 pub fn flush() {
-    let Some(writer) = WRITER.get() else {
-        return;
-    };
-    let (done, written) = sync_channel(1);
-    if writer.send(Message::Flush(done)).is_ok() {
-        let _ = written.recv_timeout(Duration::from_secs(1));
-    }
-}
-
-/// One whole line to the log, in order with the logger's lines.
-fn write_line(text: String) {
-    match WRITER.get() {
-        Some(writer) => {
-            let _ = writer.send(Message::Line(text.into_bytes()));
-        }
-        None => {
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
-        }
-    }
+    write_waiting(&mut WAITING.lock().unwrap_or_else(PoisonError::into_inner));
 }
 
 /// The fields every JSON line starts with; serde_json escapes whatever the message holds.
@@ -221,7 +202,7 @@ pub fn access(entry: &Access<'_>) {
             }
             let mut text = Value::Object(line).to_string();
             text.push('\n');
-            write_line(text);
+            add_line(text.as_bytes());
         }
     }
 }
