@@ -290,65 +290,24 @@ pub fn groups_of_users(
 
 /// One user's groups as [`groups_of_users`] answers them, in one statement where the walk
 /// below takes four for a user in nested groups (three of them `IN` lists that are prepared
-/// anew each time): the read behind every `GET /Users/{id}`. `UNION` drops repeated rows, so
-/// a cycle of nested groups ends the recursion.
+/// anew each time): the read behind every `GET /Users/{id}`.
 fn groups_of_user(conn: &mut DbConn, org: &OrgId, user: &str) -> Result<Vec<GroupRef>> {
-    #[derive(QueryableByName)]
-    struct Reached {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        group_id: String,
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        direct: i32,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        display_name: Option<String>,
-    }
-    // SQLite's numbered parameters are `?N` where PostgreSQL's are `$N`.
-    macro_rules! sql {
-        ($org:literal, $user:literal, $group_type:literal) => {
-            concat!(
-                "WITH RECURSIVE reached(group_id, direct) AS (",
-                " SELECT group_id, 1 FROM group_members WHERE org_id = ",
-                $org,
-                " AND member_id = ",
-                $user,
-                " UNION",
-                // CROSS JOIN: SQLite then keeps `reached` the outer loop and probes the
-                // (org_id, member_id) index for each group reached; left to choose, it
-                // scanned the organization's memberships instead.
-                " SELECT parent.group_id, 0 FROM reached CROSS JOIN group_members parent",
-                " WHERE parent.member_id = reached.group_id",
-                " AND parent.org_id = ",
-                $org,
-                " AND parent.member_type = ",
-                $group_type,
-                ")",
-                " SELECT reached.group_id, reached.direct, groups.display_name FROM reached",
-                " LEFT JOIN groups ON groups.id = reached.group_id AND groups.org_id = ",
-                $org
-            )
-        };
-    }
-    use diesel::sql_types::Text;
-    let group_type = MemberType::Group.as_str();
-    let rows: Vec<Reached> = match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(sql!("?1", "?2", "?3"))
-            .bind::<Text, _>(org.as_str())
-            .bind::<Text, _>(user)
-            .bind::<Text, _>(group_type)
-            .load(c)?,
-        DbConn::Postgres(c) => diesel::sql_query(sql!("$1", "$2", "$3"))
-            .bind::<Text, _>(org.as_str())
-            .bind::<Text, _>(user)
-            .bind::<Text, _>(group_type)
-            .load(c)?,
+    let query = GroupsOfUser {
+        org: org.as_str(),
+        user,
+        group_type: MemberType::Group.as_str(),
+    };
+    let rows: Vec<(String, i32, Option<String>)> = match conn {
+        DbConn::Sqlite(c) => query.load(c)?,
+        DbConn::Postgres(c) => query.load(c)?,
     };
     let mut direct = BTreeMap::new();
     let mut indirect = BTreeMap::new();
-    for row in rows {
-        if row.direct == 1 {
-            direct.insert(row.group_id, row.display_name);
+    for (group_id, is_direct, display_name) in rows {
+        if is_direct == 1 {
+            direct.insert(group_id, display_name);
         } else {
-            indirect.insert(row.group_id, row.display_name);
+            indirect.insert(group_id, display_name);
         }
     }
     indirect.retain(|group, _| !direct.contains_key(group));
@@ -362,6 +321,69 @@ fn groups_of_user(conn: &mut DbConn, org: &OrgId, user: &str) -> Result<Vec<Grou
             direct,
         })
         .collect())
+}
+
+/// [`groups_of_user`]'s statement: `(group id, 1 when direct, display name)` per group
+/// reached. A type of its own with a static query id, because diesel prepares a `sql_query`
+/// anew on every run and caches only statements it knows by type: preparing this one took
+/// a fifth of a `GET /Users/{id}`. `UNION` drops repeated rows, so a cycle of nested groups
+/// ends the recursion.
+#[derive(Debug, Clone, Copy)]
+struct GroupsOfUser<'a> {
+    org: &'a str,
+    user: &'a str,
+    group_type: &'a str,
+}
+
+impl diesel::query_builder::QueryId for GroupsOfUser<'_> {
+    type QueryId = GroupsOfUser<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for GroupsOfUser<'_> {
+    type SqlType = (
+        diesel::sql_types::Text,
+        diesel::sql_types::Integer,
+        diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    );
+}
+
+impl<Conn> RunQueryDsl<Conn> for GroupsOfUser<'_> {}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for GroupsOfUser<'_>
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::Text;
+        out.push_sql(
+            "WITH RECURSIVE reached(group_id, direct) AS (\
+             SELECT group_id, 1 FROM group_members WHERE org_id = ",
+        );
+        out.push_bind_param::<Text, str>(self.org)?;
+        out.push_sql(" AND member_id = ");
+        out.push_bind_param::<Text, str>(self.user)?;
+        // CROSS JOIN: SQLite then keeps `reached` the outer loop and probes the
+        // (org_id, member_id) index for each group reached; left to choose, it scanned the
+        // organization's memberships instead.
+        out.push_sql(
+            " UNION SELECT parent.group_id, 0 FROM reached CROSS JOIN group_members parent \
+             WHERE parent.member_id = reached.group_id AND parent.org_id = ",
+        );
+        out.push_bind_param::<Text, str>(self.org)?;
+        out.push_sql(" AND parent.member_type = ");
+        out.push_bind_param::<Text, str>(self.group_type)?;
+        out.push_sql(
+            ") SELECT reached.group_id, reached.direct, groups.display_name FROM reached \
+             LEFT JOIN groups ON groups.id = reached.group_id AND groups.org_id = ",
+        );
+        out.push_bind_param::<Text, str>(self.org)?;
+        Ok(())
+    }
 }
 
 /// The groups that contain each group as a member, for every group reachable upwards from
