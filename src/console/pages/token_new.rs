@@ -40,6 +40,8 @@ pub struct NewTokenForm {
     pub scope_scim_delete: Option<String>,
     #[serde(default)]
     pub scope_tokens_manage: Option<String>,
+    #[serde(default)]
+    pub scope_activity_read: Option<String>,
     /// `never` (default) or `on`.
     #[serde(default)]
     pub expiration: String,
@@ -107,6 +109,13 @@ fn scope_boxes(form: &NewTokenForm) -> Vec<ScopeBox> {
             "scope_tokens_manage",
             Scope::TokensManage,
             &form.scope_tokens_manage,
+        ),
+        // For a monitoring script that reads the provisioning activity log and nothing else.
+        // `events:read` is no choice here: it is the credential a poll stream hands out.
+        (
+            "scope_activity_read",
+            Scope::ActivityRead,
+            &form.scope_activity_read,
         ),
     ]
     .into_iter()

@@ -151,6 +151,12 @@ on_both_backends! {
         let text = browser.text().await;
         assert!(!text.contains(&office) && !text.contains(&read));
 
+        // Custom: the activity log and nothing else, for a monitoring script.
+        let monitor = generate(&mut browser, "Monitoring", &["Custom", "activity:read"], &[]).await;
+        close_secret(&mut browser).await;
+        app.api_get("/api/v1/activity", &monitor).await.assert_status(StatusCode::OK);
+        assert_eq!(users_status(&app, &monitor).await, StatusCode::FORBIDDEN);
+
         // Not from a named zone that holds this client: refused; the zone is named on the form.
         let admin = admin_token(&app.database);
         app.api_post("/api/v1/zones", &admin, &json!({"name": "Loopback", "networks": ["127.0.0.0/8"]}))
