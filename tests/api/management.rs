@@ -321,5 +321,28 @@ on_both_backends! {
         }
         let unknown = app.api_get("/api/v1/nothing", &admin).await;
         assert_scim_error(unknown.status, &unknown.body, StatusCode::NOT_FOUND, None);
+
+        // Wherever the document enumerates scopes, it names every scope a token can carry.
+        let every_scope: Vec<&str> = scimd::auth::Scope::ALL.iter().map(|scope| scope.as_str()).collect();
+        let mut enumerations = 0;
+        let mut pending = vec![&document];
+        while let Some(value) = pending.pop() {
+            match value {
+                Value::Object(object) => {
+                    if let Some(listed) = object.get("scopes").and_then(|scopes| scopes["items"]["enum"].as_array()) {
+                        let mut listed: Vec<&str> = listed.iter().filter_map(Value::as_str).collect();
+                        listed.sort_unstable();
+                        let mut expected = every_scope.clone();
+                        expected.sort_unstable();
+                        assert_eq!(listed, expected, "a scope enumeration in the OpenAPI document");
+                        enumerations += 1;
+                    }
+                    pending.extend(object.values());
+                }
+                Value::Array(items) => pending.extend(items),
+                _ => {}
+            }
+        }
+        assert!(enumerations > 0, "the document enumerates scopes somewhere");
     }
 }
