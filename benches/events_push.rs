@@ -183,7 +183,11 @@ fn main() {
         .unwrap();
     runtime.block_on(async move {
         let receiver = Receiver::start().await;
-        let application = support::build_application(url, |_| {}).await;
+        // The receiver listens on this machine, where pushes are refused by default.
+        let application = support::build_application(url, |config| {
+            config.push.destinations.allowed = vec!["127.0.0.0/8".parse().unwrap()];
+        })
+        .await;
         let base = application.base_url().to_owned();
         let token = application.first_start().map(|first| first.token.plain.expose_secret().to_owned()).unwrap();
         // The first-start token may not manage streams: an admin's token, as the CLI makes it.

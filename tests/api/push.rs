@@ -23,6 +23,8 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// Short leases and timeouts, so that take-overs happen within a test's patience.
 fn quick(config: &mut Config) {
+    // The test receivers listen on this machine, where pushes are refused by default.
+    config.push.destinations.allowed = vec!["127.0.0.0/8".parse().unwrap()];
     config.push.lease = Duration::from_secs(2);
     config.push.timeout = Duration::from_secs(2);
     config.token_notice_scan_every = Duration::from_millis(300);
@@ -212,6 +214,37 @@ on_both_backends! {
         }
         let status = stream_status(&app, &admin, &stream).await;
         assert_eq!(status["last_error"], "HTTP 400 authentication_failed: refused by the test");
+    }
+}
+
+on_both_backends! {
+    // An organization's admin chooses the push URL, the server makes the request: by default
+    // nothing goes to this machine (or a cloud metadata service), whatever the URL names.
+    async fn a_push_to_this_machine_is_refused_unless_the_operator_allows_it(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let app = spawn(backend, |config| config.push.destinations.allowed.clear()).await;
+        let admin = admin_token(&app.database);
+        let by_address = push_stream(&app, &admin, &receiver, json!({"name": "by address"})).await;
+        let port = receiver.url().split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
+        let by_name = push_stream(
+            &app,
+            &admin,
+            &receiver,
+            json!({"name": "by name", "push_url": format!("http://localhost:{port}/events")}),
+        )
+        .await;
+        create_users(&app, "refused", 1).await;
+        for stream in [&by_address, &by_name] {
+            let deadline = Instant::now() + WAIT;
+            while stream_status(&app, &admin, stream).await["status"] != "failed" {
+                assert!(Instant::now() < deadline, "the stream to this machine did not stop");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let status = stream_status(&app, &admin, stream).await;
+            let error = status["last_error"].as_str().unwrap();
+            assert!(error.contains("loopback") && error.contains("--events-push-allow"), "{status}");
+        }
+        assert!(receiver.deliveries().is_empty(), "nothing reached the receiver");
     }
 }
 

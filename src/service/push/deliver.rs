@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use tokio::sync::watch;
 
+use super::destination::PushDestinations;
 use super::retry::{self, Next, Policy, Verdict};
 use crate::error::{Error, Result};
 use crate::service::events::{self, PendingEvent, keys, set};
@@ -36,6 +37,8 @@ pub struct PushSettings {
     pub failure_period: Duration,
     pub lease: Duration,
     pub timeout: Duration,
+    /// Where pushes may go (see [`super::destination`]).
+    pub destinations: PushDestinations,
 }
 
 impl Default for PushSettings {
@@ -44,6 +47,7 @@ impl Default for PushSettings {
             failure_period: retry::DEFAULT_FAILURE_PERIOD,
             lease: DEFAULT_LEASE,
             timeout: DEFAULT_TIMEOUT,
+            destinations: PushDestinations::default(),
         }
     }
 }
@@ -71,6 +75,7 @@ impl Deliverer {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(settings.destinations.resolver())
             .build()
             .map_err(Error::internal)?;
         Ok(Deliverer {
@@ -260,6 +265,9 @@ impl Deliverer {
                 error: "the stream has no push URL".to_owned(),
             };
         };
+        if let Err(error) = self.settings.destinations.check(url).await {
+            return Verdict::StreamRefused { error };
+        }
         let mut request = self
             .client
             .post(url)

@@ -2,7 +2,9 @@
 //! notices that travel the same way.
 
 pub mod deliver;
+pub mod destination;
 pub mod notices;
 pub mod retry;
 
 pub use deliver::{PushGuard, PushSettings, start};
+pub use destination::PushDestinations;
