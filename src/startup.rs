@@ -16,6 +16,7 @@ use crate::http;
 use crate::http::auth::TrustedProxies;
 use crate::http::extract;
 use crate::http::metrics::{METRICS_PATH, MetricsAccess, ScrapeSources};
+use crate::http::shutdown::Stopping;
 use crate::service::activity::{ActivityLog, ActivityWorkers};
 use crate::service::backups::{self, ScheduleGuard};
 use crate::service::events::retention::{self, RetentionGuard};
@@ -46,6 +47,8 @@ pub struct Application {
     metrics: Option<(Server, SocketAddr)>,
     _event_retention: RetentionGuard,
     _activity: ActivityWorkers,
+    /// Told when a stop begins, so that long polls answer instead of holding it up.
+    stopping: Stopping,
 }
 
 impl Application {
@@ -167,6 +170,8 @@ impl Application {
             .as_ref()
             .map(|token| web::Data::new(MetricsAccess::token(token)));
         let event_settings = web::Data::new(config.events);
+        let stopping = Stopping::default();
+        let stopping_data = web::Data::new(stopping.clone());
         let json_config = extract::json_config(&config.limits);
         let config_limits = config.limits;
         let https = certificates.is_some();
@@ -205,6 +210,7 @@ impl Application {
                     }
                 })
                 .app_data(event_settings.clone())
+                .app_data(stopping_data.clone())
                 .route("/", web::get().to(console::root))
                 .service(console::scope())
                 .configure(|cfg| http::routes(cfg, &config_limits))
@@ -236,6 +242,7 @@ impl Application {
             metrics,
             _event_retention: event_retention,
             _activity: activity_workers,
+            stopping,
         })
     }
 
@@ -285,6 +292,7 @@ impl Application {
             None => None,
         };
         let handle = self.server.handle();
+        let stopping_signal = self.stopping.clone();
         let mut server = std::pin::pin!(self.server);
         let (metrics_handle, metrics_server) = match self.metrics {
             Some((server, _)) => (Some(server.handle()), Some(server)),
@@ -314,6 +322,7 @@ impl Application {
                     std::process::exit(1);
                 }
                 stopping = true;
+                stopping_signal.begin();
                 log::info!(
                     "{name} received: finishing the requests in flight, then stopping (send \
                      it again to stop at once)"

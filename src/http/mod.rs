@@ -16,6 +16,7 @@ pub mod request_id;
 pub mod resource;
 pub mod response;
 pub mod search;
+pub mod shutdown;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 

@@ -9,9 +9,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::events::{PROV, claims_of, drain, events_admin, poll, poll_stream, verified};
-use crate::helpers::api::{admin_token, audit_events};
+use crate::helpers::api::{admin_token, audit_events, cli_token};
 use crate::helpers::app::{TestApp, TestDatabase, assert_scim_error};
-use crate::helpers::cli::{scimd, stdout};
+use crate::helpers::cli::{ServeProcess, scimd, stdout};
 use crate::helpers::scim::{alice, bob, carl, carol};
 use crate::on_both_backends;
 
@@ -92,6 +92,55 @@ on_both_backends! {
         let claims = claims_of(sets[0].as_str().unwrap());
         assert_eq!(claims["sub_id"]["id"], user["id"]);
         assert!(claims["events"][format!("{PROV}create:notice")].is_object());
+    }
+}
+
+on_both_backends! {
+    // A graceful stop waits for the requests in flight; a long poll with nothing to deliver
+    // answers at once instead of holding the stop for as long as it may wait.
+    async fn a_long_poll_answers_when_the_server_stops(backend: Backend) {
+        let database = TestDatabase::new(backend);
+        let server = tokio::task::spawn_blocking({
+            let url = database.url.clone();
+            move || ServeProcess::start_with(&url, &["--events-long-poll", "60s"], &[])
+        })
+        .await
+        .unwrap();
+        let admin = cli_token(&database, "default", "events-admin", &["--scope", "scim:read tokens:manage events:read"]);
+        let client = reqwest::Client::new();
+        let created: Value = client
+            .post(format!("{}/api/v1/events/streams", server.base_url))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "waiter", "delivery": "poll"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let (stream, token) = (created["id"].as_str().unwrap(), created["token"].as_str().unwrap());
+        let waiting = tokio::spawn(
+            client
+                .post(format!("{}/api/v1/events/streams/{stream}/poll", server.base_url))
+                .bearer_auth(token)
+                .json(&json!({}))
+                .send(),
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!waiting.is_finished(), "a poll with nothing pending waits");
+        let signalled = std::time::Instant::now();
+        server.signal("TERM");
+        let answer = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the long poll held the stop")
+            .unwrap()
+            .expect("the long poll was cut off instead of answered");
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["sets"], json!({}));
+        let (ok, _, err) = tokio::task::spawn_blocking(move || server.wait()).await.unwrap();
+        assert!(ok, "no graceful exit:\n{err}");
+        assert!(signalled.elapsed() < Duration::from_secs(10), "the stop took {:?}", signalled.elapsed());
     }
 }
 

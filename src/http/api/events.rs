@@ -15,6 +15,7 @@ use serde_json::json;
 use super::{PREFIX, json_response};
 use crate::auth::{AuthContext, Principal, Scope};
 use crate::error::{Error, Result};
+use crate::http::shutdown::Stopping;
 use crate::scim::error::ProtocolError;
 use crate::service::events::poll::{self, PollBatch, PollRequest, SetError};
 use crate::service::events::streams::{self, Delivery, StreamRequest, StreamView};
@@ -237,6 +238,7 @@ pub async fn poll_stream(
     request: HttpRequest,
     store: web::Data<Store>,
     settings: web::Data<EventSettings>,
+    stopping: web::Data<Stopping>,
     id: web::Path<String>,
     body: web::Json<PollBody>,
 ) -> Result<HttpResponse> {
@@ -304,10 +306,13 @@ pub async fn poll_stream(
                 .await?
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
-        if !batch.is_empty() || !waits || remaining.is_zero() {
+        if !batch.is_empty() || !waits || remaining.is_zero() || stopping.has_begun() {
             return Ok(poll_answer(batch));
         }
-        let _ = actix_web::rt::time::timeout(remaining.min(RECHECK), wake).await;
+        tokio::select! {
+            _ = actix_web::rt::time::timeout(remaining.min(RECHECK), wake) => {}
+            () = stopping.wait() => {}
+        }
     }
 }
 

@@ -213,7 +213,7 @@ mod tests {
         assert!(refused(&rule, "::1"));
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn a_url_is_refused_when_every_address_of_its_host_is() {
         let rule = PushDestinations::default();
         let refused = rule
