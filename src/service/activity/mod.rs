@@ -114,8 +114,7 @@ pub fn entry_of(
     };
     // The response parsed above is kept: parsing it again cost as much as the redaction.
     let response_body = match (response, captured.response_body.as_deref()) {
-        (_, None) => None,
-        (_, Some(bytes)) if bytes.is_empty() => None,
+        (_, None | Some([])) => None,
         (Some(value), _) => Some(redact::keep_value(value)),
         (None, Some(bytes)) => Some(redact::not_json(bytes.len())),
     };
