@@ -3,7 +3,8 @@
 //! Two servers, one with the log and one without, each on a database of its own (SQLite in a
 //! temp dir, or PostgreSQL: see `support/database.rs`), measured in alternating rounds of
 //! `BENCH_SECONDS` (default 5) with `BENCH_CONCURRENCY` (default 16) clients, so drift hits
-//! both alike.
+//! both alike. `BENCH_ACTIVITY_FLUSH_MS` sets how often the log's queue is written out
+//! (200 ms, the default, otherwise).
 //!
 //! `cargo bench --bench activity_overhead`
 //! `BENCH_BACKEND=postgres cargo bench --bench activity_overhead`
@@ -41,8 +42,12 @@ struct Server {
 
 async fn start(url: &str, logging: bool) -> Server {
     let url = DatabaseUrl::parse(url).unwrap();
+    let flush_ms = env_number("BENCH_ACTIVITY_FLUSH_MS", 0u64);
     let application = support::build_application(url, move |config| {
         config.activity.enabled = logging;
+        if flush_ms > 0 {
+            config.activity.flush_every = Duration::from_millis(flush_ms);
+        }
     })
     .await;
     let base = application.base_url().to_owned();

@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use prometheus::proto::MetricFamily;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
     Registry, TextEncoder,
@@ -213,11 +214,12 @@ pub fn activity_log_figures() -> (u64, u64) {
     })
 }
 
-/// The Prometheus text exposition of every series above and of `scraped`, the families
-/// measured for this scrape.
-pub fn render(scraped: &Registry) -> String {
+/// The Prometheus text exposition of every series above, of `scraped`, the families measured
+/// for this scrape, and of `built`, families made whole by the caller.
+pub fn render(scraped: &Registry, built: Vec<MetricFamily>) -> String {
     let mut families = series().map_or_else(Vec::new, |series| series.registry.gather());
     families.extend(scraped.gather());
+    families.extend(built);
     let mut text = Vec::new();
     if let Err(error) = TextEncoder::new().encode(&families, &mut text) {
         log::error!("cannot encode the metrics: {error}");

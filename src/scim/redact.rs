@@ -3,6 +3,9 @@
 //! member of a resource, under an extension or a full-URN key, as a PATCH operation's `path`,
 //! or inside Bulk operations' `data`.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use serde_json::Value;
 
 use super::schema::{AttributeDef, Returned, SCHEMAS};
@@ -17,14 +20,20 @@ pub const MAX_KEPT_BODY: usize = 64 * 1024;
 /// an attribute that is never returned. Compared case-insensitively, as SCIM names are;
 /// a filter in brackets is ignored, only the attribute path around it counts.
 pub fn names_secret(name: &str) -> bool {
-    let without_filters = name
-        .split('[')
-        .enumerate()
-        .map(|(index, part)| match index {
-            0 => part,
-            _ => part.split_once(']').map_or("", |(_, rest)| rest),
-        })
-        .collect::<String>();
+    // Most names (every member name of a body) have no filter: nothing to allocate for them.
+    let without_filters = if name.contains('[') {
+        Cow::Owned(
+            name.split('[')
+                .enumerate()
+                .map(|(index, part)| match index {
+                    0 => part,
+                    _ => part.split_once(']').map_or("", |(_, rest)| rest),
+                })
+                .collect::<String>(),
+        )
+    } else {
+        Cow::Borrowed(name)
+    };
     // The attribute follows the last `:` of a URN prefix.
     let path = without_filters
         .rsplit(':')
@@ -33,16 +42,30 @@ pub fn names_secret(name: &str) -> bool {
     path.split('.').any(is_never_returned)
 }
 
-fn is_never_returned(name: &str) -> bool {
-    fn secret(attribute: &AttributeDef, name: &str) -> bool {
-        (attribute.returned == Returned::Never && attribute.name.eq_ignore_ascii_case(name))
-            || attribute.sub_attributes.iter().any(|sub| secret(sub, name))
+/// The names of the attributes the schemas mark `returned: never`, gathered once: walking
+/// every schema's attribute tree for each member of each body the activity log keeps was most
+/// of what redacting cost.
+static SECRET_NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    fn gather(attribute: &'static AttributeDef, names: &mut Vec<&'static str>) {
+        if attribute.returned == Returned::Never {
+            names.push(attribute.name);
+        }
+        for sub in attribute.sub_attributes {
+            gather(sub, names);
+        }
     }
+    let mut names = Vec::new();
+    for attribute in SCHEMAS.iter().flat_map(|schema| schema.attributes) {
+        gather(attribute, &mut names);
+    }
+    names
+});
+
+fn is_never_returned(name: &str) -> bool {
     !name.is_empty()
-        && SCHEMAS
+        && SECRET_NAMES
             .iter()
-            .flat_map(|schema| schema.attributes)
-            .any(|attribute| secret(attribute, name))
+            .any(|secret| secret.eq_ignore_ascii_case(name))
 }
 
 /// Replaces every secret in `value` with [`REDACTED`]: members named by a secret attribute,

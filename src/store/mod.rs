@@ -167,6 +167,23 @@ impl Store {
         written
     }
 
+    /// [`Store::write`] for a background thread outside the async runtime (it blocks until
+    /// the commit). On SQLite `f` joins the group-committing writer's next transaction: in a
+    /// transaction of its own, on another connection, it held the write lock while the writer
+    /// waited in SQLite's busy handler (sleeps of 1 ms, then 2, 5, …) and paid a commit and an
+    /// fsync of its own, which cost `POST /Users` a quarter of its throughput with the
+    /// activity log on (issue 13). PostgreSQL: [`Store::write_blocking`].
+    pub fn write_queued_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == BackendKind::Sqlite {
+            return self.writer.get(self.max_write)?.write_blocking(f);
+        }
+        self.write_blocking(f)
+    }
+
     /// A connection from the pool, the wait for it measured (see [`crate::metrics`]).
     fn checkout(&self) -> Result<r2d2::PooledConnection<conn::ConnectionManager>> {
         let started = Instant::now();

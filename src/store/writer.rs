@@ -80,6 +80,25 @@ impl Writer {
         F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.submit(f)?.await.map_err(|_| dropped())?
+    }
+
+    /// [`Writer::write`] for a thread outside the async runtime, which it blocks until the
+    /// answer comes (inside the runtime this would panic: use [`Writer::write`] there).
+    pub(super) fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.submit(f)?.blocking_recv().map_err(|_| dropped())?
+    }
+
+    /// Queues `f` for the writer; the receiver gets its outcome after the commit.
+    fn submit<T, F>(&self, f: F) -> Result<oneshot::Receiver<Result<T>>>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let (answer, answered) = oneshot::channel();
         let job = Box::new(Pending {
             work: Some(f),
@@ -89,10 +108,12 @@ impl Writer {
         self.jobs
             .send(job)
             .map_err(|_| Error::internal("the database writer has stopped"))?;
-        answered
-            .await
-            .map_err(|_| Error::internal("the database writer dropped a write"))?
+        Ok(answered)
     }
+}
+
+fn dropped() -> Error {
+    Error::internal("the database writer dropped a write")
 }
 
 /// One request's write, run in a batch and answered after its commit.

@@ -112,10 +112,12 @@ pub fn entry_of(
         None if request_bytes.is_empty() => None,
         None => Some(redact::not_json(request_bytes.len())),
     };
-    let response_body = captured
-        .response_body
-        .as_deref()
-        .and_then(redact::keep_body);
+    // The response parsed above is kept: parsing it again cost as much as the redaction.
+    let response_body = match (response, captured.response_body.as_deref()) {
+        (_, None | Some([])) => None,
+        (Some(value), _) => Some(redact::keep_value(value)),
+        (None, Some(bytes)) => Some(redact::not_json(bytes.len())),
+    };
     ActivityRow {
         id: uuid::Uuid::new_v4().to_string(),
         org_id: captured.org.as_str().to_owned(),

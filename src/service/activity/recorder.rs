@@ -228,7 +228,7 @@ impl Writer {
         });
         let written = written.and_then(|rows| {
             self.store
-                .write_blocking(|conn| insert_activity(conn, &rows))
+                .write_queued_blocking(move |conn| insert_activity(conn, &rows))
         });
         if let Err(error) = written {
             self.counters

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use super::destination::PushDestinations;
 use super::retry::{self, Next, Policy, Verdict};
 use crate::error::{Error, Result};
-use crate::service::events::{self, PendingEvent, keys, set};
+use crate::service::events::{self, PendingEvent, Signer, keys};
 use crate::store::events::StreamRow;
 use crate::store::push::{self as stored, PushStream};
 use crate::store::{self, Store, StreamId};
@@ -246,11 +246,16 @@ impl Deliverer {
             .read(move |conn| {
                 let now = store::now();
                 let pending = events::next_pending(conn, &row.stream_id(), BATCH)?;
+                if pending.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // The key is read once per batch, not once per SET.
+                let signer = Signer::of(conn, &row.org(), now)?;
                 pending
                     .into_iter()
                     .take_while(|event| event.next_attempt_at <= now)
                     .map(|event| {
-                        let jws = set::signed_set(conn, &row, &event.event, &base_url, now)?;
+                        let jws = signer.sign(&row, &event.event, &base_url, now)?;
                         Ok((event, jws))
                     })
                     .collect()
