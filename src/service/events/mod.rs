@@ -204,7 +204,9 @@ pub fn emit(
     if targets.is_empty() {
         return Ok(None);
     }
-    let jti = uuid::Uuid::new_v4().to_string();
+    // Time-ordered (UUIDv7), for the unique index's sake: appended, not scattered (see the
+    // activity log's ids). A SET carries its time in `iat` anyway.
+    let jti = uuid::Uuid::now_v7().to_string();
     let data = match (&draft.data, any_full || is_own_event(&draft.event_type)) {
         (Some(render), true) => Some(render().to_string()),
         _ => None,
