@@ -303,11 +303,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let connect_timeout = std::time::Duration::from_secs(cli.connect_timeout);
     match cli.command {
         Command::Serve(args) => {
-            let trusted_proxies = args
-                .trusted_proxies
-                .iter()
-                .map(|text| input::parse_network(text).map_err(|e| anyhow!("--trusted-proxy {e}")))
-                .collect::<anyhow::Result<_>>()?;
+            let trusted_proxies = networks("--trusted-proxy", &args.trusted_proxies)?;
             let config = Config {
                 trusted_proxies,
                 bind: args.bind,
@@ -340,14 +336,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                             )
                         })?,
                     destinations: PushDestinations {
-                        allowed: args
-                            .events_push_allow
-                            .iter()
-                            .map(|text| {
-                                input::parse_network(text)
-                                    .map_err(|e| anyhow!("--events-push-allow {e}"))
-                            })
-                            .collect::<anyhow::Result<_>>()?,
+                        allowed: networks("--events-push-allow", &args.events_push_allow)?,
                         public_only: args.events_push_public_only,
                     },
                     ..PushSettings::default()
@@ -549,6 +538,14 @@ fn open_migrated(
     let store = open(url, 2, connect_timeout, false)?;
     migrate::run_pending(&store)?;
     Ok(store)
+}
+
+/// A flag's list of networks (`10.0.0.0/8`, `192.0.2.1`), or an error naming the flag.
+fn networks(flag: &str, texts: &[String]) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    texts
+        .iter()
+        .map(|text| input::parse_network(text).map_err(|e| anyhow!("{flag} {e}")))
+        .collect()
 }
 
 #[cfg(test)]
