@@ -31,6 +31,20 @@ async fn two_instances_and_a_cached_token() -> (TestApp, TestApp, String, String
 }
 
 /// Runs `sql` and answers the `n` it selects.
+/// Revokes the token `id` through instance `app`'s management API.
+async fn revoke(app: &TestApp, admin: &str, id: &str) {
+    let revoked = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            admin,
+            None,
+            &[],
+        )
+        .await;
+    assert!(revoked.status.is_success(), "{}", revoked.text);
+}
+
 fn count(store: &Store, sql: &'static str) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct Count {
@@ -58,16 +72,7 @@ const LISTENERS: &str = "SELECT count(*) AS n FROM pg_stat_activity \
 async fn a_revoked_token_is_refused_at_once_here_and_within_a_second_elsewhere() {
     let (a, b, admin, token) = two_instances_and_a_cached_token().await;
     let id = id_of_token(&a, &admin, &token).await;
-    let revoked = a
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/tokens/{id}"),
-            &admin,
-            None,
-            &[],
-        )
-        .await;
-    assert!(revoked.status.is_success(), "{}", revoked.text);
+    revoke(&a, &admin, &id).await;
     assert_eq!(a.probe(&token).await, StatusCode::UNAUTHORIZED);
     b.probe_within_a_second(&token, StatusCode::UNAUTHORIZED)
         .await;
@@ -160,16 +165,7 @@ async fn without_its_listener_an_instance_looks_every_token_up_until_it_is_back(
     assert_eq!(b.probe(&token).await, StatusCode::OK);
     assert_eq!(b.probe(&token).await, StatusCode::OK);
 
-    let revoked = a
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/tokens/{id}"),
-            &admin,
-            None,
-            &[],
-        )
-        .await;
-    assert!(revoked.status.is_success(), "{}", revoked.text);
+    revoke(&a, &admin, &id).await;
     assert_eq!(b.probe(&token).await, StatusCode::UNAUTHORIZED, "looked up");
 
     execute(

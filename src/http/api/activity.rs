@@ -2,7 +2,6 @@
 //! entry with its (redacted) bodies. Open to `activity:read` and `tokens:manage` tokens.
 
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::json_response;
@@ -10,7 +9,6 @@ use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
 use crate::service::activity::{self, ActivityFilter, ActivityView, StatusFilter, describe::Idp};
-use crate::service::input::parse_time;
 use crate::store::Store;
 
 #[derive(Debug, Deserialize)]
@@ -39,18 +37,6 @@ fn require_reader(auth: &AuthContext) -> Result<()> {
             "this token lacks the 'activity:read' or 'tokens:manage' scope".to_owned(),
         ))
     }
-}
-
-fn time(name: &str, text: Option<&str>) -> Result<Option<NaiveDateTime>> {
-    text.map(|text| {
-        parse_time(text).ok_or_else(|| {
-            ProtocolError::invalid_value(format!(
-                "{name} '{text}' is not a date or an RFC 3339 time"
-            ))
-            .into()
-        })
-    })
-    .transpose()
 }
 
 fn non_empty(text: Option<String>) -> Option<String> {
@@ -88,8 +74,8 @@ pub async fn list_activity(
         resource: non_empty(params.resource),
         token: non_empty(params.token),
         idp,
-        since: time("since", params.since.as_deref())?,
-        until: time("until", params.until.as_deref())?,
+        since: super::query_time("since", params.since.as_deref())?,
+        until: super::query_time("until", params.until.as_deref())?,
         ..ActivityFilter::of(auth.org_id.clone())
     };
     let cursor = params.cursor;

@@ -1,7 +1,6 @@
 //! `/api/v1/audit`: the organization's audit log, newest first, in pages.
 
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::json_response;
@@ -9,7 +8,7 @@ use crate::auth::{AuthContext, Scope};
 use crate::error::Result;
 use crate::scim::error::ProtocolError;
 use crate::service::audit_log::{self, AuditFilter};
-use crate::service::input::{self, parse_time};
+use crate::service::input;
 use crate::service::views::EventView;
 use crate::store::Store;
 
@@ -33,18 +32,6 @@ pub struct AuditParams {
     cursor: Option<String>,
 }
 
-fn time(name: &str, text: Option<&str>) -> Result<Option<NaiveDateTime>> {
-    text.map(|text| {
-        parse_time(text).ok_or_else(|| {
-            ProtocolError::invalid_value(format!(
-                "{name} '{text}' is not a date or an RFC 3339 time"
-            ))
-            .into()
-        })
-    })
-    .transpose()
-}
-
 pub async fn list_audit_events(
     auth: AuthContext,
     store: web::Data<Store>,
@@ -62,8 +49,8 @@ pub async fn list_audit_events(
             .map_err(ProtocolError::invalid_value)?,
         actor: params.actor.filter(|actor| !actor.is_empty()),
         token: params.token.filter(|token| !token.is_empty()),
-        since: time("since", params.since.as_deref())?,
-        until: time("until", params.until.as_deref())?,
+        since: super::query_time("since", params.since.as_deref())?,
+        until: super::query_time("until", params.until.as_deref())?,
     };
     let cursor = params.cursor;
     let page = store

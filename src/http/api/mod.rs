@@ -110,6 +110,23 @@ async fn openapi() -> HttpResponse {
 }
 
 /// A 200 with a JSON body.
+/// A `since`/`until` query parameter: a date or an RFC 3339 time, else `invalidValue`
+/// naming the parameter.
+pub(crate) fn query_time(
+    name: &str,
+    text: Option<&str>,
+) -> crate::error::Result<Option<chrono::NaiveDateTime>> {
+    text.map(|text| {
+        crate::service::input::parse_time(text).ok_or_else(|| {
+            crate::scim::error::ProtocolError::invalid_value(format!(
+                "{name} '{text}' is not a date or an RFC 3339 time"
+            ))
+            .into()
+        })
+    })
+    .transpose()
+}
+
 pub fn json_response(body: &impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok().json(body)
 }
