@@ -188,6 +188,12 @@ impl Deliverer {
             let mut outcome = None;
             let mut renewed = Instant::now();
             let mut lost = false;
+            // Once a batch, not once a SET: a name lookup of its own per POST would double
+            // the DNS traffic, and the client's resolver applies the rule to every connection.
+            let refused = match stream.row.push_url.as_deref() {
+                Some(url) => self.settings.destinations.check(url).await.err(),
+                None => None,
+            };
             for (pending, jws) in &batch {
                 if pending.next_attempt_at > store::now() {
                     // Order is kept: nothing after an event waiting for its retry goes first.
@@ -202,7 +208,13 @@ impl Deliverer {
                     }
                     renewed = Instant::now();
                 }
-                match self.post(&stream.row, jws).await {
+                let verdict = match &refused {
+                    Some(error) => Verdict::StreamRefused {
+                        error: error.clone(),
+                    },
+                    None => self.post(&stream.row, jws).await,
+                };
+                match verdict {
                     Verdict::Delivered => delivered.push(pending.seq()),
                     verdict => {
                         outcome = Some((pending.clone(), verdict));
@@ -270,9 +282,6 @@ impl Deliverer {
                 error: "the stream has no push URL".to_owned(),
             };
         };
-        if let Err(error) = self.settings.destinations.check(url).await {
-            return Verdict::StreamRefused { error };
-        }
         let mut request = self
             .client
             .post(url)
