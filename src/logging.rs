@@ -35,13 +35,16 @@ fn format() -> LogFormat {
 pub fn init(filters: &str, format: LogFormat) {
     let _ = FORMAT.set(format);
     let mut builder = env_logger::Builder::new();
-    let style = if std::io::stderr().is_terminal() {
-        env_logger::WriteStyle::Auto
+    builder.parse_filters(filters);
+    // On a terminal someone is reading: lines go out at once, coloured as env_logger decides
+    // for stderr (it never colours a pipe). Elsewhere (a service's journal, a file) they are
+    // gathered and written in batches.
+    let sink = if std::io::stderr().is_terminal() {
+        None
     } else {
-        env_logger::WriteStyle::Never
+        start_writer()
     };
-    builder.parse_filters(filters).write_style(style);
-    match start_writer() {
+    match sink {
         Some(sink) => builder.target(env_logger::Target::Pipe(Box::new(sink))),
         None => builder.target(env_logger::Target::Stderr),
     };
