@@ -6,9 +6,9 @@
 //! applications live, are refused too with `--events-push-public-only`, for operators who host
 //! organizations they do not run.
 //!
-//! Checked on the addresses a host resolves to, twice: before each POST, to tell the admin
-//! why a stream stopped, and in the HTTP client's resolver, so a name that resolves elsewhere
-//! a moment later (DNS rebinding) still cannot lead the connection there.
+//! Checked on the addresses a host resolves to, twice: before each batch of POSTs, to tell the
+//! admin why a stream stopped, and in the HTTP client's resolver, so a name that resolves
+//! elsewhere a moment later (DNS rebinding) still cannot lead the connection there.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
