@@ -44,11 +44,92 @@ pub struct ActivityRow {
 /// Inserts `rows` (already in one transaction: the caller's).
 pub fn insert_activity(conn: &mut DbConn, rows: &[ActivityRow]) -> Result<()> {
     for row in rows {
-        diesel::insert_into(activity::table)
-            .values(row)
-            .execute(conn)?;
+        let insert = InsertActivity(row);
+        match conn {
+            DbConn::Sqlite(c) => insert.execute(c)?,
+            DbConn::Postgres(c) => insert.execute(c)?,
+        };
     }
     Ok(())
+}
+
+/// The insert of one row, prepared once per connection (see [`super::statement`]): built
+/// anew for every row, it was 40% of the writer's time spent on activity batches.
+#[derive(Debug, Clone, Copy)]
+struct InsertActivity<'a>(&'a ActivityRow);
+
+super::statement::cached_statement!(InsertActivity);
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for InsertActivity<'_>
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Option<String>:
+        diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+        let row = self.0;
+        out.push_sql(
+            "INSERT INTO activity (id, org_id, occurred_at, request_id, method, path, status, \
+             status_class, scim_type, duration_us, token_id, token_name, client_addr, user_agent, \
+             idp, resource_type, resource_id, resource_name, resource_key, summary, request_body, \
+             response_body) VALUES (",
+        );
+        out.push_bind_param::<Text, str>(&row.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(&row.org_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, NaiveDateTime>(&row.occurred_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, Option<String>>(&row.request_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(&row.method)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(&row.path)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, i32>(&row.status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, i32>(&row.status_class)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, Option<String>>(&row.scim_type)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, i64>(&row.duration_us)?;
+        for text in [
+            &row.token_id,
+            &row.token_name,
+            &row.client_addr,
+            &row.user_agent,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, Option<String>>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(&row.idp)?;
+        for text in [
+            &row.resource_type,
+            &row.resource_id,
+            &row.resource_name,
+            &row.resource_key,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, Option<String>>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(&row.summary)?;
+        for text in [&row.request_body, &row.response_body] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, Option<String>>(text)?;
+        }
+        out.push_sql(")");
+        Ok(())
+    }
 }
 
 /// Which rows to list: every condition holds. Newest first; `before` continues a page.

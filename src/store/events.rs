@@ -220,28 +220,131 @@ pub struct NewEvent<'a> {
 }
 
 /// Appends `event` to the outbox and a pending delivery for each of `streams`; answers its
-/// position. The position is read back by the unique `jti`: ids come from Rust, positions
-/// from the database (the one order both backends agree on), and no `RETURNING` is needed.
+/// position. Ids come from Rust, positions from the database (the one order both backends
+/// agree on). Both statements are prepared once per connection: they run in the writer's
+/// transaction for every write an organization with streams makes.
 pub fn append(conn: &mut DbConn, event: &NewEvent<'_>, streams: &[&str]) -> Result<i64> {
-    diesel::insert_into(events::table)
-        .values(event)
-        .execute(conn)?;
-    let seq = events::table
-        .filter(events::id.eq(event.id))
-        .select(events::seq)
-        .get_result::<i64>(conn)?;
+    let insert = InsertEvent(event);
+    let seq: i64 = match conn {
+        DbConn::Sqlite(c) => insert.get_result(c)?,
+        DbConn::Postgres(c) => insert.get_result(c)?,
+    };
     for stream in streams {
-        diesel::insert_into(event_deliveries::table)
-            .values((
-                event_deliveries::stream_id.eq(stream),
-                event_deliveries::event_seq.eq(seq),
-                event_deliveries::state.eq(PENDING),
-                event_deliveries::attempts.eq(0),
-                event_deliveries::next_attempt_at.eq(event.occurred_at),
-            ))
-            .execute(conn)?;
+        let delivery = InsertDelivery {
+            stream,
+            seq,
+            at: event.occurred_at,
+        };
+        match conn {
+            DbConn::Sqlite(c) => delivery.execute(c)?,
+            DbConn::Postgres(c) => delivery.execute(c)?,
+        };
     }
     Ok(seq)
+}
+
+/// `INSERT INTO events … RETURNING seq`.
+#[derive(Debug, Clone, Copy)]
+struct InsertEvent<'a>(&'a NewEvent<'a>);
+
+super::statement::cached_statement!(InsertEvent);
+
+impl diesel::query_builder::Query for InsertEvent<'_> {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for InsertEvent<'_>
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    for<'s> Option<&'s str>:
+        diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<i64>:
+        diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+        let event = self.0;
+        out.push_sql(
+            "INSERT INTO events (id, org_id, event_type, activation, resource_type, \
+             resource_id, external_id, version, attributes, data, members_added, \
+             members_removed, txn_id, occurred_at) VALUES (",
+        );
+        out.push_bind_param::<Text, str>(event.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(event.org_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(event.event_type)?;
+        for text in [
+            &event.activation,
+            &event.resource_type,
+            &event.resource_id,
+            &event.external_id,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, Option<&str>>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&event.version)?;
+        for text in [
+            &event.attributes,
+            &event.data,
+            &event.members_added,
+            &event.members_removed,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, Option<&str>>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(event.txn_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, NaiveDateTime>(&event.occurred_at)?;
+        out.push_sql(") RETURNING seq");
+        Ok(())
+    }
+}
+
+/// A pending delivery of the event at `seq` to `stream`.
+#[derive(Debug, Clone, Copy)]
+struct InsertDelivery<'a> {
+    stream: &'a str,
+    seq: i64,
+    at: NaiveDateTime,
+}
+
+super::statement::cached_statement!(InsertDelivery);
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for InsertDelivery<'_>
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        out.push_sql(
+            "INSERT INTO event_deliveries (stream_id, event_seq, state, attempts, \
+             next_attempt_at) VALUES (",
+        );
+        out.push_bind_param::<Text, str>(self.stream)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, i64>(&self.seq)?;
+        out.push_sql(", '");
+        out.push_sql(PENDING);
+        out.push_sql("', 0, ");
+        out.push_bind_param::<Timestamp, NaiveDateTime>(&self.at)?;
+        out.push_sql(")");
+        Ok(())
+    }
 }
 
 pub const PENDING: &str = "pending";

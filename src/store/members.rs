@@ -324,10 +324,8 @@ fn groups_of_user(conn: &mut DbConn, org: &OrgId, user: &str) -> Result<Vec<Grou
 }
 
 /// [`groups_of_user`]'s statement: `(group id, 1 when direct, display name)` per group
-/// reached. A type of its own with a static query id, because diesel prepares a `sql_query`
-/// anew on every run and caches only statements it knows by type: preparing this one took
-/// a fifth of a `GET /Users/{id}`. `UNION` drops repeated rows, so a cycle of nested groups
-/// ends the recursion.
+/// reached, prepared once per connection (see [`super::statement`]). `UNION` drops repeated
+/// rows, so a cycle of nested groups ends the recursion.
 #[derive(Debug, Clone, Copy)]
 struct GroupsOfUser<'a> {
     org: &'a str,
@@ -335,10 +333,7 @@ struct GroupsOfUser<'a> {
     group_type: &'a str,
 }
 
-impl diesel::query_builder::QueryId for GroupsOfUser<'_> {
-    type QueryId = GroupsOfUser<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
+super::statement::cached_statement!(GroupsOfUser);
 
 impl diesel::query_builder::Query for GroupsOfUser<'_> {
     type SqlType = (
@@ -347,8 +342,6 @@ impl diesel::query_builder::Query for GroupsOfUser<'_> {
         diesel::sql_types::Nullable<diesel::sql_types::Text>,
     );
 }
-
-impl<Conn> RunQueryDsl<Conn> for GroupsOfUser<'_> {}
 
 impl<DB> diesel::query_builder::QueryFragment<DB> for GroupsOfUser<'_>
 where

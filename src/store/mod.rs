@@ -26,6 +26,7 @@ pub mod resources;
 pub mod schema;
 pub mod search;
 pub mod state;
+mod statement;
 pub mod token_listener;
 pub mod token_notices;
 pub mod token_stats;
