@@ -154,7 +154,8 @@ pub fn insert_audit_event(
 ) -> Result<()> {
     diesel::insert_into(audit_events::table)
         .values((
-            audit_events::id.eq(uuid::Uuid::new_v4().to_string()),
+            // Time-ordered, as the ids of `ids.rs` are: the primary key takes appends.
+            audit_events::id.eq(uuid::Uuid::now_v7().to_string()),
             audit_events::org_id.eq(event.org_id.map(OrgId::as_str)),
             audit_events::occurred_at.eq(now),
             audit_events::event_type.eq(event.event_type.as_str()),
