@@ -1,6 +1,7 @@
 //! The Change feed page: owners and admins create poll and push streams (a poll stream's
 //! token shown once, a push stream's authorization never), pause, resume and delete them
-//! with a confirmation; viewers are refused; a stream's name is shown as text.
+//! with a confirmation; viewers are refused; a stream's name is shown as text; a push URL the
+//! server may not push to is a form error.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -45,6 +46,12 @@ on_both_backends! {
         let wrong = post(&app, &owner, EVENTS, &[("name", "x"), ("delivery", "push"), ("detail", "notice"), ("resource_type", "all")]).await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(wrong.body.contains("needs the receiver"), "{}", wrong.body);
+        // So does one to this machine, which the server refuses to push to by default.
+        let refused = post(&app, &owner, EVENTS, &[("name", "local"), ("delivery", "push"), ("detail", "notice"), ("resource_type", "all"), ("push_url", "http://127.0.0.1:9/events")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        refused.assert_html();
+        assert!(refused.body.contains("a loopback address") && refused.body.contains("--events-push-allow"), "{}", refused.body);
+        assert!(refused.body.contains("http://127.0.0.1:9/events"), "the form keeps what was typed");
 
         // Pause, resume; delete asks first.
         let paused = post(&app, &owner, &format!("{EVENTS}/{hr}/status"), &[("enabled", "no")]).await;
