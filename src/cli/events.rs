@@ -30,7 +30,7 @@ pub enum EventsCommand {
 #[derive(Debug, Subcommand)]
 pub enum StreamCommand {
     /// Create a stream; a poll stream's token is printed once
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List an organization's streams with their status and last error
     List {
         /// The organization (see `scimd org list`)
