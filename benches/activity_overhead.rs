@@ -18,58 +18,48 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use scimd::store::DatabaseUrl;
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 #[path = "support/mod.rs"]
 mod support;
 
 use support::env_number;
+use support::server::{Server, closed_loop, post_json};
 
 const ROUNDS: usize = 3;
 
 /// One server under test.
-struct Server {
-    base: String,
-    token: String,
+struct Side {
+    server: Server,
     user_url: String,
     /// Numbers the users it creates, so every POST is a fresh create.
     created: Arc<AtomicU64>,
 }
 
-async fn start(url: &str, logging: bool) -> Server {
+async fn start(url: &str, logging: bool) -> Side {
     let url = DatabaseUrl::parse(url).unwrap();
     let flush_ms = env_number("BENCH_ACTIVITY_FLUSH_MS", 0u64);
-    let application = support::build_application(url, move |config| {
+    let server = Server::start(url, move |config| {
         config.activity.enabled = logging;
         if flush_ms > 0 {
             config.activity.flush_every = Duration::from_millis(flush_ms);
         }
     })
     .await;
-    let base = application.base_url().to_owned();
-    let token = application
-        .first_start()
-        .map(|first| first.token.plain.expose_secret().to_owned())
-        .unwrap();
-    tokio::spawn(async move { application.run_until_stopped().await });
-    let created: Value = reqwest::Client::new()
-        .post(format!("{base}/scim/v2/Users"))
-        .bearer_auth(&token)
-        .json(&user("reader"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let user_url = format!("{base}/scim/v2/Users/{}", created["id"].as_str().unwrap());
-    Server {
-        base,
-        token,
+    let users = format!("{}/scim/v2/Users", server.base);
+    let created = post_json(
+        &reqwest::Client::new(),
+        &users,
+        server.token(),
+        &user("reader"),
+    )
+    .await;
+    let user_url = format!("{users}/{}", created["id"].as_str().unwrap());
+    Side {
+        server,
         user_url,
         created: Arc::new(AtomicU64::new(0)),
     }
@@ -94,50 +84,26 @@ enum Load {
     Read,
 }
 
-async fn run(
-    client: &reqwest::Client,
-    server: &Server,
-    load: Load,
-    seconds: u64,
-    clients: u64,
-) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (client, done, created) = (
-            client.clone(),
-            Arc::clone(&done),
-            Arc::clone(&server.created),
-        );
-        let (base, token, user_url) = (
-            server.base.clone(),
-            server.token.clone(),
-            server.user_url.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < deadline {
-                let request = match load {
-                    Load::Create => {
-                        let n = created.fetch_add(1, Ordering::Relaxed);
-                        client
-                            .post(format!("{base}/scim/v2/Users"))
-                            .json(&user(&format!("u{n}")))
-                    }
-                    Load::Read => client.get(&user_url),
-                };
-                let response = request.bearer_auth(&token).send().await.unwrap();
-                assert!(response.status().is_success(), "{}", response.status());
-                let _ = response.bytes().await.unwrap();
-                done.fetch_add(1, Ordering::Relaxed);
+async fn run(client: &reqwest::Client, side: &Side, load: Load, seconds: u64, clients: u64) -> f64 {
+    let (client, created) = (client.clone(), Arc::clone(&side.created));
+    let (base, token, user_url) = (
+        side.server.base.clone(),
+        side.server.token().to_owned(),
+        side.user_url.clone(),
+    );
+    let rate = closed_loop(clients, seconds, move |_, _| {
+        let request = match load {
+            Load::Create => {
+                let n = created.fetch_add(1, Ordering::Relaxed);
+                client
+                    .post(format!("{base}/scim/v2/Users"))
+                    .json(&user(&format!("u{n}")))
             }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+            Load::Read => client.get(&user_url),
+        };
+        request.bearer_auth(&token)
+    })
+    .await;
     // Lets the logging server's writer drain its queue before the other side's round.
     tokio::time::sleep(Duration::from_millis(500)).await;
     rate
@@ -146,10 +112,7 @@ async fn run(
 fn main() {
     let seconds = env_number("BENCH_SECONDS", 5);
     let clients = env_number("BENCH_CONCURRENCY", 16);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::server::runtime();
     assert!(
         std::env::var("DATABASE_URL").is_err(),
         "this benchmark needs two fresh databases: choose BENCH_BACKEND instead"
@@ -164,8 +127,8 @@ fn main() {
         let on = start(&on_url, true).await;
         let off = start(&off_url, false).await;
         let client = reqwest::Client::new();
-        for server in [&on, &off] {
-            run(&client, server, Load::Read, 1, clients).await;
+        for side in [&on, &off] {
+            run(&client, side, Load::Read, 1, clients).await;
         }
         let mut rates = [[0.0; 2]; 2];
         for _ in 0..ROUNDS {

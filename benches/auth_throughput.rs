@@ -15,47 +15,24 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
 use scimd::store::DatabaseUrl;
-use secrecy::ExposeSecret;
 use serde_json::json;
 
 #[path = "support/mod.rs"]
 mod support;
 
 use support::env_number;
+use support::server::{Server, closed_loop, post_json};
 
 const SECRET: &str = "bench-shared-secret-0123456789abcdefghij";
 const ROUNDS: usize = 3;
 
 async fn run(client: &reqwest::Client, url: &str, bearer: &str, seconds: u64, clients: u64) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (client, url, bearer, done) = (
-            client.clone(),
-            url.to_owned(),
-            bearer.to_owned(),
-            Arc::clone(&done),
-        );
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < deadline {
-                let response = client.get(&url).bearer_auth(&bearer).send().await.unwrap();
-                assert_eq!(response.status(), 200);
-                let _ = response.bytes().await.unwrap();
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    let (client, url, bearer) = (client.clone(), url.to_owned(), bearer.to_owned());
+    closed_loop(clients, seconds, move |_, _| {
+        client.get(&url).bearer_auth(&bearer)
+    })
+    .await
 }
 
 fn main() {
@@ -64,41 +41,31 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _cluster) = support::database::database(&dir.path().join("b.db"));
     let url = DatabaseUrl::parse(&url).unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::server::runtime();
     runtime.block_on(async move {
-        let application = support::build_application(url, |config| {
+        let server = Server::start(url, |config| {
             config.auth_secret = Some(SECRET.into());
         })
         .await;
-        let base = application.base_url().to_owned();
-        let token = application
-            .first_start()
-            .map(|first| first.token.plain.expose_secret().to_owned())
-            .unwrap();
-        tokio::spawn(async move { application.run_until_stopped().await });
+        let base = &server.base;
+        let token = server.token();
         let client = reqwest::Client::new();
-        let created: serde_json::Value = client
-            .post(format!("{base}/scim/v2/Users"))
-            .bearer_auth(&token)
-            .json(&json!({
+        let created = post_json(
+            &client,
+            &format!("{base}/scim/v2/Users"),
+            token,
+            &json!({
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                 "userName": "bench@example.com",
                 "emails": [{"value": "bench@example.com", "primary": true}]
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            }),
+        )
+        .await;
         let url = format!("{base}/scim/v2/Users/{}", created["id"].as_str().unwrap());
-        run(&client, &url, &token, 1, clients).await;
+        run(&client, &url, token, 1, clients).await;
         match std::env::var("BENCH_ONLY").as_deref() {
             Ok("token") => {
-                return println!("{:.0}", run(&client, &url, &token, seconds, clients).await);
+                return println!("{:.0}", run(&client, &url, token, seconds, clients).await);
             }
             Ok("secret") => {
                 return println!("{:.0}", run(&client, &url, SECRET, seconds, clients).await);
@@ -108,7 +75,7 @@ fn main() {
         let (mut with_token, mut with_secret) = (0.0, 0.0);
         for _ in 0..ROUNDS {
             with_secret += run(&client, &url, SECRET, seconds, clients).await;
-            with_token += run(&client, &url, &token, seconds, clients).await;
+            with_token += run(&client, &url, token, seconds, clients).await;
         }
         let (with_token, with_secret) = (with_token / ROUNDS as f64, with_secret / ROUNDS as f64);
         println!("| credential | requests/s |\n|---|---|");

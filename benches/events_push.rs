@@ -15,11 +15,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use scimd::store::DatabaseUrl;
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -32,6 +30,7 @@ mod receiver;
 
 use receiver::Receiver;
 use support::env_number;
+use support::server::{Server, build_application, closed_loop, post_json};
 
 const ROUNDS: usize = 3;
 
@@ -53,39 +52,19 @@ async fn throughput(
     seconds: u64,
     clients: u64,
 ) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in 0..clients {
-        let (client, url, token, done, tag) = (
-            client.clone(),
-            format!("{base}/scim/v2/Users"),
-            token.to_owned(),
-            Arc::clone(&done),
-            format!("{tag}-{worker}"),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut n = 0;
-            while Instant::now() < deadline {
-                let response = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&new_user(n, &tag))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 201);
-                let _ = response.bytes().await.unwrap();
-                done.fetch_add(1, Ordering::Relaxed);
-                n += 1;
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    let (client, url, token, tag) = (
+        client.clone(),
+        format!("{base}/scim/v2/Users"),
+        token.to_owned(),
+        tag.to_owned(),
+    );
+    closed_loop(clients, seconds, move |worker, n| {
+        client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&new_user(n, &format!("{tag}-{worker}")))
+    })
+    .await
 }
 
 async fn create_stream(
@@ -94,16 +73,13 @@ async fn create_stream(
     token: &str,
     receiver: &Receiver,
 ) -> String {
-    let created: Value = client
-        .post(format!("{base}/api/v1/events/streams"))
-        .bearer_auth(token)
-        .json(&json!({"name": "bench", "delivery": "push", "push_url": receiver.url()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = post_json(
+        client,
+        &format!("{base}/api/v1/events/streams"),
+        token,
+        &json!({"name": "bench", "delivery": "push", "push_url": receiver.url()}),
+    )
+    .await;
     created["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{created}"))
@@ -177,46 +153,40 @@ fn main() {
     let (url, _cluster) = support::database::database(&dir.path().join("b.db"));
     let database_url = url.clone();
     let url = DatabaseUrl::parse(&url).unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::server::runtime();
     runtime.block_on(async move {
         let receiver = Receiver::start().await;
         // The receiver listens on this machine, where pushes are refused by default.
-        let application = support::build_application(url, |config| {
+        let application = build_application(url, |config| {
             config.push.destinations.allowed = vec!["127.0.0.0/8".parse().unwrap()];
         })
         .await;
-        let base = application.base_url().to_owned();
-        let token = application.first_start().map(|first| first.token.plain.expose_secret().to_owned()).unwrap();
         // The first-start token may not manage streams: an admin's token, as the CLI makes it.
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
-            .args(["token", "create", "--org", "default", "--name", "bench", "--scope", "scim:read scim:write tokens:manage"])
-            .env("DATABASE_URL", &database_url)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        let admin = String::from_utf8(output.stdout).unwrap().trim().to_owned();
-        tokio::spawn(async move { application.run_until_stopped().await });
+        let admin = support::seed::scimd(
+            &database_url,
+            &["token", "create", "--org", "default", "--name", "bench", "--scope", "scim:read scim:write tokens:manage"],
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        let server = Server::run(application);
+        let (base, token) = (&server.base, server.token());
         let client = reqwest::Client::new();
-        throughput(&client, &base, &token, "warm", 1, clients).await;
+        throughput(&client, base, token, "warm", 1, clients).await;
 
         let (mut without, mut with) = (0.0, 0.0);
         for round in 0..ROUNDS {
-            without += throughput(&client, &base, &token, &format!("without{round}"), seconds, clients).await;
-            let stream = create_stream(&client, &base, &admin, &receiver).await;
-            with += throughput(&client, &base, &token, &format!("with{round}"), seconds, clients).await;
-            delete_stream(&client, &base, &admin, &stream).await;
+            without += throughput(&client, base, token, &format!("without{round}"), seconds, clients).await;
+            let stream = create_stream(&client, base, &admin, &receiver).await;
+            with += throughput(&client, base, token, &format!("with{round}"), seconds, clients).await;
+            delete_stream(&client, base, &admin, &stream).await;
         }
         let (without, with) = (without / ROUNDS as f64, with / ROUNDS as f64);
         println!("| POST /Users | writes/s |\n|---|---|");
         println!("| no stream | {without:.0} |\n| one push stream | {with:.0} |");
         println!("\nwith / without = {:.1}% (target: at least 85%)", with / without * 100.0);
 
-        let stream = create_stream(&client, &base, &admin, &receiver).await;
+        let stream = create_stream(&client, base, &admin, &receiver).await;
         let before = receiver.deliveries().len();
-        let answered = paced(&client, &base, &token, rate, seconds).await;
+        let answered = paced(&client, base, token, rate, seconds).await;
         let deadline = Instant::now() + Duration::from_secs(60);
         while receiver.deliveries().len() < before + answered.len() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -240,6 +210,6 @@ fn main() {
             percentile(0.99),
             delays.last().copied().unwrap_or_default(),
         );
-        delete_stream(&client, &base, &admin, &stream).await;
+        delete_stream(&client, base, &admin, &stream).await;
     });
 }

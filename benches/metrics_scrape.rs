@@ -23,6 +23,7 @@ use secrecy::SecretString;
 mod support;
 
 use support::env_number;
+use support::server::{Server, build_application};
 
 const METRICS_TOKEN: &str = "bench-metrics-token";
 
@@ -61,23 +62,19 @@ fn main() {
     let scrapes: usize = env_number("BENCH_SCRAPES", 50);
     let orgs: u32 = env_number("BENCH_ORGS", 1000);
     let tokens: u32 = env_number("BENCH_TOKENS_PER_ORG", 3);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::server::runtime();
     let dir = tempfile::tempdir().unwrap();
     let (url, _cluster) = support::database::database(&dir.path().join("m.db"));
     let url = DatabaseUrl::parse(&url).unwrap();
     runtime.block_on(async move {
-        let application = support::build_application(url.clone(), |config| {
+        let application = build_application(url.clone(), |config| {
             config.metrics_token = Some(SecretString::from(METRICS_TOKEN));
         })
         .await;
-        let base = application.base_url().to_owned();
         tokio::task::spawn_blocking(move || seed(&url, orgs, tokens))
             .await
             .unwrap();
-        tokio::spawn(async move { application.run_until_stopped().await });
+        let base = Server::run(application).base;
         let client = reqwest::Client::new();
         let scrape = || async {
             let started = Instant::now();

@@ -13,7 +13,7 @@ use crate::bootstrap::{self, FirstStart, token_file};
 use crate::config::{self, Config};
 use crate::logging::{self, LogFormat};
 use crate::service::input;
-use crate::service::push::{PushDestinations, PushSettings};
+use crate::service::push::PushSettings;
 use crate::startup::Application;
 use crate::store::{self, Store, migrate};
 
@@ -262,26 +262,8 @@ pub struct ServeArgs {
     )]
     pub events_push_failure_period: String,
 
-    /// Networks push event streams may deliver to although they are refused by default:
-    /// loopback, link-local (cloud metadata), unspecified, multicast (a receiver on this
-    /// machine: 127.0.0.1/32)
-    #[arg(
-        long = "events-push-allow",
-        env = "SCIMD_EVENTS_PUSH_ALLOW",
-        hide_env_values = true,
-        value_delimiter = ','
-    )]
-    pub events_push_allow: Vec<String>,
-
-    /// Refuse push destinations in private networks too (RFC 1918, 100.64.0.0/10, fc00::/7),
-    /// for operators who host organizations they do not run
-    #[arg(
-        long,
-        env = "SCIMD_EVENTS_PUSH_PUBLIC_ONLY",
-        hide_env_values = true,
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub events_push_public_only: bool,
+    #[command(flatten)]
+    pub push_destinations: events::PushDestinationArgs,
 
     #[command(flatten)]
     pub events: events::EventArgs,
@@ -335,10 +317,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                                 "--events-push-failure-period: a duration such as 24h, 90m or 7d"
                             )
                         })?,
-                    destinations: PushDestinations {
-                        allowed: networks("--events-push-allow", &args.events_push_allow)?,
-                        public_only: args.events_push_public_only,
-                    },
+                    destinations: args.push_destinations.rule()?,
                     ..PushSettings::default()
                 },
                 metrics_token: args.metrics_token.map(SecretString::from),

@@ -170,6 +170,7 @@ impl Application {
             .as_ref()
             .map(|token| web::Data::new(MetricsAccess::token(token)));
         let event_settings = web::Data::new(config.events);
+        let push_destinations = web::Data::new(config.push.destinations.clone());
         let stopping = Stopping::default();
         let stopping_data = web::Data::new(stopping.clone());
         let json_config = extract::json_config(&config.limits);
@@ -210,6 +211,7 @@ impl Application {
                     }
                 })
                 .app_data(event_settings.clone())
+                .app_data(push_destinations.clone())
                 .app_data(stopping_data.clone())
                 .route("/", web::get().to(console::root))
                 .service(console::scope())

@@ -104,7 +104,7 @@ fn main() {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
-        let application = support::build_application(database_url.clone(), |_| {}).await;
+        let application = support::server::build_application(database_url.clone(), |_| {}).await;
         let bench = Bench {
             base_url: application.base_url().to_owned(),
             token,

@@ -11,6 +11,7 @@ use super::tables::{self, column};
 use crate::service::audit::Actor;
 use crate::service::events::streams::{self, Delivery, StreamRequest, StreamView};
 use crate::service::events::{EventSettings, keys};
+use crate::service::push::PushDestinations;
 use crate::service::tokens::Caller;
 use crate::store::{self, Store};
 
@@ -29,7 +30,7 @@ pub enum EventsCommand {
 #[derive(Debug, Subcommand)]
 pub enum StreamCommand {
     /// Create a stream; a poll stream's token is printed once
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List an organization's streams with their status and last error
     List {
         /// The organization (see `scimd org list`)
@@ -88,6 +89,8 @@ pub struct CreateArgs {
     /// The SETs' audience (aud); default: the push URL, or the stream's id
     #[arg(long)]
     audience: Option<String>,
+    #[command(flatten)]
+    destinations: PushDestinationArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +132,9 @@ fn run_stream(store: &Store, command: StreamCommand) -> anyhow::Result<()> {
                 },
                 _ => Delivery::Poll,
             };
+            if let Delivery::Push { url, .. } = &delivery {
+                refuse_destination(&args.destinations.rule()?, url)?;
+            }
             let request = StreamRequest {
                 name: args.name,
                 delivery,
@@ -193,6 +199,16 @@ fn run_stream(store: &Store, command: StreamCommand) -> anyhow::Result<()> {
         StreamCommand::Pause(named) => set_enabled(store, &named, false),
         StreamCommand::Resume(named) => set_enabled(store, &named, true),
     }
+}
+
+/// Refuses a push URL the deliverer would refuse, as the API and console do. The CLI has no
+/// server's settings: it reads the same flags (and environment variables) as `serve`.
+fn refuse_destination(rule: &PushDestinations, url: &str) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(rule.check_new_stream(url))?;
+    Ok(())
 }
 
 fn set_enabled(store: &Store, named: &NamedStream, enabled: bool) -> anyhow::Result<()> {
@@ -284,6 +300,41 @@ impl EventArgs {
         Ok(EventSettings {
             retention,
             long_poll,
+        })
+    }
+}
+
+/// Where push event streams may deliver: `serve`'s rule, which `events stream create` applies
+/// too (same flags, same environment variables).
+#[derive(Debug, Args)]
+pub struct PushDestinationArgs {
+    /// Networks push event streams may deliver to although they are refused by default:
+    /// loopback, link-local (cloud metadata), unspecified, multicast (a receiver on this
+    /// machine: 127.0.0.1/32)
+    #[arg(
+        long = "events-push-allow",
+        env = "SCIMD_EVENTS_PUSH_ALLOW",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub events_push_allow: Vec<String>,
+
+    /// Refuse push destinations in private networks too (RFC 1918, 100.64.0.0/10, fc00::/7),
+    /// for operators who host organizations they do not run
+    #[arg(
+        long,
+        env = "SCIMD_EVENTS_PUSH_PUBLIC_ONLY",
+        hide_env_values = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub events_push_public_only: bool,
+}
+
+impl PushDestinationArgs {
+    pub fn rule(&self) -> anyhow::Result<PushDestinations> {
+        Ok(PushDestinations {
+            allowed: super::networks("--events-push-allow", &self.events_push_allow)?,
+            public_only: self.events_push_public_only,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Push delivery (RFC 8935) to a real receiver started by the test: every write once and in
 //! order, outages ridden out, `Retry-After` honoured, a stream stopped after its failure
 //! period, one delivery with two instances, a stopped instance's SET delivered by the other,
-//! and token notices.
+//! token notices, and receivers on this machine refused at creation and at delivery.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::api::admin_token;
-use crate::helpers::app::{TestApp, TestDatabase};
+use crate::helpers::app::{TestApp, TestDatabase, assert_scim_error};
+use crate::helpers::cli::{scimd, stderr};
 use crate::helpers::receiver::{Answer, Delivery, Receiver};
 use crate::helpers::scim::{id_of, user};
 use crate::on_both_backends;
@@ -219,20 +220,65 @@ on_both_backends! {
 
 on_both_backends! {
     // An organization's admin chooses the push URL, the server makes the request: by default
-    // nothing goes to this machine (or a cloud metadata service), whatever the URL names.
-    async fn a_push_to_this_machine_is_refused_unless_the_operator_allows_it(backend: Backend) {
+    // nothing goes to this machine (or a cloud metadata service), and the admin learns it
+    // when creating the stream, through the API and the CLI alike.
+    async fn a_push_url_to_this_machine_is_refused_when_the_stream_is_created(backend: Backend) {
         let receiver = Receiver::start().await;
         let app = spawn(backend, |config| config.push.destinations.allowed.clear()).await;
         let admin = admin_token(&app.database);
-        let by_address = push_stream(&app, &admin, &receiver, json!({"name": "by address"})).await;
-        let port = receiver.url().split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
+        let by_name = receiver.url().replace("127.0.0.1", "localhost");
+        for (url, reason) in [
+            (receiver.url(), "loopback"),
+            (by_name.clone(), "loopback"),
+            ("http://[::1]:9/events".to_owned(), "loopback"),
+            ("http://169.254.169.254/latest/meta-data".to_owned(), "link-local"),
+        ] {
+            let body = json!({"name": "refused", "delivery": "push", "push_url": url});
+            let refused = app.api_post("/api/v1/events/streams", &admin, &body).await;
+            assert_scim_error(refused.status, &refused.body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+            let detail = refused.body["detail"].as_str().unwrap();
+            assert!(detail.contains(reason) && detail.contains("--events-push-allow"), "{url}: {detail}");
+        }
+        let cli = |extra: &[&str]| {
+            let mut args = vec!["events", "stream", "create", "--org", "default", "--delivery", "push", "--push-url", &by_name, "by cli"];
+            args.extend_from_slice(extra);
+            scimd(&app.database.url, &args)
+        };
+        let refused = cli(&[]);
+        assert!(!refused.status.success() && stderr(&refused).contains("loopback"), "{refused:?}");
+        let streams = app.api_get("/api/v1/events/streams", &admin).await;
+        assert_eq!(streams.body["streams"], json!([]), "nothing was created");
+
+        // Where the operator allows this machine, as the other tests here do, it works.
+        let allowed = cli(&["--events-push-allow", "127.0.0.0/8"]);
+        assert!(allowed.status.success(), "{allowed:?}");
+        let second = app.spawn_second_with(quick).await;
+        push_stream(&second, &admin, &receiver, json!({})).await;
+    }
+}
+
+on_both_backends! {
+    // A stream created while the rule allowed its receiver stops once the operator narrows
+    // the rule: the deliverer checks again (and its resolver at every connection).
+    async fn a_push_to_this_machine_is_refused_at_delivery_once_the_rule_forbids_it(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let first = spawn(backend, |_| {}).await;
+        let admin = admin_token(&first.database);
+        let by_address = push_stream(&first, &admin, &receiver, json!({"name": "by address"})).await;
         let by_name = push_stream(
-            &app,
+            &first,
             &admin,
             &receiver,
-            json!({"name": "by name", "push_url": format!("http://localhost:{port}/events")}),
+            json!({"name": "by name", "push_url": receiver.url().replace("127.0.0.1", "localhost")}),
         )
         .await;
+        first.stop().await;
+        let app = first
+            .spawn_second_with(|config| {
+                quick(config);
+                config.push.destinations.allowed.clear();
+            })
+            .await;
         create_users(&app, "refused", 1).await;
         for stream in [&by_address, &by_name] {
             let deadline = Instant::now() + WAIT;

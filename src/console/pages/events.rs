@@ -20,6 +20,7 @@ use crate::console::session::OrgPage;
 use crate::error::Error;
 use crate::service::events::streams::{self, Delivery, StreamRequest, StreamView};
 use crate::service::people::Action;
+use crate::service::push::PushDestinations;
 use crate::service::tokens::Caller;
 use crate::store::{self, Store, StreamId};
 
@@ -129,6 +130,7 @@ pub async fn list(
 pub async fn create(
     page: OrgPage,
     store: web::Data<Store>,
+    destinations: web::Data<PushDestinations>,
     form: CsrfForm<StreamForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ManageEvents)?;
@@ -157,9 +159,18 @@ pub async fn create(
     };
     let org = page.org.clone();
     let caller = Caller::Admin(page.actor().actor);
-    let created = store
-        .write(move |conn| streams::create(conn, &org, &caller, &request, store::now()))
-        .await;
+    let refused = match &request.delivery {
+        Delivery::Push { url, .. } => destinations.check_new_stream(url).await.err(),
+        Delivery::Poll => None,
+    };
+    let created = match refused {
+        Some(refusal) => Err(refusal),
+        None => {
+            store
+                .write(move |conn| streams::create(conn, &org, &caller, &request, store::now()))
+                .await
+        }
+    };
     match created {
         Ok(created) => match created.poll_token {
             Some(token) => page::html(&TokenPage {

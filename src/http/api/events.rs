@@ -20,6 +20,7 @@ use crate::scim::error::ProtocolError;
 use crate::service::events::poll::{self, PollBatch, PollRequest, SetError};
 use crate::service::events::streams::{self, Delivery, StreamRequest, StreamView};
 use crate::service::events::{EventSettings, keys};
+use crate::service::push::PushDestinations;
 use crate::service::tokens::Caller;
 use crate::store::{self, Store, StreamId};
 
@@ -70,10 +71,14 @@ struct Created<'a> {
 pub async fn create_stream(
     auth: AuthContext,
     store: web::Data<Store>,
+    destinations: web::Data<PushDestinations>,
     body: web::Json<CreateStream>,
 ) -> Result<HttpResponse> {
     auth.require(Scope::TokensManage)?;
     let request = stream_request(body.into_inner())?;
+    if let Delivery::Push { url, .. } = &request.delivery {
+        destinations.check_new_stream(url).await?;
+    }
     let now = store::now();
     let created = store
         .write(move |conn| {

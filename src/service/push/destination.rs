@@ -6,15 +6,24 @@
 //! applications live, are refused too with `--events-push-public-only`, for operators who host
 //! organizations they do not run.
 //!
-//! Checked on the addresses a host resolves to, twice: before each batch of POSTs, to tell the
-//! admin why a stream stopped, and in the HTTP client's resolver, so a name that resolves
-//! elsewhere a moment later (DNS rebinding) still cannot lead the connection there.
+//! Checked on the addresses a host resolves to: when a stream is created, so that the admin
+//! learns at once; before each batch of POSTs, to tell the admin why a stream stopped (the
+//! operator may have narrowed the rule since); and in the HTTP client's resolver, so a name
+//! that resolves elsewhere a moment later (DNS rebinding) still cannot lead the connection there.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::error::Result;
+use crate::scim::error::ProtocolError;
+
+/// How long creating a stream waits for its host's name to resolve: a slow DNS server must not
+/// hang the admin's request, and the deliverer checks again before every batch anyway.
+pub const CREATION_LOOKUP: Duration = Duration::from_secs(2);
 
 /// The operator's rule for push destinations.
 #[derive(Debug, Clone, Default)]
@@ -82,12 +91,16 @@ impl PushDestinations {
     /// Why nothing may be pushed to `url`, or `Ok` when one of its host's addresses is
     /// allowed. A host that does not resolve now passes: the POST then fails and is retried
     /// like any other connection failure.
-    pub async fn check(&self, url: &str) -> Result<(), String> {
+    pub async fn check(&self, url: &str) -> std::result::Result<(), String> {
         let parsed = reqwest::Url::parse(url).map_err(|_| "the push URL does not parse")?;
         let host = parsed.host_str().ok_or("the push URL has no host")?;
         let literal = host.trim_start_matches('[').trim_end_matches(']');
         let addresses: Vec<IpAddr> = match literal.parse::<IpAddr>() {
             Ok(address) => vec![address],
+            // RFC 6761 §6.3: these names are this host's, whatever a resolver would answer.
+            Err(_) if is_localhost(host) => {
+                vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]
+            }
             Err(_) => {
                 let port = parsed.port_or_known_default().unwrap_or(443);
                 match tokio::net::lookup_host((host, port)).await {
@@ -109,12 +122,29 @@ impl PushDestinations {
         }
     }
 
+    /// Refuses a new push stream's `url` as `invalidValue` (400), naming the reason and the
+    /// flag that would allow it. A name is looked up for at most [`CREATION_LOOKUP`]; one that
+    /// does not answer in time passes, like one that does not resolve.
+    pub async fn check_new_stream(&self, url: &str) -> Result<()> {
+        match tokio::time::timeout(CREATION_LOOKUP, self.check(url)).await {
+            Ok(Err(reason)) => {
+                Err(ProtocolError::invalid_value(format!("push_url: {reason}")).into())
+            }
+            Ok(Ok(())) | Err(_) => Ok(()),
+        }
+    }
+
     /// The HTTP client's resolver: a name's refused addresses are never connected to.
     pub fn resolver(&self) -> Arc<DestinationResolver> {
         Arc::new(DestinationResolver {
             rule: Arc::new(self.clone()),
         })
     }
+}
+
+fn is_localhost(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
 }
 
 /// Resolves names as the system does, then drops the addresses the rule refuses.
@@ -226,6 +256,11 @@ mod tests {
         );
         assert!(rule.check("http://[::1]/events").await.is_err());
         assert!(rule.check("http://localhost:9/events").await.is_err());
+        assert!(
+            rule.check("http://Receiver.LOCALHOST./events")
+                .await
+                .is_err()
+        );
         assert!(rule.check("https://192.0.2.10/events").await.is_ok());
         let allowed = PushDestinations {
             allowed: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],

@@ -1,6 +1,7 @@
 //! The Change feed page: owners and admins create poll and push streams (a poll stream's
 //! token shown once, a push stream's authorization never), pause, resume and delete them
-//! with a confirmation; viewers are refused; a stream's name is shown as text.
+//! with a confirmation; viewers are refused; a stream's name is shown as text; a push URL the
+//! server may not push to is a form error.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -14,6 +15,7 @@ use crate::on_both_backends;
 
 const EVENTS: &str = "/console/orgs/default/events";
 const SCRIPT_NAME: &str = "<script>alert(1)</script>";
+const LONG_URL: &str = "https://events.receiver.example/scim/v2/organizations/9f8e7d6c-5b4a-3210-fedc-ba9876543210/security-event-tokens?tenant=acme-production-eu-west";
 
 on_both_backends! {
     async fn owners_manage_streams_and_viewers_are_refused(backend: Backend) {
@@ -45,6 +47,12 @@ on_both_backends! {
         let wrong = post(&app, &owner, EVENTS, &[("name", "x"), ("delivery", "push"), ("detail", "notice"), ("resource_type", "all")]).await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(wrong.body.contains("needs the receiver"), "{}", wrong.body);
+        // So does one to this machine, which the server refuses to push to by default.
+        let refused = post(&app, &owner, EVENTS, &[("name", "local"), ("delivery", "push"), ("detail", "notice"), ("resource_type", "all"), ("push_url", "http://127.0.0.1:9/events")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        refused.assert_html();
+        assert!(refused.body.contains("a loopback address") && refused.body.contains("--events-push-allow"), "{}", refused.body);
+        assert!(refused.body.contains("http://127.0.0.1:9/events"), "the form keeps what was typed");
 
         // Pause, resume; delete asks first.
         let paused = post(&app, &owner, &format!("{EVENTS}/{hr}/status"), &[("enabled", "no")]).await;
@@ -76,6 +84,9 @@ on_both_backends! {
         let admin = events_admin(&app, "default");
         let created = app.api_post("/api/v1/events/streams", &admin, &json!({"name": SCRIPT_NAME, "delivery": "push", "detail": "notice", "push_url": "https://receiver.example/events", "push_authorization": "Bearer receiver-secret-42"})).await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        // A receiver URL longer than a phone is wide must not widen the page.
+        let long = app.api_post("/api/v1/events/streams", &admin, &json!({"name": "long", "delivery": "push", "push_url": LONG_URL})).await;
+        assert_eq!(long.status, StatusCode::CREATED, "{}", long.body);
         let expiring = app.api_post("/api/v1/tokens", &admin, &json!({"name": "Okta <i>prod</i>", "scopes": ["scim:read"], "expires_at": (chrono::Utc::now() + chrono::TimeDelta::hours(12)).to_rfc3339()})).await;
         assert_eq!(expiring.status, StatusCode::CREATED, "{}", expiring.body);
 
@@ -88,6 +99,7 @@ on_both_backends! {
         assert_eq!(browser.path().await, EVENTS);
         let text = browser.text().await;
         assert!(text.contains(SCRIPT_NAME) && text.contains("https://receiver.example/events"), "{text}");
+        assert!(text.contains(LONG_URL), "{text}");
         assert!(!text.contains("receiver-secret-42"));
         browser.check_narrow().await;
         browser.close().await;

@@ -313,10 +313,40 @@ impl Browser {
             .await
             .expect("narrow window");
         self.check_page().await;
+        self.assert_no_sideways_scroll().await;
         self.client
             .set_window_size(1280, 900)
             .await
             .expect("wide window");
+    }
+
+    /// Asserts that the page as a whole is no wider than the window: only elements inside
+    /// their own scrolling wrapper (a wide table) may be. Names the elements that stick out,
+    /// outermost first, when it fails.
+    async fn assert_no_sideways_scroll(&self) {
+        let widths = self
+            .client
+            .execute(
+                "const width = window.innerWidth;
+                 const scrolls = e => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(e).overflowX);
+                 const inScroller = e => getComputedStyle(e).position !== 'absolute' && (() => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) { if (scrolls(p)) return true; } return false; })();
+                 const wide = [...document.body.querySelectorAll('*')]
+                   .filter(e => e.getBoundingClientRect().right > width + 0.5 && !inScroller(e))
+                   .slice(0, 8)
+                   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' ' + Math.round(e.getBoundingClientRect().right));
+                 return [document.documentElement.scrollWidth, width, wide];",
+                vec![],
+            )
+            .await
+            .expect("measure the page");
+        let (scroll_width, inner_width) =
+            (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+        assert!(
+            scroll_width <= inner_width,
+            "{} at {inner_width} px scrolls sideways as a whole ({scroll_width} px wide); sticking out: {}",
+            self.name,
+            widths[2]
+        );
     }
 
     /// Saves the page as `target/console-screenshots/<name>.png`.
