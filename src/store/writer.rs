@@ -357,6 +357,35 @@ mod tests {
             .n
     }
 
+    /// The writer's connection does not checkpoint inside its commits: unless it checkpoints
+    /// between batches, the WAL keeps every page ever written and the file only grows.
+    #[test]
+    fn the_writer_checkpoints_so_the_wal_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("w.db")), 3).unwrap();
+        store
+            .run_blocking(|conn| Ok(conn.batch_execute("CREATE TABLE t (name TEXT)")?))
+            .unwrap();
+        // 4 MB written over at least a second: ten checkpoint intervals or more.
+        let payload = "x".repeat(8192);
+        for n in 0..500 {
+            let row = format!("{n}{payload}");
+            store
+                .write_queued_blocking(move |conn| insert(conn, &row))
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let wal = std::fs::metadata(dir.path().join("w.db-wal"))
+            .unwrap()
+            .len();
+        assert!(
+            wal < 2_000_000,
+            "the WAL grew to {wal} bytes for 4 MB written: it is never checkpointed"
+        );
+        let rows = store.run_blocking(|conn| Ok(count(conn, ""))).unwrap();
+        assert_eq!(rows, 500);
+    }
+
     #[tokio::test]
     async fn jobs_queued_together_share_one_transaction_and_fail_or_panic_alone() {
         let dir = tempfile::tempdir().unwrap();
