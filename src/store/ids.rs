@@ -3,21 +3,26 @@
 
 use std::fmt;
 
+/// Ids are random UUIDs (v4), unless a type names another maker: a token is named on the
+/// command line by the first characters of its id, which must differ between tokens made in
+/// the same second. Users and groups, the ids inserted by the thousand, are UUIDv7: made one
+/// after another they sort together, so each primary-key index takes an append instead of a
+/// write to a random page (a 4 KiB WAL frame per insert). A v7 id tells when it was made, as
+/// `meta.created` does anyway, and is never a credential.
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
+        id_type!($(#[$doc])* $name, uuid::Uuid::new_v4);
+    };
+    ($(#[$doc:meta])* $name:ident, $new:path) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
-            /// A new id: a UUIDv7, so that ids made one after another sort together and
-            /// each table's primary-key index takes an append rather than a write to a
-            /// random page (a 4 KiB WAL frame per insert). It tells when it was made, as
-            /// `meta.created` does anyway; its random part keeps it unguessable enough for
-            /// an id that is never a credential.
+            /// A new id: random, or time-ordered for users and groups (see above).
             pub(crate) fn generate() -> Self {
-                $name(uuid::Uuid::now_v7().to_string())
+                $name($new().to_string())
             }
 
             pub fn as_str(&self) -> &str {
@@ -50,11 +55,13 @@ id_type!(
 
 id_type!(
     /// A User resource's `id`.
-    UserId
+    UserId,
+    uuid::Uuid::now_v7
 );
 id_type!(
     /// A Group resource's `id`.
-    GroupId
+    GroupId,
+    uuid::Uuid::now_v7
 );
 id_type!(
     /// A named network zone of an organization.
