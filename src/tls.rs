@@ -9,9 +9,7 @@ use anyhow::Context;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::server::{
-    ClientHello, ResolvesServerCert, ServerSessionMemoryCache, StoresServerSessions,
-};
+use rustls::server::{ClientHello, NoServerSessionStorage, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use sha2::{Digest, Sha256};
 
@@ -37,17 +35,6 @@ pub struct Certificates {
     current: RwLock<Arc<CertifiedKey>>,
     /// What the files looked like when last read, to tell a change.
     seen: Mutex<Option<FileStamps>>,
-    /// The sessions clients may resume. A resumed handshake presents no certificate, so a
-    /// client holding a ticket from before a renewal would go on seeing the old certificate
-    /// for as long as the server remembers its session: a new certificate starts a new cache.
-    sessions: RwLock<Arc<ServerSessionMemoryCache>>,
-}
-
-/// As many sessions as rustls keeps by default.
-const REMEMBERED_SESSIONS: usize = 256;
-
-fn fresh_sessions() -> RwLock<Arc<ServerSessionMemoryCache>> {
-    RwLock::new(ServerSessionMemoryCache::new(REMEMBERED_SESSIONS))
 }
 
 type FileStamps = [(Option<SystemTime>, u64); 2];
@@ -68,7 +55,6 @@ impl Certificates {
                     files: Some((cert.clone(), key.clone())),
                     current: RwLock::new(Arc::new(certified)),
                     seen: Mutex::new(Some(seen)),
-                    sessions: fresh_sessions(),
                 }))
             }
             TlsSource::SelfSigned { host } => {
@@ -84,7 +70,6 @@ impl Certificates {
                     files: None,
                     current: RwLock::new(Arc::new(certified)),
                     seen: Mutex::new(None),
-                    sessions: fresh_sessions(),
                 }))
             }
         }
@@ -103,7 +88,15 @@ impl Certificates {
             .context("TLS configuration")?
             .with_no_client_auth()
             .with_cert_resolver(Arc::clone(self) as Arc<dyn ResolvesServerCert>);
-        config.session_storage = Arc::clone(self) as Arc<dyn StoresServerSessions>;
+        // No session resumption. A resumed handshake presents no certificate, so a client that
+        // resumes a session from before a renewal goes on seeing the old certificate. A cache
+        // started anew at each renewal was not enough: a handshake that picked the old
+        // certificate just before the renewal stored its session in the new cache, and the
+        // client then resumed it for good (the SIGHUP test failed so, under load). IdPs keep
+        // their connections open, so a full handshake per new connection costs them nothing
+        // that shows.
+        config.session_storage = Arc::new(NoServerSessionStorage {});
+        config.send_tls13_tickets = 0;
         Ok(config)
     }
 
@@ -122,11 +115,6 @@ impl Certificates {
                     fingerprint(&certified)
                 );
                 *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(certified);
-                *self
-                    .sessions
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner) =
-                    ServerSessionMemoryCache::new(REMEMBERED_SESSIONS);
             }
             Err(error) => log::warn!(
                 "cannot re-read the certificate, still serving the previous one: {error:#}"
@@ -175,30 +163,6 @@ impl ResolvesServerCert for Certificates {
         Some(Arc::clone(
             &self.current.read().unwrap_or_else(PoisonError::into_inner),
         ))
-    }
-}
-
-impl Certificates {
-    fn current_sessions(&self) -> Arc<ServerSessionMemoryCache> {
-        Arc::clone(&self.sessions.read().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-impl StoresServerSessions for Certificates {
-    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
-        self.current_sessions().put(key, value)
-    }
-
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.current_sessions().get(key)
-    }
-
-    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.current_sessions().take(key)
-    }
-
-    fn can_cache(&self) -> bool {
-        true
     }
 }
 
