@@ -132,9 +132,7 @@ fn run_stream(store: &Store, command: StreamCommand) -> anyhow::Result<()> {
                 },
                 _ => Delivery::Poll,
             };
-            if let Delivery::Push { url, .. } = &delivery {
-                refuse_destination(&args.destinations.rule()?, url)?;
-            }
+            let rule = args.destinations.rule()?;
             let request = StreamRequest {
                 name: args.name,
                 delivery,
@@ -143,6 +141,7 @@ fn run_stream(store: &Store, command: StreamCommand) -> anyhow::Result<()> {
                 resource_types: args.resource_types,
                 audience: args.audience,
             };
+            refuse_destination(&rule, &request)?;
             let created = store.write_blocking(|conn| {
                 streams::create(conn, &org.id, &CLI, &request, store::now())
             })?;
@@ -203,11 +202,11 @@ fn run_stream(store: &Store, command: StreamCommand) -> anyhow::Result<()> {
 
 /// Refuses a push URL the deliverer would refuse, as the API and console do. The CLI has no
 /// server's settings: it reads the same flags (and environment variables) as `serve`.
-fn refuse_destination(rule: &PushDestinations, url: &str) -> anyhow::Result<()> {
+fn refuse_destination(rule: &PushDestinations, request: &StreamRequest) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(rule.check_new_stream(url))?;
+    runtime.block_on(request.check_destination(rule))?;
     Ok(())
 }
 

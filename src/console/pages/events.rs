@@ -159,17 +159,13 @@ pub async fn create(
     };
     let org = page.org.clone();
     let caller = Caller::Admin(page.actor().actor);
-    let refused = match &request.delivery {
-        Delivery::Push { url, .. } => destinations.check_new_stream(url).await.err(),
-        Delivery::Poll => None,
-    };
-    let created = match refused {
-        Some(refusal) => Err(refusal),
-        None => {
+    let created = match request.check_destination(&destinations).await {
+        Ok(()) => {
             store
                 .write(move |conn| streams::create(conn, &org, &caller, &request, store::now()))
                 .await
         }
+        Err(refused) => Err(refused),
     };
     match created {
         Ok(created) => match created.poll_token {

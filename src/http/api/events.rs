@@ -76,9 +76,7 @@ pub async fn create_stream(
 ) -> Result<HttpResponse> {
     auth.require(Scope::TokensManage)?;
     let request = stream_request(body.into_inner())?;
-    if let Delivery::Push { url, .. } = &request.delivery {
-        destinations.check_new_stream(url).await?;
-    }
+    request.check_destination(&destinations).await?;
     let now = store::now();
     let created = store
         .write(move |conn| {

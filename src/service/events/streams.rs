@@ -13,6 +13,7 @@ use crate::scim::discovery::SECURITY_EVENT_URIS;
 use crate::scim::error::ProtocolError;
 use crate::service::audit::{Event, EventKind, Target};
 use crate::service::input::TokenName;
+use crate::service::push::PushDestinations;
 use crate::service::tokens::{self, Caller, IssuedToken, TokenRequest};
 use crate::store::events::{self as stored, NewStream, StreamRow};
 use crate::store::{DbConn, OrgId, StreamId, TokenId};
@@ -43,6 +44,18 @@ pub struct StreamRequest {
     pub resource_types: Vec<String>,
     /// The SETs' `aud`; default: the push URL, or the stream's id.
     pub audience: Option<String>,
+}
+
+impl StreamRequest {
+    /// Refuses a push URL the operator's rule forbids (`invalidValue`), before anything is
+    /// written: every front end asks this before [`create`], which runs in a write
+    /// transaction where no name lookup belongs.
+    pub async fn check_destination(&self, rule: &PushDestinations) -> Result<()> {
+        match &self.delivery {
+            Delivery::Push { url, .. } => rule.check_new_stream(url).await,
+            Delivery::Poll => Ok(()),
+        }
+    }
 }
 
 /// A stream just made; `poll_token` is the only time its secret is shown.
