@@ -137,8 +137,7 @@ fn main() {
                 // behind (its queue, a checkpoint, a warmer cache) falls on both alike.
                 let order = if round % 2 == 0 { [1, 0] } else { [0, 1] };
                 for side in order {
-                    let server = if side == 0 { &on } else { &off };
-                    rates[index][side] += run(&client, server, load, seconds, clients).await;
+                    rates[index][side] += run(&client, [&on, &off][side], load, seconds, clients).await;
                 }
             }
         }

@@ -9,7 +9,7 @@ use super::{DbConn, OrgId};
 use crate::error::Result;
 
 /// One request, as stored. Bodies are already redacted and truncated.
-#[derive(Debug, Clone, Insertable, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 #[diesel(table_name = activity)]
 pub struct ActivityRow {
     pub id: String,

@@ -179,7 +179,7 @@ pub fn delete_stream(conn: &mut DbConn, org: &OrgId, id: &StreamId) -> Result<bo
 
 /// An event as stored. JSON columns hold arrays of strings (`attributes`, `members_*`) or
 /// the resource (`data`).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
 pub struct EventRow {
     pub seq: i64,
@@ -200,8 +200,7 @@ pub struct EventRow {
 }
 
 /// A new event: an [`EventRow`] before the database gives it its position.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = events)]
+#[derive(Debug)]
 pub struct NewEvent<'a> {
     pub id: &'a str,
     pub org_id: &'a str,
