@@ -99,6 +99,22 @@ impl TestApp {
         }
     }
 
+    /// Probes `token` after another process (the CLI, a second instance) committed a change to
+    /// it: SQLite's instances read one commit counter, so the very next request must answer
+    /// `expected`; PostgreSQL's learn of it by notice, within a second (README, "Several
+    /// instances"). Asking PostgreSQL for the next request failed under the full suite's load.
+    pub async fn probe_after_another_process(
+        &self,
+        backend: crate::helpers::Backend,
+        token: &str,
+        expected: StatusCode,
+    ) {
+        match backend {
+            crate::helpers::Backend::Sqlite => assert_eq!(self.probe(token).await, expected),
+            crate::helpers::Backend::Postgres => self.probe_within_a_second(token, expected).await,
+        }
+    }
+
     /// Waits out how long another instance may serve a token from before a change: nothing on
     /// SQLite (every instance reads one commit counter), the one-second notice bound on
     /// PostgreSQL (README, "Several instances").
