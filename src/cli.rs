@@ -354,7 +354,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Activity(args) => {
             let store = open_migrated(&database_url, connect_timeout)?;
-            output::quiet_on_closed_pipe(activity::run_activity(&store, &args))
+            let log = store::activity::open_log(
+                &store,
+                &database_url,
+                &store::OpenOptions {
+                    connect_timeout,
+                    ..store::OpenOptions::new(1)
+                },
+            )?;
+            output::quiet_on_closed_pipe(activity::run_activity(&store, &log, &args))
         }
         Command::Admin(command) => {
             let store = open_migrated(&database_url, connect_timeout)?;

@@ -22,6 +22,7 @@ use crate::service::backups::{self, ScheduleGuard};
 use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
 use crate::service::push;
+use crate::store::activity::open_log;
 use crate::store::backup::ServeLock;
 use crate::store::freshness::Freshness;
 use crate::store::{BackendKind, OpenOptions, Store, migrate};
@@ -150,7 +151,17 @@ impl Application {
                 .with_freshness(freshness)
                 .with_default_rate_limit(config.rate_limit_per_minute),
         );
-        let (activity_log, activity_workers) = ActivityLog::start(&store, &config.activity)?;
+        // A few readers (the console, the API); its writer has a connection of its own.
+        let log_store = open_log(
+            &store,
+            &config.database_url,
+            &OpenOptions {
+                max_connections: 4,
+                ..options
+            },
+        )?;
+        let (activity_log, activity_workers) =
+            ActivityLog::start(&store, &log_store, &config.activity)?;
         let activity_log = web::Data::new(activity_log);
         let leak_intake = web::Data::new(http::api::credentials::IntakeLimiter::default());
         let app_store = web::Data::new(store.clone());

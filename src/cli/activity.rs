@@ -102,7 +102,8 @@ pub struct ActivityArgs {
     format: Format,
 }
 
-pub(super) fn run_activity(store: &Store, args: &ActivityArgs) -> anyhow::Result<()> {
+/// Lists `log`'s entries (see [`crate::store::activity::open_log`]) of an organization of `store`.
+pub(super) fn run_activity(store: &Store, log: &Store, args: &ActivityArgs) -> anyhow::Result<()> {
     if !(1..=activity::MAX_LIMIT).contains(&args.limit) {
         return Err(anyhow!("--limit is 1 to 1,000"));
     }
@@ -125,7 +126,7 @@ pub(super) fn run_activity(store: &Store, args: &ActivityArgs) -> anyhow::Result
         since,
         ..ActivityFilter::of(org.id)
     };
-    let page = store.run_blocking(|conn| activity::search(conn, &filter, None, args.limit))?;
+    let page = log.run_blocking(|conn| activity::search(conn, &filter, None, args.limit))?;
     let views: Vec<ActivityView> = page.entries.into_iter().map(ActivityView::from).collect();
     if args.format.json {
         return output::json(&serde_json::json!({ "activity": views }));

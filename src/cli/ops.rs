@@ -144,6 +144,15 @@ pub(super) fn run_migrate(
     if !args.dry_run {
         let store = super::open(url, 1, connect_timeout, true)?;
         let applied = migrate::run_pending(&store)?;
+        // The activity log's own file too (SQLite), so a server started next finds it ready.
+        crate::store::activity::open_log(
+            &store,
+            url,
+            &crate::store::OpenOptions {
+                connect_timeout,
+                ..crate::store::OpenOptions::new(1)
+            },
+        )?;
         if applied.is_empty() {
             println!("{url}: schema is up to date");
         } else {
@@ -221,9 +230,19 @@ pub(super) fn run_copy(connect_timeout: Duration, args: &CopyArgs) -> anyhow::Re
     let to = DatabaseUrl::parse(&args.to).map_err(|e| anyhow!("--to: {e}"))?;
     anyhow::ensure!(from != to, "--from and --to name the same database");
     let source = super::open(&from, 2, connect_timeout, false)?;
+    let source_log = crate::store::activity::existing_log(
+        &source,
+        &from,
+        &crate::store::OpenOptions {
+            connect_timeout,
+            ..crate::store::OpenOptions::new(2)
+        },
+    )?;
     let target = super::open(&to, 2, connect_timeout, true)?;
     let mut display = CopyDisplay::new();
-    let reports = copy::copy(&source, &target, args.batch, &mut |p| display.show(p))?;
+    let reports = copy::copy(&source, &source_log, &target, args.batch, &mut |p| {
+        display.show(p)
+    })?;
     display.finish();
     println!("{:<24} {:>10}  checksum (same in both)", "table", "rows");
     for report in &reports {

@@ -5,8 +5,115 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{activity, groups, users};
-use super::{DbConn, OrgId};
+use super::{DatabaseUrl, DbConn, OpenOptions, OrgId, Store};
 use crate::error::Result;
+
+/// Why the activity log could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenLogError {
+    #[error("activity log: {0}")]
+    Open(#[from] super::OpenError),
+    #[error("activity log: {0}")]
+    Migrate(#[from] super::migrate::MigrateError),
+    #[error("activity log: {0}")]
+    Store(#[from] crate::error::Error),
+}
+
+/// The store the activity log of `main` (the database at `url`) is read and written through.
+///
+/// On SQLite that is a database file of its own beside the main one ([`DatabaseUrl::activity_log`]),
+/// with its own writer thread. In the main file its rows shared the one writer with the SCIM
+/// writes: a batch of them every 200 ms, seven B-trees a row, one of them (`resource_key`) at
+/// a random page each, cost `POST /Users` 11–17% of its throughput with the log on (issue 13
+/// wants at most 10%). In a file of its own the same rows cost nothing measurable, the log's
+/// retention sweeps never hold the SCIM writer, and no reader's snapshot of the directory
+/// data pins log pages. The log needs nothing atomic with a SCIM write: an entry is written
+/// after its answer anyway. Rows an earlier scimd kept in the main file move over (once; see
+/// [`move_rows_from_main`]). PostgreSQL has concurrent writers: the log stays in its database.
+pub fn open_log(
+    main: &Store,
+    url: &DatabaseUrl,
+    options: &OpenOptions,
+) -> Result<Store, OpenLogError> {
+    let Some(log_url) = url.activity_log() else {
+        return Ok(main.clone());
+    };
+    let log = Store::open_with(&log_url, options)?;
+    super::migrate::run_pending_activity_log(&log)?;
+    move_rows_from_main(main, &log_url, url)?;
+    Ok(log)
+}
+
+/// The activity log of the database at `url` as it is, to read without changing anything
+/// (`scimd copy`): its own file where one exists, otherwise the database's `activity` table
+/// (PostgreSQL, or an SQLite database no scimd of this version has served yet). The file holds
+/// every entry whenever it exists: the move below copies before it deletes.
+pub fn existing_log(
+    main: &Store,
+    url: &DatabaseUrl,
+    options: &OpenOptions,
+) -> Result<Store, OpenLogError> {
+    match url.activity_log() {
+        Some(log_url) if log_url.sqlite_path().is_some_and(std::path::Path::is_file) => {
+            Ok(Store::open_with(
+                &log_url,
+                &OpenOptions {
+                    create: false,
+                    ..*options
+                },
+            )?)
+        }
+        _ => Ok(main.clone()),
+    }
+}
+
+/// Copies the rows an earlier scimd wrote into the main file's `activity` table into the log's
+/// file, then empties that table (which stays, empty, for the main schema's migrations). A
+/// crash between the two leaves rows in both; the next start copies them again, and the copy
+/// skips those already there (same id), so nothing is lost or doubled.
+fn move_rows_from_main(main: &Store, log_url: &DatabaseUrl, url: &DatabaseUrl) -> Result<()> {
+    let left = main.run_blocking(|conn| {
+        Ok(diesel::select(diesel::dsl::exists(activity::table.select(activity::id)))
+            .get_result::<bool>(conn)?)
+    })?;
+    let Some(main_path) = url.sqlite_path().and_then(|path| path.to_str()) else {
+        return Ok(());
+    };
+    if !left {
+        return Ok(());
+    }
+    // ATTACH is refused inside a transaction, and a pooled connection must not keep it: this
+    // connection is opened for the move and dropped after it.
+    let mut conn = log_url.establish().map_err(|error| {
+        crate::error::Error::internal(format!("cannot open {log_url}: {error}"))
+    })?;
+    let DbConn::Sqlite(sqlite) = &mut conn else {
+        return Ok(());
+    };
+    diesel::sql_query("ATTACH DATABASE ? AS earlier")
+        .bind::<diesel::sql_types::Text, _>(main_path)
+        .execute(sqlite)?;
+    let moved = conn.write_transaction(|conn| -> Result<usize> {
+        let DbConn::Sqlite(sqlite) = conn else {
+            return Ok(0);
+        };
+        Ok(diesel::sql_query(format!(
+            "INSERT OR IGNORE INTO main.activity ({ACTIVITY_COLUMNS}) \
+             SELECT {ACTIVITY_COLUMNS} FROM earlier.activity"
+        ))
+        .execute(sqlite)?)
+    })?;
+    drop(conn);
+    main.write_blocking(|conn| Ok(diesel::delete(activity::table).execute(conn)?))?;
+    log::info!("activity log: moved {moved} entries into {log_url}");
+    Ok(())
+}
+
+/// Every column of `activity`, for copies between two files of it.
+const ACTIVITY_COLUMNS: &str = "id, org_id, occurred_at, request_id, method, path, status, \
+     status_class, scim_type, duration_us, token_id, token_name, client_addr, user_agent, idp, \
+     resource_type, resource_id, resource_name, resource_key, summary, request_body, \
+     response_body";
 
 /// One request, as stored. Bodies are already redacted and truncated.
 #[derive(Debug, Clone, Queryable)]
@@ -76,12 +183,9 @@ where
     ) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
         let row = self.0;
-        out.push_sql(
-            "INSERT INTO activity (id, org_id, occurred_at, request_id, method, path, status, \
-             status_class, scim_type, duration_us, token_id, token_name, client_addr, user_agent, \
-             idp, resource_type, resource_id, resource_name, resource_key, summary, request_body, \
-             response_body) VALUES (",
-        );
+        out.push_sql("INSERT INTO activity (");
+        out.push_sql(ACTIVITY_COLUMNS);
+        out.push_sql(") VALUES (");
         out.push_bind_param::<Text, str>(&row.id)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, str>(&row.org_id)?;

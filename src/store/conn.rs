@@ -229,6 +229,19 @@ impl DatabaseUrl {
         Ok(conn)
     }
 
+    /// The activity log's own database, where it has one: an SQLite file beside this one,
+    /// named after it (`scimd.db`: `scimd-activity.db`; see [`super::activity::open_log`]).
+    /// PostgreSQL keeps the log in the database itself: `None`.
+    pub fn activity_log(&self) -> Option<DatabaseUrl> {
+        let path = self.sqlite_path()?;
+        let stem = path.file_stem()?.to_string_lossy();
+        let name = match path.extension() {
+            Some(extension) => format!("{stem}-activity.{}", extension.to_string_lossy()),
+            None => format!("{stem}-activity"),
+        };
+        Some(DatabaseUrl::Sqlite(path.with_file_name(name)))
+    }
+
     pub fn sqlite_path(&self) -> Option<&Path> {
         match self {
             DatabaseUrl::Sqlite(path) => Some(path),

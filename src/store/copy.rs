@@ -155,9 +155,12 @@ impl Table {
 }
 
 /// Copies every table of `source` into `target`, which is migrated first and must be empty
-/// (or hold a copy interrupted earlier), then verifies counts and checksums.
+/// (or hold a copy interrupted earlier), then verifies counts and checksums. The `activity`
+/// table is read from `source_activity_log`: on SQLite the activity log's own file where there
+/// is one ([`super::activity::existing_log`]), otherwise `source` itself.
 pub fn copy(
     source: &Store,
+    source_activity_log: &Store,
     target: &Store,
     batch: u64,
     progress: &mut dyn FnMut(&Progress<'_>),
@@ -190,9 +193,16 @@ pub fn copy(
         })?;
     }
 
+    let source_of = |table: &Table| {
+        if table.name == "activity" {
+            source_activity_log
+        } else {
+            source
+        }
+    };
     let mut totals = Vec::with_capacity(order.len());
     for table in &order {
-        totals.push(count(source, &table.name)?);
+        totals.push(count(source_of(table), &table.name)?);
     }
     let all_total = totals.iter().sum();
     let mut all_done = 0;
@@ -221,7 +231,7 @@ pub fn copy(
                 Some(key) => Start::After(key),
                 None => Start::Offset(done),
             };
-            let rows = read_batch(source, table, start, batch)?;
+            let rows = read_batch(source_of(table), table, start, batch)?;
             if rows.is_empty() {
                 break;
             }
@@ -236,7 +246,7 @@ pub fn copy(
 
     let mut reports = Vec::with_capacity(order.len());
     for table in &order {
-        let (rows, sum) = digest(source, table, batch)?;
+        let (rows, sum) = digest(source_of(table), table, batch)?;
         let (copied, copied_sum) = digest(target, table, batch)?;
         if (rows, sum) != (copied, copied_sum) {
             return Err(CopyError::Mismatch {

@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The activity log's own SQLite file (see [`super::activity::open_log`]).
+const SQLITE_ACTIVITY_LOG_MIGRATIONS: EmbeddedMigrations =
+    embed_migrations!("migrations/sqlite-activity");
 
 /// Serialises migrations of instances that boot together on one PostgreSQL database.
 const MIGRATION_LOCK_KEY: i64 = 0x5C1D_0001;
@@ -38,9 +41,12 @@ pub enum MigrateError {
 
 /// Every migration version this binary carries, oldest first.
 pub fn known_versions(backend: BackendKind) -> Result<Vec<String>, MigrateError> {
-    let migrations =
-        MigrationSource::<super::conn::MultiBackend>::migrations(&migrations_for(backend))
-            .map_err(|error| MigrateError::Failed(error.to_string()))?;
+    versions_of(&migrations_for(backend))
+}
+
+fn versions_of(tree: &EmbeddedMigrations) -> Result<Vec<String>, MigrateError> {
+    let migrations = MigrationSource::<super::conn::MultiBackend>::migrations(tree)
+        .map_err(|error| MigrateError::Failed(error.to_string()))?;
     Ok(migrations
         .iter()
         .map(|m| m.name().version().to_string())
@@ -49,12 +55,20 @@ pub fn known_versions(backend: BackendKind) -> Result<Vec<String>, MigrateError>
 
 /// Applies pending migrations and answers the versions it applied.
 pub fn run_pending(store: &Store) -> Result<Vec<String>, MigrateError> {
-    let backend = store.backend();
+    run_pending_of(store, migrations_for(store.backend()))
+}
+
+/// Applies pending migrations of an activity log file on SQLite (the log's own database).
+pub fn run_pending_activity_log(store: &Store) -> Result<Vec<String>, MigrateError> {
+    run_pending_of(store, SQLITE_ACTIVITY_LOG_MIGRATIONS)
+}
+
+fn run_pending_of(store: &Store, tree: EmbeddedMigrations) -> Result<Vec<String>, MigrateError> {
     let mut conn = store.connection()?;
     with_migration_lock(&mut conn, |conn| {
-        refuse_newer_schema(conn, backend)?;
+        refuse_newer_schema(conn, &tree)?;
         let versions = conn
-            .run_pending_migrations(migrations_for(backend))
+            .run_pending_migrations(tree)
             .map_err(|error| MigrateError::Failed(error.to_string()))?;
         Ok(versions.iter().map(ToString::to_string).collect())
     })
@@ -80,7 +94,7 @@ pub fn pending(store: &Store) -> Result<Vec<String>, MigrateError> {
     if has_table.is_empty() {
         return known_versions(backend);
     }
-    refuse_newer_schema(&mut conn, backend)?;
+    refuse_newer_schema(&mut conn, &migrations_for(backend))?;
     let applied: BTreeSet<String> = conn
         .applied_migrations()
         .map_err(|error| MigrateError::Failed(error.to_string()))?
@@ -142,8 +156,8 @@ impl From<diesel::result::Error> for MigrateError {
     }
 }
 
-fn refuse_newer_schema(conn: &mut DbConn, backend: BackendKind) -> Result<(), MigrateError> {
-    let known: BTreeSet<String> = known_versions(backend)?.into_iter().collect();
+fn refuse_newer_schema(conn: &mut DbConn, tree: &EmbeddedMigrations) -> Result<(), MigrateError> {
+    let known: BTreeSet<String> = versions_of(tree)?.into_iter().collect();
     let applied: Vec<MigrationVersion<'static>> = conn
         .applied_migrations()
         .map_err(|error| MigrateError::Failed(error.to_string()))?;

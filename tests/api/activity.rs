@@ -215,7 +215,7 @@ on_both_backends! {
         let admin = admin_token(&app.database);
         app.post_json("/scim/v2/Users", &json!({"userName": "old@example.com"})).await.assert_status(StatusCode::CREATED);
         eventually(&app, &admin, "", 1).await;
-        app.database.execute("UPDATE activity SET occurred_at = '2020-01-01 00:00:00'");
+        app.database.execute_on_activity_log("UPDATE activity SET occurred_at = '2020-01-01 00:00:00'");
         eventually(&app, &admin, "", 0).await;
 
         for index in 0..5 {
@@ -224,6 +224,44 @@ on_both_backends! {
         let kept = eventually(&app, &admin, "", 3).await;
         let names: Vec<&str> = kept.iter().map(|e| e["resource"]["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["u4@example.com", "u3@example.com", "u2@example.com"]);
+    }
+}
+
+on_both_backends! {
+    async fn the_log_keeps_to_a_file_of_its_own_on_sqlite_and_takes_an_earlier_scimd_s_entries_along(backend: Backend) {
+        let first = TestApp::spawn(backend).await;
+        let admin = admin_token(&first.database);
+        first.post_json("/scim/v2/Users", &json!({"userName": "new@example.com"})).await.assert_status(StatusCode::CREATED);
+        eventually(&first, &admin, "", 1).await;
+        // What an earlier scimd left: its entries in the database's own `activity` table.
+        first.database.execute(
+            "INSERT INTO activity (id, org_id, occurred_at, method, path, status, status_class, \
+             duration_us, idp, resource_type, resource_name, resource_key, summary) \
+             SELECT '00000000-0000-7000-8000-000000000001', id, CURRENT_TIMESTAMP, 'POST', \
+             '/scim/v2/Users', 201, 2, 1000, 'okta', 'User', 'earlier@example.com', \
+             'earlier@example.com', \
+             'Okta: created earlier@example.com' FROM organizations WHERE name = 'default'",
+        );
+        let second = first.spawn_beside().await;
+        let entries = eventually(&second, &admin, "", 2).await;
+        let names: Vec<&str> = entries.iter().map(|e| e["resource"]["name"].as_str().unwrap()).collect();
+        assert!(names.contains(&"earlier@example.com") && names.contains(&"new@example.com"), "{names:?}");
+        match backend {
+            crate::helpers::Backend::Sqlite => {
+                // Moved, not copied: the database's table is left empty, the log's file
+                // beside it (`scimd.db`: `scimd-activity.db`) has both.
+                assert_eq!(first.database.count("SELECT count(*) AS n FROM activity"), 0);
+                let log = first.database.database_url().activity_log().unwrap();
+                assert!(log.sqlite_path().unwrap().ends_with("scimd-activity.db"), "{log}");
+                assert_eq!(first.database.count_on_activity_log("SELECT count(*) AS n FROM activity"), 2);
+                // A third start finds nothing left to move, and lists each entry once.
+                let third = first.spawn_beside().await;
+                assert_eq!(activity(&third, &admin, "").await.len(), 2);
+            }
+            crate::helpers::Backend::Postgres => {
+                assert_eq!(first.database.count("SELECT count(*) AS n FROM activity"), 2);
+            }
+        }
     }
 }
 

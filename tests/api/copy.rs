@@ -123,6 +123,20 @@ async fn copy_from_sqlite_to_postgres_and_back_keeps_everything() {
     let expected = seen(&source.app, &source.group_path).await;
     assert_eq!(expected.members, 80);
     let sqlite_url = source.app.database.url.clone();
+    // The log is written in the background, within its flush interval.
+    let deadline = Instant::now() + std::time::Duration::from_secs(15);
+    while source
+        .app
+        .database
+        .count_on_activity_log("SELECT count(*) AS n FROM activity")
+        < 121
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the activity log did not catch up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     let postgres = TestDatabase::empty(Backend::Postgres);
     let started = Instant::now();
@@ -130,6 +144,21 @@ async fn copy_from_sqlite_to_postgres_and_back_keeps_everything() {
     assert!(output.status.success(), "{}", stderr(&output));
     let report = stdout(&output);
     assert!(report.contains("every table verified"), "{report}");
+    // The activity log comes along from its own file (121 writes: the users and the group).
+    let logged = source
+        .app
+        .database
+        .count_on_activity_log("SELECT count(*) AS n FROM activity");
+    assert!(logged >= 121, "{logged} entries");
+    let copied_log = report
+        .lines()
+        .find(|l| l.starts_with("activity "))
+        .unwrap_or_default();
+    assert_eq!(
+        copied_log.split_whitespace().nth(1),
+        Some(logged.to_string().as_str()),
+        "{report}"
+    );
     for table in [
         "organizations",
         "api_tokens",

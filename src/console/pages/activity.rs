@@ -11,9 +11,8 @@ use super::token_view::Moment;
 use crate::console::error::ConsoleError;
 use crate::console::page::{self, Frame, Section};
 use crate::console::session::OrgPage;
-use crate::service::activity::{self, ActivityFilter, StatusFilter, describe::Idp};
+use crate::service::activity::{self, ActivityFilter, ActivityLog, StatusFilter, describe::Idp};
 use crate::service::people::Action;
-use crate::store::Store;
 use crate::store::activity::ActivityRow;
 
 /// Entries per page.
@@ -73,7 +72,7 @@ struct ListPage {
 
 pub async fn list(
     page: OrgPage,
-    store: web::Data<Store>,
+    log: web::Data<ActivityLog>,
     query: web::Query<ActivityQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ViewConsole)?;
@@ -95,7 +94,8 @@ pub async fn list(
         ..ActivityFilter::of(page.org.clone())
     };
     let cursor = query.cursor.clone();
-    let found = store
+    let found = log
+        .store()
         .read(move |conn| activity::search(conn, &filter, cursor.as_deref(), PAGE_SIZE))
         .await;
     let (entries, next_cursor, error) = match found {
@@ -164,13 +164,14 @@ fn pretty(text: Option<String>) -> Option<String> {
 
 pub async fn show(
     page: OrgPage,
-    store: web::Data<Store>,
+    log: web::Data<ActivityLog>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ConsoleError> {
     page.require(Action::ViewConsole)?;
     let (_, id) = path.into_inner();
     let org = page.org.clone();
-    let row = store
+    let row = log
+        .store()
         .read(move |conn| activity::get(conn, &org, &id))
         .await?;
     let sent_by = sender(&row);

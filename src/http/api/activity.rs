@@ -8,8 +8,9 @@ use super::json_response;
 use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
 use crate::scim::error::ProtocolError;
-use crate::service::activity::{self, ActivityFilter, ActivityView, StatusFilter, describe::Idp};
-use crate::store::Store;
+use crate::service::activity::{
+    self, ActivityFilter, ActivityLog, ActivityView, StatusFilter, describe::Idp,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +47,7 @@ fn non_empty(text: Option<String>) -> Option<String> {
 
 pub async fn list_activity(
     auth: AuthContext,
-    store: web::Data<Store>,
+    log: web::Data<ActivityLog>,
     params: web::Query<ActivityParams>,
 ) -> Result<HttpResponse> {
     require_reader(&auth)?;
@@ -79,7 +80,8 @@ pub async fn list_activity(
         ..ActivityFilter::of(auth.org_id.clone())
     };
     let cursor = params.cursor;
-    let page = store
+    let page = log
+        .store()
         .read(move |conn| activity::search(conn, &filter, cursor.as_deref(), limit))
         .await?;
     let entries: Vec<ActivityView> = page.entries.into_iter().map(ActivityView::from).collect();
@@ -91,13 +93,14 @@ pub async fn list_activity(
 
 pub async fn get_activity(
     auth: AuthContext,
-    store: web::Data<Store>,
+    log: web::Data<ActivityLog>,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     require_reader(&auth)?;
     let org = auth.org_id.clone();
     let id = id.into_inner();
-    let entry = store
+    let entry = log
+        .store()
         .read(move |conn| activity::get(conn, &org, &id))
         .await?;
     Ok(json_response(&ActivityView::from(entry)))

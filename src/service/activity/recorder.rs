@@ -66,9 +66,11 @@ struct Counters {
 }
 
 /// The sending end, shared by every worker: cheap to clone, never blocks.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ActivityLog {
     sender: SyncSender<Captured>,
+    /// Where the log is kept (see [`crate::store::activity::open_log`]).
+    store: Store,
     counters: Arc<Counters>,
     enabled: bool,
     reads: bool,
@@ -83,9 +85,11 @@ pub struct ActivityWorkers {
 }
 
 impl ActivityLog {
-    /// Starts the writer and the sweeper threads.
+    /// Starts the writer and the sweeper threads, which write to `log` (opened by
+    /// [`crate::store::activity::open_log`]) and look names up in `store`.
     pub fn start(
         store: &Store,
+        log: &Store,
         settings: &ActivitySettings,
     ) -> anyhow::Result<(ActivityLog, ActivityWorkers)> {
         let (sender, receiver) = sync_channel(settings.queue);
@@ -93,6 +97,7 @@ impl ActivityLog {
         if !settings.enabled {
             let log = ActivityLog {
                 sender,
+                store: log.clone(),
                 counters,
                 enabled: false,
                 reads: false,
@@ -101,6 +106,7 @@ impl ActivityLog {
         }
         let writer = Writer {
             store: store.clone(),
+            log: log.clone(),
             receiver,
             counters: Arc::clone(&counters),
             flush_every: settings.flush_every,
@@ -111,7 +117,7 @@ impl ActivityLog {
             .map_err(|error| anyhow::anyhow!("cannot start the activity log writer: {error}"))?;
         let alive = Arc::new(());
         let sweeper = Sweeper {
-            store: store.clone(),
+            log: log.clone(),
             retention: chrono::TimeDelta::from_std(settings.retention)
                 .unwrap_or(chrono::TimeDelta::MAX),
             max_rows: settings.max_rows,
@@ -124,6 +130,7 @@ impl ActivityLog {
             .map_err(|error| anyhow::anyhow!("cannot start the activity log sweep: {error}"))?;
         let log = ActivityLog {
             sender,
+            store: log.clone(),
             counters,
             enabled: true,
             reads: settings.reads,
@@ -134,6 +141,11 @@ impl ActivityLog {
                 _alive: Some(alive),
             },
         ))
+    }
+
+    /// The store the log is read from.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Whether anything is recorded.
@@ -172,7 +184,9 @@ impl ActivityLog {
 }
 
 struct Writer {
+    /// The database the names of tokens and resources are looked up in.
     store: Store,
+    log: Store,
     receiver: Receiver<Captured>,
     counters: Arc<Counters>,
     flush_every: Duration,
@@ -227,7 +241,7 @@ impl Writer {
             Ok(rows)
         });
         let written = written.and_then(|rows| {
-            self.store
+            self.log
                 .write_queued_blocking(move |conn| insert_activity(conn, &rows))
         });
         if let Err(error) = written {
@@ -280,7 +294,7 @@ fn resource_names(
 }
 
 struct Sweeper {
-    store: Store,
+    log: Store,
     retention: chrono::TimeDelta,
     max_rows: i64,
     every: Duration,
@@ -311,20 +325,21 @@ impl Sweeper {
         let mut deleted = 0;
         // A retention too long to subtract keeps everything.
         while let Some(cutoff) = store::now().checked_sub_signed(self.retention) {
-            let gone = self
-                .store
-                .write_blocking(|conn| delete_activity_before(conn, cutoff, DELETE_BATCH))?;
+            let gone = self.log.write_queued_blocking(move |conn| {
+                delete_activity_before(conn, cutoff, DELETE_BATCH)
+            })?;
             deleted += gone;
             if i64::try_from(gone).unwrap_or(i64::MAX) < DELETE_BATCH || self.stopped() {
                 break;
             }
             std::thread::sleep(SWEEP_PAUSE);
         }
-        let orgs = self.store.run_blocking(activity_orgs)?;
+        let orgs = self.log.run_blocking(activity_orgs)?;
         for org in orgs {
             loop {
-                let gone = self.store.write_blocking(|conn| {
-                    delete_activity_beyond(conn, &org, self.max_rows, DELETE_BATCH)
+                let (org, max_rows) = (org.clone(), self.max_rows);
+                let gone = self.log.write_queued_blocking(move |conn| {
+                    delete_activity_beyond(conn, &org, max_rows, DELETE_BATCH)
                 })?;
                 deleted += gone;
                 if i64::try_from(gone).unwrap_or(i64::MAX) < DELETE_BATCH || self.stopped() {

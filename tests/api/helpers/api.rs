@@ -145,14 +145,59 @@ impl TestDatabase {
 
     /// Runs one SQL statement, for arranging timestamps the way time would.
     pub fn execute(&self, sql: &str) {
-        let sql = sql.to_owned();
-        self.store()
-            .run_blocking(move |conn| {
-                diesel::sql_query(sql).execute(conn)?;
-                Ok(())
-            })
-            .unwrap();
+        run_sql(&self.store(), sql);
     }
+
+    /// [`TestDatabase::execute`] on the activity log, which on SQLite is a file of its own.
+    pub fn execute_on_activity_log(&self, sql: &str) {
+        match self.database_url().activity_log() {
+            Some(url) => run_sql(
+                &scimd::store::Store::open(&url, 1).expect("open the activity log"),
+                sql,
+            ),
+            None => self.execute(sql),
+        }
+    }
+}
+
+impl TestDatabase {
+    /// The one number `sql` (`SELECT count(*) AS n …`) answers.
+    pub fn count(&self, sql: &str) -> i64 {
+        count_rows(&self.store(), sql)
+    }
+
+    /// [`TestDatabase::count`] on the activity log, which on SQLite is a file of its own.
+    pub fn count_on_activity_log(&self, sql: &str) -> i64 {
+        match self.database_url().activity_log() {
+            Some(url) => count_rows(
+                &scimd::store::Store::open(&url, 1).expect("open the activity log"),
+                sql,
+            ),
+            None => self.count(sql),
+        }
+    }
+}
+
+fn count_rows(store: &scimd::store::Store, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = sql.to_owned();
+    store
+        .run_blocking(move |conn| Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n))
+        .unwrap()
+}
+
+fn run_sql(store: &scimd::store::Store, sql: &str) {
+    let sql = sql.to_owned();
+    store
+        .run_blocking(move |conn| {
+            diesel::sql_query(sql).execute(conn)?;
+            Ok(())
+        })
+        .unwrap();
 }
 
 /// `scimd token create --org ORG --name NAME EXTRA…`, answering the plain token.
