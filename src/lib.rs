@@ -1,6 +1,7 @@
 //! scimd: a SCIM 2.0 provisioning server.
 
 pub mod auth;
+pub mod background;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

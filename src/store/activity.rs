@@ -38,7 +38,7 @@ pub fn open_log(
     let Some(log_url) = url.activity_log() else {
         return Ok(main.clone());
     };
-    let log = Store::open_with(&log_url, options)?;
+    let log = Store::open_with(&log_url, options)?.in_background();
     super::migrate::run_pending_activity_log(&log)?;
     move_rows_from_main(main, &log_url, url)?;
     Ok(log)
@@ -73,8 +73,10 @@ pub fn existing_log(
 /// skips those already there (same id), so nothing is lost or doubled.
 fn move_rows_from_main(main: &Store, log_url: &DatabaseUrl, url: &DatabaseUrl) -> Result<()> {
     let left = main.run_blocking(|conn| {
-        Ok(diesel::select(diesel::dsl::exists(activity::table.select(activity::id)))
-            .get_result::<bool>(conn)?)
+        Ok(
+            diesel::select(diesel::dsl::exists(activity::table.select(activity::id)))
+                .get_result::<bool>(conn)?,
+        )
     })?;
     let Some(main_path) = url.sqlite_path().and_then(|path| path.to_str()) else {
         return Ok(());

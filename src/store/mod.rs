@@ -120,6 +120,13 @@ impl Store {
         self
     }
 
+    /// Makes this store's writer a background thread ([`crate::background`]): for a database
+    /// no request waits to write, the activity log's.
+    pub fn in_background(mut self) -> Self {
+        self.writer = Arc::new(self.writer.in_background());
+        self
+    }
+
     /// Bounds password hashing as `limits` say (`--max-concurrent-hashes`, `--max-hash-queue`).
     pub fn with_password_limits(mut self, limits: HashLimits) -> Self {
         self.passwords = Arc::new(PasswordHasher::new(limits));

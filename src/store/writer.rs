@@ -40,6 +40,8 @@ const MAX_BATCH_TIME: Duration = Duration::from_millis(5);
 /// The writer of one database, started by the first write (CLI commands never start one).
 pub(super) struct LazyWriter {
     url: DatabaseUrl,
+    /// Runs at a lower priority (see [`crate::background`]): the activity log's.
+    background: bool,
     started: OnceLock<std::io::Result<Writer>>,
 }
 
@@ -47,7 +49,16 @@ impl LazyWriter {
     pub(super) fn new(url: DatabaseUrl) -> Self {
         LazyWriter {
             url,
+            background: false,
             started: OnceLock::new(),
+        }
+    }
+
+    /// A writer of the same database that no request waits for.
+    pub(super) fn in_background(&self) -> Self {
+        LazyWriter {
+            background: true,
+            ..LazyWriter::new(self.url.clone())
         }
     }
 
@@ -55,7 +66,7 @@ impl LazyWriter {
     /// (see [`write_limit`]).
     pub(super) fn get(&self, max_write: Option<Duration>) -> Result<&Writer> {
         self.started
-            .get_or_init(|| Writer::start(self.url.clone(), max_write))
+            .get_or_init(|| Writer::start(self.url.clone(), max_write, self.background))
             .as_ref()
             .map_err(|error| Error::internal(format!("cannot start the database writer: {error}")))
     }
@@ -67,11 +78,20 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    fn start(url: DatabaseUrl, max_write: Option<Duration>) -> std::io::Result<Writer> {
+    fn start(
+        url: DatabaseUrl,
+        max_write: Option<Duration>,
+        background: bool,
+    ) -> std::io::Result<Writer> {
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("scimd-writer".to_owned())
-            .spawn(move || serve(&url, max_write, &queue))?;
+            .spawn(move || {
+                if background {
+                    crate::background::lower_priority();
+                }
+                serve(&url, max_write, &queue);
+            })?;
         Ok(Writer { jobs })
     }
 

@@ -194,6 +194,7 @@ struct Writer {
 
 impl Writer {
     fn run(self) {
+        crate::background::lower_priority();
         loop {
             std::thread::sleep(self.flush_every);
             let mut batch = Vec::new();
