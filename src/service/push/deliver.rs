@@ -426,6 +426,7 @@ pub fn start(
     std::thread::Builder::new()
         .name("scimd-push".to_owned())
         .spawn(move || {
+            crate::background::lower_priority();
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
