@@ -462,6 +462,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_activity_log_lies_beside_an_sqlite_database_and_in_postgresql() {
+        let log = |url: &str| DatabaseUrl::parse(url).unwrap().activity_log();
+        let file = |path: &str| Some(DatabaseUrl::Sqlite(path.into()));
+        assert_eq!(log("sqlite://scimd.db"), file("scimd-activity.db"));
+        assert_eq!(
+            log("sqlite:///var/lib/scimd/db.sqlite"),
+            file("/var/lib/scimd/db-activity.sqlite")
+        );
+        assert_eq!(log("sqlite://data/scimd"), file("data/scimd-activity"));
+        assert_eq!(log("sqlite://.hidden.db"), file(".hidden-activity.db"));
+        assert_eq!(log("postgres://u@h/db"), None);
+    }
+
+    #[test]
     fn url_scheme_picks_the_backend() {
         assert_eq!(
             DatabaseUrl::parse("sqlite://scimd.db"),
