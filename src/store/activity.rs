@@ -38,7 +38,11 @@ pub fn open_log(
     let Some(log_url) = url.activity_log() else {
         return Ok(main.clone());
     };
-    let log = Store::open_with(&log_url, options)?.in_background();
+    let options = OpenOptions {
+        label: "activity log",
+        ..*options
+    };
+    let log = Store::open_with(&log_url, &options)?.in_background();
     super::migrate::run_pending_activity_log(&log)?;
     move_rows_from_main(main, &log_url, url)?;
     Ok(log)

@@ -88,7 +88,11 @@ impl Store {
             if options.create {
                 let state = if path.exists() { "existing" } else { "created" };
                 prepare_sqlite_directory(path)?;
-                announce = Some(format!("database: sqlite://{} ({state})", shown.display()));
+                announce = Some(format!(
+                    "{}: sqlite://{} ({state})",
+                    options.label,
+                    shown.display()
+                ));
             } else if !path.is_file() {
                 return Err(OpenError::Missing {
                     path: shown.display().to_string(),
@@ -298,6 +302,8 @@ pub struct OpenOptions {
     /// `migrate` may: elsewhere a missing file is a typo in a path, a `--data-dir` or the
     /// working directory, and an empty new database would answer it with empty listings.
     pub create: bool,
+    /// What the log line that names an opened SQLite file calls it.
+    pub label: &'static str,
 }
 
 impl OpenOptions {
@@ -306,6 +312,7 @@ impl OpenOptions {
             max_connections,
             connect_timeout: conn::DEFAULT_CONNECT_TIMEOUT,
             create: true,
+            label: "database",
         }
     }
 }

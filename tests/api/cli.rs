@@ -80,11 +80,15 @@ fn a_port_in_use_creates_nothing_and_the_next_start_shows_the_first_token() {
 
     let server = ServeProcess::start(&url, &[]);
     let announced = format!("database: sqlite://{} (created)", database.display());
-    assert!(
-        server.startup_log().contains(&announced),
-        "{}",
-        server.startup_log()
-    );
+    let log = database.with_file_name("s-activity.db");
+    let log_announced = format!("activity log: sqlite://{} (created)", log.display());
+    for line in [&announced, &log_announced] {
+        assert!(
+            server.startup_log().contains(line.as_str()),
+            "{}",
+            server.startup_log()
+        );
+    }
     let (file, _) = read_first_token(&server);
     let (ok, _, err) = server.stop();
     assert!(ok, "{err}");
