@@ -109,6 +109,8 @@ impl Application {
         if !applied.is_empty() {
             log::info!("applied migrations {}", applied.join(", "));
         }
+        // Before any background thread (push, the activity log) could start it at its priority.
+        store.start_writer()?;
         let first_start = bootstrap::first_start(&store)?;
         let event_retention = retention::start(&store, config.events.retention)?;
         let shared_secret = match &config.auth_secret {

@@ -131,6 +131,18 @@ impl Store {
         self
     }
 
+    /// Starts the SQLite writer now, from the calling thread (a server calls this at start).
+    /// A thread inherits its creator's scheduling priority: started lazily by the first write,
+    /// the writer every request waits for could be born of a background thread at nice 10
+    /// (the push deliverer writes its leases before any request may arrive) and keep it for
+    /// good. PostgreSQL has no writer thread.
+    pub fn start_writer(&self) -> Result<()> {
+        if self.backend == BackendKind::Sqlite {
+            self.writer.get(self.max_write)?;
+        }
+        Ok(())
+    }
+
     /// Bounds password hashing as `limits` say (`--max-concurrent-hashes`, `--max-hash-queue`).
     pub fn with_password_limits(mut self, limits: HashLimits) -> Self {
         self.passwords = Arc::new(PasswordHasher::new(limits));
