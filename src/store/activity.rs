@@ -17,6 +17,11 @@ pub enum OpenLogError {
     Migrate(#[from] super::migrate::MigrateError),
     #[error("activity log: {0}")]
     Store(#[from] crate::error::Error),
+    #[error(
+        "{database} still holds activity log entries that belong in {log}: run `scimd migrate` \
+         on it to move them there, then run this command again"
+    )]
+    NotMoved { database: String, log: String },
 }
 
 /// The store the activity log of `main` (the database at `url`) is read and written through.
@@ -50,8 +55,9 @@ pub fn open_log(
 
 /// The activity log of the database at `url` as it is, to read without changing anything
 /// (`scimd copy`): its own file where one exists, otherwise the database's `activity` table
-/// (PostgreSQL, or an SQLite database no scimd of this version has served yet). The file holds
-/// every entry whenever it exists: the move below copies before it deletes.
+/// (PostgreSQL, or an SQLite database no scimd of this version has served yet). Where both
+/// hold entries (a move that has not finished, or an older scimd that wrote after it), reading
+/// either would leave the other's out: refused, naming the command that finishes the move.
 pub fn existing_log(
     main: &Store,
     url: &DatabaseUrl,
@@ -59,6 +65,12 @@ pub fn existing_log(
 ) -> Result<Store, OpenLogError> {
     match url.activity_log() {
         Some(log_url) if log_url.sqlite_path().is_some_and(std::path::Path::is_file) => {
+            if legacy_rows_left(main)? {
+                return Err(OpenLogError::NotMoved {
+                    database: url.to_string(),
+                    log: log_url.to_string(),
+                });
+            }
             Ok(Store::open_with(
                 &log_url,
                 &OpenOptions {
@@ -71,23 +83,18 @@ pub fn existing_log(
     }
 }
 
-/// Copies the rows an earlier scimd wrote into the main file's `activity` table into the log's
-/// file, then empties that table (which stays, empty, for the main schema's migrations). A
-/// crash between the two leaves rows in both; the next start copies them again, and the copy
-/// skips those already there (same id), so nothing is lost or doubled.
+/// Moves the rows an earlier scimd wrote into the main file's `activity` table into the log's
+/// file; that table stays, empty, for the main schema's migrations. Copied first, then deleted
+/// from the database only where the log holds them: a crash between the two leaves rows in
+/// both, and the next start's copy skips those already there (same id); rows an older scimd
+/// still serving the file writes meanwhile stay for the next start to move.
 fn move_rows_from_main(main: &Store, log_url: &DatabaseUrl, url: &DatabaseUrl) -> Result<()> {
-    let left = main.run_blocking(|conn| {
-        Ok(
-            diesel::select(diesel::dsl::exists(activity::table.select(activity::id)))
-                .get_result::<bool>(conn)?,
-        )
-    })?;
+    if !legacy_rows_left(main)? {
+        return Ok(());
+    }
     let Some(main_path) = url.sqlite_path().and_then(|path| path.to_str()) else {
         return Ok(());
     };
-    if !left {
-        return Ok(());
-    }
     // ATTACH is refused inside a transaction, and a pooled connection must not keep it: this
     // connection is opened for the move and dropped after it.
     let mut conn = log_url.establish().map_err(|error| {
@@ -99,20 +106,36 @@ fn move_rows_from_main(main: &Store, log_url: &DatabaseUrl, url: &DatabaseUrl) -
     diesel::sql_query("ATTACH DATABASE ? AS earlier")
         .bind::<diesel::sql_types::Text, _>(main_path)
         .execute(sqlite)?;
-    let moved = conn.write_transaction(|conn| -> Result<usize> {
-        let DbConn::Sqlite(sqlite) = conn else {
-            return Ok(0);
-        };
-        Ok(diesel::sql_query(format!(
-            "INSERT OR IGNORE INTO main.activity ({ACTIVITY_COLUMNS}) \
-             SELECT {ACTIVITY_COLUMNS} FROM earlier.activity"
+    // Statements on their own, not one BEGIN IMMEDIATE: that write-locks every attached
+    // database, so other instances serving the main file would wait out the whole copy.
+    let moved = diesel::sql_query(format!(
+        "INSERT OR IGNORE INTO main.activity ({ACTIVITY_COLUMNS}) \
+         SELECT {ACTIVITY_COLUMNS} FROM earlier.activity"
+    ))
+    .execute(sqlite)?;
+    const DELETE_BATCH: usize = 1000;
+    loop {
+        let deleted = diesel::sql_query(format!(
+            "DELETE FROM earlier.activity WHERE rowid IN (SELECT e.rowid FROM earlier.activity e \
+             WHERE EXISTS (SELECT 1 FROM main.activity m WHERE m.id = e.id) LIMIT {DELETE_BATCH})"
         ))
-        .execute(sqlite)?)
-    })?;
-    drop(conn);
-    main.write_blocking(|conn| Ok(diesel::delete(activity::table).execute(conn)?))?;
+        .execute(sqlite)?;
+        if deleted < DELETE_BATCH {
+            break;
+        }
+    }
     log::info!("activity log: moved {moved} entries into {log_url}");
     Ok(())
+}
+
+/// Whether the main file's own `activity` table still holds rows (an earlier scimd's).
+fn legacy_rows_left(main: &Store) -> Result<bool> {
+    main.run_blocking(|conn| {
+        Ok(
+            diesel::select(diesel::dsl::exists(activity::table.select(activity::id)))
+                .get_result::<bool>(conn)?,
+        )
+    })
 }
 
 /// Every column of `activity`, for copies between two files of it.
