@@ -179,6 +179,11 @@ pub(super) fn run_migrate(
             println!("  {version}");
         }
     }
+    if let Some(log) = url.activity_log()
+        && log.sqlite_path().is_some_and(|path| !path.exists())
+    {
+        println!("{log}: no activity log yet; `scimd migrate` would create it");
+    }
     Ok(())
 }
 

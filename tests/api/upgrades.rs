@@ -31,12 +31,18 @@ on_both_backends! {
         assert_eq!(listed, known, "{}", stdout(&dry));
         assert!(stdout(&dry).contains("nothing applied"), "{}", stdout(&dry));
         assert_eq!(schema_and_rows(&database), before, "a dry run wrote to the database");
+        // On SQLite the activity log's own file: named, and not created either.
+        let log = database.database_url().activity_log();
         if backend == Backend::Sqlite {
             assert!(database.database_url().sqlite_path().is_some_and(|p| !p.exists()));
+            let log_path = log.as_ref().and_then(|log| log.sqlite_path()).unwrap();
+            assert!(!log_path.exists());
+            assert!(stdout(&dry).contains("no activity log yet"), "{}", stdout(&dry));
         }
 
         let applied = scimd(&database.url, &["migrate"]);
         assert!(applied.status.success(), "{}", stderr(&applied));
+        assert!(log.as_ref().and_then(|log| log.sqlite_path()).is_none_or(std::path::Path::is_file));
         assert!(stdout(&applied).contains(&known.join(", ")), "{}", stdout(&applied));
         let again = scimd(&database.url, &["migrate", "--dry-run"]);
         assert!(stdout(&again).contains("schema is up to date"), "{}", stdout(&again));
