@@ -150,12 +150,14 @@ impl TestDatabase {
 
     /// [`TestDatabase::execute`] on the activity log, which on SQLite is a file of its own.
     pub fn execute_on_activity_log(&self, sql: &str) {
+        run_sql(&self.activity_log_store(), sql);
+    }
+
+    /// A store on the activity log: its own file on SQLite, the database on PostgreSQL.
+    fn activity_log_store(&self) -> scimd::store::Store {
         match self.database_url().activity_log() {
-            Some(url) => run_sql(
-                &scimd::store::Store::open(&url, 1).expect("open the activity log"),
-                sql,
-            ),
-            None => self.execute(sql),
+            Some(url) => scimd::store::Store::open(&url, 1).expect("open the activity log"),
+            None => self.store(),
         }
     }
 }
@@ -168,13 +170,7 @@ impl TestDatabase {
 
     /// [`TestDatabase::count`] on the activity log, which on SQLite is a file of its own.
     pub fn count_on_activity_log(&self, sql: &str) -> i64 {
-        match self.database_url().activity_log() {
-            Some(url) => count_rows(
-                &scimd::store::Store::open(&url, 1).expect("open the activity log"),
-                sql,
-            ),
-            None => self.count(sql),
-        }
+        count_rows(&self.activity_log_store(), sql)
     }
 }
 
