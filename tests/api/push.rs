@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::events::verified;
 use crate::helpers::api::admin_token;
 use crate::helpers::app::{TestApp, TestDatabase, assert_scim_error};
 use crate::helpers::cli::{scimd, stderr};
@@ -117,6 +118,30 @@ on_both_backends! {
             assert_eq!(delivery.header["alg"], "ES256");
             assert!(!delivery.jws.contains("assw0rd") && !delivery.claims.to_string().contains("password"));
         }
+    }
+}
+
+on_both_backends! {
+    // The deliverer keeps each organization's key parsed between batches: a rotation must
+    // still reach the next SET, and every SET verify against the published JWKS.
+    async fn pushed_sets_verify_and_a_rotated_key_signs_the_next_one(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let app = spawn(backend, |_| {}).await;
+        let admin = admin_token(&app.database);
+        push_stream(&app, &admin, &receiver, json!({})).await;
+        create_users(&app, "before", 2).await;
+        let before = receiver.wait_for_accepted(2, WAIT).await;
+        let rotated = scimd(&app.database.url, &["events", "keys", "rotate", "--org", "default"]);
+        assert!(rotated.status.success(), "{rotated:?}");
+        create_users(&app, "after", 1).await;
+        let accepted = receiver.wait_for_accepted(3, WAIT).await;
+        for delivery in &accepted {
+            let claims = verified(&app, &delivery.jws).await;
+            assert_eq!(claims["jti"], delivery.claims["jti"]);
+        }
+        let kid = |delivery: &Delivery| delivery.header["kid"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(kid(&before[0]), kid(&before[1]), "one key until the rotation");
+        assert_ne!(kid(&accepted[2]), kid(&before[0]), "the SET after the rotation has the new key");
     }
 }
 

@@ -24,7 +24,7 @@ use crate::scim::schema::ResourceTypeDef;
 use crate::store::events::{self as stored, EventRow, NewEvent, StreamInterest, StreamRow};
 use crate::store::{DbConn, OrgId, StreamId};
 
-pub use set::{Signer, signed_set};
+pub use set::{Signer, Signers, signed_set};
 
 /// How the change feed runs: `scimd serve --events-retention`, `--events-long-poll`.
 #[derive(Debug, Clone, Copy)]

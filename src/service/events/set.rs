@@ -1,14 +1,20 @@
 //! One event of one stream as a Security Event Token (RFC 8417) in the SCIM profile (RFC
 //! 9967), signed as a compact JWS with the organization's key.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use serde_json::{Map, Value, json};
 
 use super::{Activation, PROV_PREFIX, event_uri, keys};
 use crate::error::{Error, Result};
 use crate::scim::etag::etag_for_version;
-use crate::store::events::{EventRow, StreamRow};
+use crate::store::events::{EventRow, KeyRow, StreamRow};
 use crate::store::{DbConn, OrgId};
 
 /// The JWS `typ` of a SET (RFC 8417 §2.3).
@@ -98,26 +104,46 @@ fn parse(text: &str) -> Option<Value> {
     serde_json::from_str(text).ok()
 }
 
-/// An organization's signing key, loaded once for a batch of SETs.
+/// An organization's signing key, parsed: what signing a SET needs beside the claims.
+///
+/// Signing goes to `ring` directly rather than through a JWT crate, which parsed the PKCS#8
+/// key anew for every SET it signed: deriving the public point from it costs about as much as
+/// the signature itself, and was a third of the deliverer's signing time (issue 14's push
+/// benchmark). Parsed once here, a key serves every SET until it is rotated.
 pub struct Signer {
     org: OrgId,
     kid: String,
-    key: EncodingKey,
+    key: EcdsaKeyPair,
+    /// The JWS protected header, encoded: the same for every SET this key signs.
+    header: String,
+    random: SystemRandom,
 }
 
 impl Signer {
     /// The key `org` signs with, made on first use.
     pub fn of(conn: &mut DbConn, org: &OrgId, now: NaiveDateTime) -> Result<Signer> {
-        let key = keys::signing_key(conn, org, now)?;
+        Signer::parse(&keys::signing_key(conn, org, now)?)
+    }
+
+    fn parse(key: &KeyRow) -> Result<Signer> {
+        let random = SystemRandom::new();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &key.private_key, &random)
+                .map_err(|error| Error::internal(format!("unusable signing key: {error}")))?;
+        // RFC 7515 §4.1 and RFC 8417 §2.3: the algorithm, the key's id, and `typ`.
+        let header = json!({"typ": SET_TYPE, "alg": keys::ALGORITHM, "kid": key.kid});
         Ok(Signer {
-            org: org.clone(),
-            kid: key.kid,
-            key: EncodingKey::from_ec_der(&key.private_key),
+            org: OrgId::from_db(key.org_id.clone()),
+            kid: key.kid.clone(),
+            key: pair,
+            header: URL_SAFE_NO_PAD.encode(header.to_string()),
+            random,
         })
     }
 
     /// `event` as `stream` (of this signer's organization) receives it: a compact JWS signed
-    /// ES256, its `kid` in the header. `base_url` is the server's, for `iss`.
+    /// ES256 (RFC 7515 §7.1; the signature is R and S side by side, RFC 7518 §3.4), its `kid`
+    /// in the header. `base_url` is the server's, for `iss`.
     pub fn sign(
         &self,
         stream: &StreamRow,
@@ -131,10 +157,50 @@ impl Signer {
             ));
         }
         let claims = claims(stream, event, &issuer(base_url, &self.org), now);
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(self.kid.clone());
-        header.typ = Some(SET_TYPE.to_owned());
-        jsonwebtoken::encode(&header, &claims, &self.key).map_err(Error::internal)
+        let mut jws = self.header.clone();
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims.to_string(), &mut jws);
+        let signature = self
+            .key
+            .sign(&self.random, jws.as_bytes())
+            .map_err(|_| Error::internal("signing a SET failed"))?;
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut jws);
+        Ok(jws)
+    }
+}
+
+/// The parsed keys of the organizations a long-running deliverer signs for, one each: the
+/// key in use is still read per batch (a rotation takes effect at the next one), but parsed
+/// only when its `kid` changed.
+#[derive(Default)]
+pub struct Signers {
+    by_org: Mutex<HashMap<String, Arc<Signer>>>,
+}
+
+impl Signers {
+    /// The signer of `org`'s current key, made on first use.
+    pub fn current(
+        &self,
+        conn: &mut DbConn,
+        org: &OrgId,
+        now: NaiveDateTime,
+    ) -> Result<Arc<Signer>> {
+        let key = keys::signing_key(conn, org, now)?;
+        let cached = self
+            .by_org
+            .lock()
+            .ok()
+            .and_then(|signers| signers.get(org.as_str()).cloned())
+            .filter(|signer| signer.kid == key.kid);
+        if let Some(signer) = cached {
+            return Ok(signer);
+        }
+        let signer = Arc::new(Signer::parse(&key)?);
+        if let Ok(mut signers) = self.by_org.lock() {
+            signers.insert(org.as_str().to_owned(), Arc::clone(&signer));
+        }
+        Ok(signer)
     }
 }
 

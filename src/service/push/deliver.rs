@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use super::destination::PushDestinations;
 use super::retry::{self, Next, Policy, Verdict};
 use crate::error::{Error, Result};
-use crate::service::events::{self, PendingEvent, Signer, keys};
+use crate::service::events::{self, PendingEvent, Signers, keys};
 use crate::store::events::StreamRow;
 use crate::store::push::{self as stored, PushStream};
 use crate::store::{self, Store, StreamId};
@@ -62,6 +62,7 @@ pub struct Deliverer {
     base_url: Arc<str>,
     settings: PushSettings,
     client: reqwest::Client,
+    signers: Arc<Signers>,
     /// Streams a task of this instance is delivering now.
     busy: Arc<Mutex<HashSet<String>>>,
 }
@@ -84,6 +85,7 @@ impl Deliverer {
             base_url: Arc::from(base_url),
             settings,
             client,
+            signers: Arc::default(),
             busy: Arc::default(),
         })
     }
@@ -254,6 +256,7 @@ impl Deliverer {
     /// The next due events of `stream`, each signed as the SET its receiver gets.
     async fn signed_batch(&self, stream: &StreamRow) -> Result<Vec<(PendingEvent, String)>> {
         let (row, base_url) = (stream.clone(), Arc::clone(&self.base_url));
+        let signers = Arc::clone(&self.signers);
         self.store
             .read(move |conn| {
                 let now = store::now();
@@ -261,8 +264,8 @@ impl Deliverer {
                 if pending.is_empty() {
                     return Ok(Vec::new());
                 }
-                // The key is read once per batch, not once per SET.
-                let signer = Signer::of(conn, &row.org(), now)?;
+                // The key is read once per batch, and parsed once per key.
+                let signer = signers.current(conn, &row.org(), now)?;
                 pending
                     .into_iter()
                     .take_while(|event| event.next_attempt_at <= now)
