@@ -266,3 +266,35 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    // Expired events go once every stream has them, with their deliveries; what a stream still
+    // waits for stays, however old. Batches of two make the sweep walk on past the first.
+    async fn the_retention_sweep_keeps_only_what_a_stream_still_waits_for(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = events_admin(&app, "default");
+        let (acked, acked_token) = poll_stream(&app, &admin, "acked", json!({})).await;
+        for user in [alice(), bob(), carl()] {
+            app.create_user(&user).await;
+        }
+        let (waiting, waiting_token) = poll_stream(&app, &admin, "waiting", json!({})).await;
+        app.create_user(&carol()).await;
+        assert_eq!(drain(&app, &acked, &acked_token).await.len(), 4);
+        let store = app.database.store();
+        let count = |sql: &str| app.database.count(sql);
+        assert_eq!(count("SELECT count(*) AS n FROM events"), 4);
+
+        let swept = scimd::service::events::retention::sweep_in_batches(&store, chrono::TimeDelta::zero(), 2).unwrap();
+        assert_eq!(swept, 3, "the events only the acknowledging stream had");
+        assert_eq!(count("SELECT count(*) AS n FROM events"), 1);
+        assert_eq!(count("SELECT count(*) AS n FROM event_deliveries"), 2, "the kept event's two deliveries");
+        let kept = drain(&app, &waiting, &waiting_token).await;
+        assert_eq!(kept.len(), 1, "the stream that waited still gets its event");
+
+        let retained = scimd::service::events::retention::sweep_in_batches(&store, chrono::TimeDelta::days(7), 2).unwrap();
+        assert_eq!(retained, 0, "nothing is younger than the retention period allows");
+        let swept = scimd::service::events::retention::sweep_in_batches(&store, chrono::TimeDelta::zero(), 2).unwrap();
+        assert_eq!(swept, 1);
+        assert_eq!(count("SELECT count(*) AS n FROM events") + count("SELECT count(*) AS n FROM event_deliveries"), 0);
+    }
+}

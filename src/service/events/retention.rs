@@ -54,13 +54,23 @@ fn run(store: &Store, retention: TimeDelta, alive: &Weak<()>) {
 
 /// Deletes every expired event, [`BATCH`] at a time; answers how many.
 pub fn sweep(store: &Store, retention: TimeDelta) -> crate::error::Result<usize> {
-    let mut total = 0;
+    sweep_in_batches(store, retention, BATCH)
+}
+
+/// [`sweep`], `batch` events per transaction.
+pub fn sweep_in_batches(
+    store: &Store,
+    retention: TimeDelta,
+    batch: i64,
+) -> crate::error::Result<usize> {
+    let before = store::now() - retention;
+    let (mut total, mut after) = (0, 0);
     loop {
-        let before = store::now() - retention;
-        let deleted = store.write_blocking(|conn| stored::sweep(conn, before, BATCH))?;
-        total += deleted;
-        if deleted < usize::try_from(BATCH).unwrap_or(usize::MAX) {
-            return Ok(total);
+        let step = store.write_blocking(move |conn| stored::sweep(conn, before, after, batch))?;
+        total += step.deleted;
+        match step.next {
+            Some(next) => after = next,
+            None => return Ok(total),
         }
     }
 }
