@@ -344,6 +344,10 @@ where
 
 pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
+/// Every state a delivery can be in. A query that finds deliveries by stream and position
+/// names them: on SQLite the state is part of the key, between the two (see the migration
+/// `event_outbox_pages`).
+const STATES: [&str; 2] = [PENDING, DELIVERED];
 
 /// A stream's delivery of one event.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -356,7 +360,7 @@ pub struct DeliveryRow {
 }
 
 /// The first `limit` events of `stream` not yet delivered, in order, with their delivery
-/// state: one range of the `(stream_id, state, event_seq)` index.
+/// state: one range of the `(stream_id, state, event_seq)` key (an index on PostgreSQL).
 pub fn next_pending(
     conn: &mut DbConn,
     stream: &StreamId,
@@ -372,21 +376,32 @@ pub fn next_pending(
         .load(conn)?)
 }
 
-/// The events of `stream` from position `from` on, delivered or not, in order: replay.
+/// The events of `stream` from position `from` on, delivered or not, in order: replay. One
+/// range of the key per state, merged, so that neither backend sorts all the stream's
+/// retained deliveries to answer the first `limit`.
 pub fn from_position(
     conn: &mut DbConn,
     stream: &StreamId,
     from: i64,
     limit: i64,
 ) -> Result<Vec<(EventRow, DeliveryRow)>> {
-    Ok(event_deliveries::table
-        .inner_join(events::table)
-        .filter(event_deliveries::stream_id.eq(stream.as_str()))
-        .filter(event_deliveries::event_seq.ge(from))
-        .order(event_deliveries::event_seq)
-        .limit(limit)
-        .select((EventRow::as_select(), DeliveryRow::as_select()))
-        .load(conn)?)
+    let mut found = Vec::new();
+    for state in STATES {
+        found.extend(
+            event_deliveries::table
+                .inner_join(events::table)
+                .filter(event_deliveries::stream_id.eq(stream.as_str()))
+                .filter(event_deliveries::state.eq(state))
+                .filter(event_deliveries::event_seq.ge(from))
+                .order(event_deliveries::event_seq)
+                .limit(limit)
+                .select((EventRow::as_select(), DeliveryRow::as_select()))
+                .load::<(EventRow, DeliveryRow)>(conn)?,
+        );
+    }
+    found.sort_by_key(|(event, _)| event.seq);
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found)
 }
 
 /// Marks the events at `seqs` delivered to `stream`; answers how many were pending.
@@ -413,6 +428,7 @@ pub fn seqs_of(conn: &mut DbConn, stream: &StreamId, jtis: &[String]) -> Result<
             event_deliveries::table
                 .inner_join(events::table)
                 .filter(event_deliveries::stream_id.eq(stream.as_str()))
+                .filter(event_deliveries::state.eq_any(STATES))
                 .filter(events::id.eq_any(chunk))
                 .select(events::seq)
                 .load::<i64>(conn)?,
@@ -432,6 +448,7 @@ pub fn record_failure(
     diesel::update(
         event_deliveries::table
             .filter(event_deliveries::stream_id.eq(stream.as_str()))
+            .filter(event_deliveries::state.eq_any(STATES))
             .filter(event_deliveries::event_seq.eq(seq)),
     )
     .set((
@@ -502,6 +519,7 @@ pub fn sweep(conn: &mut DbConn, before: NaiveDateTime, after: i64, batch: i64) -
     diesel::delete(
         event_deliveries::table
             .filter(event_deliveries::stream_id.eq_any(&streams))
+            .filter(event_deliveries::state.eq_any(STATES))
             .filter(event_deliveries::event_seq.eq_any(&doomed)),
     )
     .execute(conn)?;
