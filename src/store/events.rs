@@ -345,7 +345,7 @@ where
 pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
 /// Every state a delivery can be in. A query that finds deliveries by stream and position
-/// names them: on SQLite the state is part of the key, between the two (see the migration
+/// names them: the state is part of the key, between the two (see the migrations
 /// `event_outbox_pages`).
 const STATES: [&str; 2] = [PENDING, DELIVERED];
 
@@ -360,7 +360,7 @@ pub struct DeliveryRow {
 }
 
 /// The first `limit` events of `stream` not yet delivered, in order, with their delivery
-/// state: one range of the `(stream_id, state, event_seq)` key (an index on PostgreSQL).
+/// state: one range of the `(stream_id, state, event_seq)` key.
 pub fn next_pending(
     conn: &mut DbConn,
     stream: &StreamId,
@@ -377,8 +377,9 @@ pub fn next_pending(
 }
 
 /// The events of `stream` from position `from` on, delivered or not, in order: replay. One
-/// range of the key per state, merged, so that neither backend sorts all the stream's
-/// retained deliveries to answer the first `limit`.
+/// range of the key per state, merged: the key orders a stream's deliveries by state first,
+/// and one query over both would sort all the stream's retained deliveries for the first
+/// `limit`.
 pub fn from_position(
     conn: &mut DbConn,
     stream: &StreamId,
@@ -460,21 +461,30 @@ pub fn record_failure(
     Ok(())
 }
 
-/// One step of the retention sweep (see [`sweep`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Swept {
-    pub deleted: usize,
+/// What one step of the retention sweep found (see [`expired_unwanted`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    /// The positions to delete, by organization.
+    pub by_org: Vec<(String, Vec<i64>)>,
     /// Where the next step starts; `None` once the sweep reached an event not yet expired, or
     /// the last event.
     pub next: Option<i64>,
 }
 
-/// Looks at up to `batch` events after position `after`, in order, and deletes those that
-/// happened before `before` and that no stream still waits for, with their deliveries.
-/// Positions follow time, so the first event not yet expired ends the sweep: it walks only
-/// what it may delete (and what a stopped stream still waits for), with no index of times
-/// under every event. Small batches keep each transaction short.
-pub fn sweep(conn: &mut DbConn, before: NaiveDateTime, after: i64, batch: i64) -> Result<Swept> {
+/// Looks at up to `batch` events after position `after`, in order, and answers those that
+/// happened before `before` and that no stream still waits for. Positions follow time (up
+/// to the clocks of the instances that wrote them), so the first event not yet expired ends
+/// the sweep: it walks only what it may delete and what a stopped stream still waits for, with
+/// no index of times under every event.
+///
+/// A read: an event no stream waits for stays so (a delivery is made once, and a new stream
+/// gets no old events), so what it answers may be deleted afterwards, outside this snapshot.
+pub fn expired_unwanted(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+    after: i64,
+    batch: i64,
+) -> Result<Expired> {
     let candidates: Vec<(i64, NaiveDateTime, String)> = events::table
         .filter(events::seq.gt(after))
         .order(events::seq)
@@ -490,42 +500,53 @@ pub fn sweep(conn: &mut DbConn, before: NaiveDateTime, after: i64, batch: i64) -
         Some((seq, _, _)) if expired.len() == candidates.len() && whole_batch => Some(*seq),
         _ => None,
     };
-    if expired.is_empty() {
-        return Ok(Swept { deleted: 0, next });
+    let mut by_org: Vec<(String, Vec<i64>)> = Vec::new();
+    for (seq, _, org) in expired {
+        match by_org.iter_mut().find(|(known, _)| known == org) {
+            Some((_, seqs)) => seqs.push(*seq),
+            None => by_org.push((org.clone(), vec![*seq])),
+        }
     }
-    // Only the streams of the events' organizations have deliveries of them: each is found
-    // by its primary key.
-    let mut orgs: Vec<&str> = expired.iter().map(|(_, _, org)| org.as_str()).collect();
-    orgs.sort_unstable();
-    orgs.dedup();
-    let streams: Vec<String> = event_streams::table
-        .filter(event_streams::org_id.eq_any(&orgs))
+    for (org, seqs) in &mut by_org {
+        // Only the organization's own streams have deliveries of its events: one key
+        // lookup per stream and event.
+        let streams = streams_of(conn, org)?;
+        let waited_for: Vec<i64> = event_deliveries::table
+            .filter(event_deliveries::stream_id.eq_any(&streams))
+            .filter(event_deliveries::state.eq(PENDING))
+            .filter(event_deliveries::event_seq.eq_any(&*seqs))
+            .select(event_deliveries::event_seq)
+            .load(conn)?;
+        seqs.retain(|seq| !waited_for.contains(seq));
+    }
+    by_org.retain(|(_, seqs)| !seqs.is_empty());
+    Ok(Expired { by_org, next })
+}
+
+fn streams_of(conn: &mut DbConn, org: &str) -> Result<Vec<String>> {
+    Ok(event_streams::table
+        .filter(event_streams::org_id.eq(org))
         .select(event_streams::id)
-        .load(conn)?;
-    let seqs: Vec<i64> = expired.iter().map(|(seq, _, _)| *seq).collect();
-    let waited_for: Vec<i64> = event_deliveries::table
-        .filter(event_deliveries::stream_id.eq_any(&streams))
-        .filter(event_deliveries::event_seq.eq_any(&seqs))
-        .filter(event_deliveries::state.eq(PENDING))
-        .select(event_deliveries::event_seq)
-        .load(conn)?;
-    let doomed: Vec<i64> = seqs
-        .into_iter()
-        .filter(|seq| !waited_for.contains(seq))
-        .collect();
-    if doomed.is_empty() {
-        return Ok(Swept { deleted: 0, next });
-    }
+        .load(conn)?)
+}
+
+/// Deletes the events of `org` at `seqs`, with their deliveries; answers how many events
+/// went.
+pub fn delete_events(conn: &mut DbConn, org: &str, seqs: &[i64]) -> Result<usize> {
+    let streams = streams_of(conn, org)?;
     diesel::delete(
         event_deliveries::table
             .filter(event_deliveries::stream_id.eq_any(&streams))
             .filter(event_deliveries::state.eq_any(STATES))
-            .filter(event_deliveries::event_seq.eq_any(&doomed)),
+            .filter(event_deliveries::event_seq.eq_any(seqs)),
     )
     .execute(conn)?;
-    let deleted =
-        diesel::delete(events::table.filter(events::seq.eq_any(&doomed))).execute(conn)?;
-    Ok(Swept { deleted, next })
+    Ok(diesel::delete(
+        events::table
+            .filter(events::org_id.eq(org))
+            .filter(events::seq.eq_any(seqs)),
+    )
+    .execute(conn)?)
 }
 
 /// A signing key as stored.

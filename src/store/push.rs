@@ -19,7 +19,7 @@ pub struct PushStream {
 }
 
 /// Enabled push streams with an event due for delivery at `now`, across organizations. One
-/// probe of the `(stream_id, state, event_seq)` index per push stream.
+/// probe of the `(stream_id, state, event_seq)` key per push stream.
 pub fn due_push_streams(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<PushStream>> {
     let due = event_deliveries::table
         .filter(event_deliveries::stream_id.eq(event_streams::id))

@@ -294,7 +294,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    event_deliveries (stream_id, event_seq) {
+    event_deliveries (stream_id, state, event_seq) {
         stream_id -> Text,
         event_seq -> BigInt,
         state -> Text,

@@ -269,12 +269,27 @@ on_both_backends! {
 
 on_both_backends! {
     // Expired events go once every stream has them, with their deliveries; what a stream still
-    // waits for stays, however old. Batches of two make the sweep walk on past the first.
+    // waits for stays, however old, in its own organization too. Batches of two make the
+    // sweep walk on past the first, and put two organizations' events in one batch.
     async fn the_retention_sweep_keeps_only_what_a_stream_still_waits_for(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let admin = events_admin(&app, "default");
+        let org_b_scim = app.second_org_token("org-b");
+        let admin_b = events_admin(&app, "org-b");
         let (acked, acked_token) = poll_stream(&app, &admin, "acked", json!({})).await;
-        for user in [alice(), bob(), carl()] {
+        poll_stream(&app, &admin_b, "never-polled", json!({})).await;
+        app.create_user(&alice()).await;
+        let created_in_b = app
+            .client
+            .post(app.url("/scim/v2/Users"))
+            .bearer_auth(&org_b_scim)
+            .header("content-type", "application/scim+json")
+            .body(alice().to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created_in_b.status(), StatusCode::CREATED);
+        for user in [bob(), carl()] {
             app.create_user(&user).await;
         }
         let (waiting, waiting_token) = poll_stream(&app, &admin, "waiting", json!({})).await;
@@ -282,19 +297,45 @@ on_both_backends! {
         assert_eq!(drain(&app, &acked, &acked_token).await.len(), 4);
         let store = app.database.store();
         let count = |sql: &str| app.database.count(sql);
-        assert_eq!(count("SELECT count(*) AS n FROM events"), 4);
+        // As the server's sweep does: on a thread of its own, outside the async runtime.
+        let sweep = |retention| {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || scimd::service::events::retention::sweep_in_batches(&store, retention, 2).unwrap())
+        };
+        assert_eq!(count("SELECT count(*) AS n FROM events"), 5);
 
-        let swept = scimd::service::events::retention::sweep_in_batches(&store, chrono::TimeDelta::zero(), 2).unwrap();
-        assert_eq!(swept, 3, "the events only the acknowledging stream had");
-        assert_eq!(count("SELECT count(*) AS n FROM events"), 1);
-        assert_eq!(count("SELECT count(*) AS n FROM event_deliveries"), 2, "the kept event's two deliveries");
+        assert_eq!(sweep(chrono::TimeDelta::days(7)).await.unwrap(), 0, "nothing is older than the retention period");
+        assert_eq!(sweep(chrono::TimeDelta::zero()).await.unwrap(), 3, "the events only the acknowledging stream had");
+        assert_eq!(count("SELECT count(*) AS n FROM events"), 2, "org B's, and the one a stream waits for");
+        assert_eq!(count("SELECT count(*) AS n FROM event_deliveries"), 3);
         let kept = drain(&app, &waiting, &waiting_token).await;
         assert_eq!(kept.len(), 1, "the stream that waited still gets its event");
 
-        let retained = scimd::service::events::retention::sweep_in_batches(&store, chrono::TimeDelta::days(7), 2).unwrap();
-        assert_eq!(retained, 0, "nothing is younger than the retention period allows");
-        let swept = scimd::service::events::retention::sweep_in_batches(&store, chrono::TimeDelta::zero(), 2).unwrap();
-        assert_eq!(swept, 1);
-        assert_eq!(count("SELECT count(*) AS n FROM events") + count("SELECT count(*) AS n FROM event_deliveries"), 0);
+        assert_eq!(sweep(chrono::TimeDelta::zero()).await.unwrap(), 1);
+        assert_eq!(count("SELECT count(*) AS n FROM events"), 1, "org B's stream still waits");
+        assert_eq!(count("SELECT count(*) AS n FROM event_deliveries"), 1);
+    }
+}
+
+on_both_backends! {
+    // RFC 8936 leaves replay to the transmitter; scimd's `from` answers every event of the
+    // stream from that position on in order, acknowledged or not.
+    async fn a_replay_from_a_position_mixes_acknowledged_and_pending_events_in_order(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let admin = events_admin(&app, "default");
+        let (stream, token) = poll_stream(&app, &admin, "replayed", json!({})).await;
+        for user in [alice(), bob()] {
+            app.create_user(&user).await;
+        }
+        assert_eq!(drain(&app, &stream, &token).await.len(), 2);
+        for user in [carl(), carol()] {
+            app.create_user(&user).await;
+        }
+        let replay = poll(&app, &stream, &token, json!({"from": 0, "maxEvents": 3, "returnImmediately": true})).await;
+        let names: Vec<String> = replay["sets"].as_object().unwrap().values()
+            .map(|set| claims_of(set.as_str().unwrap())["sub_id"]["externalId"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["ext-alice", "ext-bob", "ext-carl"], "{replay}");
+        assert_eq!(replay["moreAvailable"], true, "{replay}");
     }
 }

@@ -9,7 +9,8 @@
 -- stream S"); a delivery that is made moves within it. Queries by stream and position name the
 -- state (there are two). The index by event goes: the sweep reaches deliveries through their
 -- streams, and nothing deletes an event before its deliveries, so the foreign key to `events`
--- (whose cascade needed that index) goes too. PostgreSQL keeps its table and indexes.
+-- (whose cascade needed that index) goes too. PostgreSQL gets the same key and drops the same
+-- index and foreign key.
 CREATE TABLE event_deliveries_by_stream (
     stream_id TEXT NOT NULL REFERENCES event_streams (id) ON DELETE CASCADE,
     event_seq BIGINT NOT NULL,

@@ -9,7 +9,8 @@ use chrono::TimeDelta;
 
 use crate::store::{self, Store, events as stored};
 
-/// Events deleted per transaction: short enough never to hold the writer long.
+/// Events looked at per step, and at most deleted per transaction: short enough never to
+/// hold the writer long.
 pub const BATCH: i64 = 500;
 
 /// How often the sweep runs.
@@ -57,7 +58,9 @@ pub fn sweep(store: &Store, retention: TimeDelta) -> crate::error::Result<usize>
     sweep_in_batches(store, retention, BATCH)
 }
 
-/// [`sweep`], `batch` events per transaction.
+/// [`sweep`], `batch` events per step. Each step reads what may go, and takes the writer
+/// only when something does: events a stopped stream still waits for are looked at every
+/// run, and that costs reads, not write locks.
 pub fn sweep_in_batches(
     store: &Store,
     retention: TimeDelta,
@@ -66,9 +69,19 @@ pub fn sweep_in_batches(
     let before = store::now() - retention;
     let (mut total, mut after) = (0, 0);
     loop {
-        let step = store.write_blocking(move |conn| stored::sweep(conn, before, after, batch))?;
-        total += step.deleted;
-        match step.next {
+        let expired =
+            store.run_blocking(|conn| stored::expired_unwanted(conn, before, after, batch))?;
+        if !expired.by_org.is_empty() {
+            let by_org = expired.by_org;
+            total += store.write_queued_blocking(move |conn| {
+                let mut deleted = 0;
+                for (org, seqs) in &by_org {
+                    deleted += stored::delete_events(conn, org, seqs)?;
+                }
+                Ok(deleted)
+            })?;
+        }
+        match expired.next {
             Some(next) => after = next,
             None => return Ok(total),
         }

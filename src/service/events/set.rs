@@ -2,7 +2,7 @@
 //! 9967), signed as a compact JWS with the organization's key.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -190,22 +190,24 @@ impl Signers {
         let cached = self
             .by_org
             .lock()
-            .ok()
-            .and_then(|signers| signers.get(org.as_str()).cloned())
-            .filter(|signer| signer.kid == key.kid);
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(org.as_str())
+            .filter(|signer| signer.kid == key.kid)
+            .cloned();
         if let Some(signer) = cached {
             return Ok(signer);
         }
         let signer = Arc::new(Signer::parse(&key)?);
-        if let Ok(mut signers) = self.by_org.lock() {
-            signers.insert(org.as_str().to_owned(), Arc::clone(&signer));
-        }
+        self.by_org
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(org.as_str().to_owned(), Arc::clone(&signer));
         Ok(signer)
     }
 }
 
-/// `event` as `stream` receives it (see [`Signer::sign`]); for one SET. A batch loads the
-/// key once with [`Signer::of`].
+/// `event` as `stream` receives it (see [`Signer::sign`]); for one SET. A poll's batch parses
+/// the key once with [`Signer::of`], the push deliverer once per key with [`Signers`].
 pub fn signed_set(
     conn: &mut DbConn,
     stream: &StreamRow,
