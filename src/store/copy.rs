@@ -88,6 +88,9 @@ enum Kind {
     Integer,
     Bool,
     Timestamp,
+    /// BLOB on SQLite, BYTEA on PostgreSQL (the change feed's signing keys): carried as
+    /// lower-case hex, since JSON holds no bytes.
+    Bytes,
 }
 
 impl Kind {
@@ -96,6 +99,8 @@ impl Kind {
         let declared = declared.to_ascii_lowercase();
         if declared.contains("bool") {
             Kind::Bool
+        } else if declared.contains("blob") || declared.contains("bytea") {
+            Kind::Bytes
         } else if declared.contains("int") {
             Kind::Integer
         } else if declared.contains("timestamp") || declared.contains("datetime") {
@@ -466,8 +471,20 @@ fn read_batch(
     start: Start<'_>,
     limit: u64,
 ) -> Result<Vec<Vec<Option<String>>>, CopyError> {
-    let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
-    let (columns, name) = (columns.join(", "), quote(&table.name));
+    let name = quote(&table.name);
+    let projected = |bytes_as_hex: fn(&str) -> String| -> String {
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|column| match column.kind {
+                Kind::Bytes => bytes_as_hex(&quote(&column.name)),
+                _ => quote(&column.name),
+            })
+            .collect();
+        columns.join(", ")
+    };
+    let sqlite_columns = projected(|column| format!("lower(hex({column}))"));
+    let postgres_columns = projected(|column| format!("encode({column}, 'hex')"));
     let key: Vec<String> = table.key.iter().map(|k| quote(k)).collect();
     let key = key.join(", ");
     let kinds: Vec<&Column> = table
@@ -478,12 +495,12 @@ fn read_batch(
     let rows: Vec<JsonRow> = store.run_blocking(|conn| {
         Ok(match (conn, start) {
             (DbConn::Sqlite(inner), Start::Offset(offset)) => diesel::sql_query(format!(
-                "SELECT json_array({columns}) AS row FROM {name} ORDER BY {key} \
+                "SELECT json_array({sqlite_columns}) AS row FROM {name} ORDER BY {key} \
                  LIMIT {limit} OFFSET {offset}"
             ))
             .load(inner)?,
             (DbConn::Postgres(inner), Start::Offset(offset)) => diesel::sql_query(format!(
-                "SELECT CAST(json_build_array({columns}) AS TEXT) AS row FROM {name} \
+                "SELECT CAST(json_build_array({postgres_columns}) AS TEXT) AS row FROM {name} \
                  ORDER BY {key} LIMIT {limit} OFFSET {offset}"
             ))
             .load(inner)?,
@@ -496,7 +513,7 @@ fn read_batch(
                     })
                     .collect();
                 diesel::sql_query(format!(
-                    "SELECT json_array({columns}) AS row FROM {name} \
+                    "SELECT json_array({sqlite_columns}) AS row FROM {name} \
                      WHERE ({key}) > ({}) ORDER BY {key} LIMIT {limit}",
                     bound.join(", ")
                 ))
@@ -512,7 +529,7 @@ fn read_batch(
                     })
                     .collect();
                 diesel::sql_query(format!(
-                    "SELECT CAST(json_build_array({columns}) AS TEXT) AS row FROM {name} \
+                    "SELECT CAST(json_build_array({postgres_columns}) AS TEXT) AS row FROM {name} \
                      WHERE ({key}) > ({}) ORDER BY {key} LIMIT {limit}",
                     bound.join(", ")
                 ))
@@ -531,6 +548,7 @@ fn sqlite_value(kind: Kind, text: &str) -> String {
     match kind {
         Kind::Bool => format!("CASE {text} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"),
         Kind::Integer => format!("CAST({text} AS INTEGER)"),
+        Kind::Bytes => format!("unhex({text})"),
         Kind::Text | Kind::Timestamp => text.to_owned(),
     }
 }
@@ -566,6 +584,12 @@ fn canonical(kind: Kind, value: Value) -> Result<Option<String>, String> {
     };
     Ok(Some(match kind {
         Kind::Text => text,
+        Kind::Bytes => {
+            if text.len() % 2 != 0 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                return Err("bytes not in hex".to_owned());
+            }
+            text.to_ascii_lowercase()
+        }
         Kind::Integer => text
             .parse::<i64>()
             .map_err(|_| format!("'{text}' is not an integer"))?
@@ -621,7 +645,10 @@ fn write_batch(
                     .columns
                     .iter()
                     .enumerate()
-                    .map(|(i, column)| format!("CAST(r ->> {i} AS {})", column.declared))
+                    .map(|(i, column)| match column.kind {
+                        Kind::Bytes => format!("decode(r ->> {i}, 'hex')"),
+                        _ => format!("CAST(r ->> {i} AS {})", column.declared),
+                    })
                     .collect();
                 diesel::sql_query(format!(
                     "INSERT INTO {name} ({columns}) SELECT {} \
@@ -685,5 +712,9 @@ mod tests {
         assert_eq!(Kind::of("timestamp without time zone"), Kind::Timestamp);
         assert_eq!(Kind::of("BIGINT"), Kind::Integer);
         assert_eq!(Kind::of("boolean"), Kind::Bool);
+        assert_eq!(Kind::of("BLOB"), Kind::Bytes);
+        assert_eq!(Kind::of("bytea"), Kind::Bytes);
+        same(Kind::Bytes, Value::from("0A1B"), Value::from("0a1b"));
+        assert!(canonical(Kind::Bytes, Value::from("0a1")).is_err());
     }
 }

@@ -29,6 +29,21 @@ struct Source {
 
 async fn populated_sqlite(users: usize, members: usize) -> Source {
     let app = TestApp::spawn(Backend::Sqlite).await;
+    // A change feed: an event and a delivery per write, pages of them in the copy.
+    let stream = scimd(
+        &app.database.url,
+        &[
+            "events",
+            "stream",
+            "create",
+            "--org",
+            "default",
+            "--delivery",
+            "poll",
+            "feed",
+        ],
+    );
+    assert!(stream.status.success(), "{}", stderr(&stream));
     let mut ids = Vec::new();
     for i in 0..users {
         let user = app
@@ -168,6 +183,18 @@ async fn copy_from_sqlite_to_postgres_and_back_keeps_everything() {
     ] {
         assert!(
             report.lines().any(|l| l.starts_with(table)),
+            "{table}: {report}"
+        );
+    }
+    // One event per write (120 users, one group), each pending for the stream.
+    for table in ["events", "event_deliveries"] {
+        let line = report
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(table))
+            .unwrap_or_default();
+        assert_eq!(
+            line.split_whitespace().nth(1),
+            Some("121"),
             "{table}: {report}"
         );
     }
