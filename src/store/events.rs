@@ -466,16 +466,17 @@ pub fn record_failure(
 pub struct Expired {
     /// The positions to delete, by organization.
     pub by_org: Vec<(String, Vec<i64>)>,
-    /// Where the next step starts; `None` once the sweep reached an event not yet expired, or
-    /// the last event.
+    /// Where the next step starts; `None` once a batch held no expired event, or the sweep
+    /// reached the last event.
     pub next: Option<i64>,
 }
 
 /// Looks at up to `batch` events after position `after`, in order, and answers those that
-/// happened before `before` and that no stream still waits for. Positions follow time (up
-/// to the clocks of the instances that wrote them), so the first event not yet expired ends
-/// the sweep: it walks only what it may delete and what a stopped stream still waits for, with
-/// no index of times under every event.
+/// happened before `before` and that no stream still waits for. Positions follow time, up to
+/// the clocks of the instances that wrote them: a batch without one expired event ends the
+/// sweep (one event stamped ahead by a skewed clock does not), so it walks only what it may
+/// delete, what a stopped stream still waits for, and one batch more, with no index of times
+/// under every event.
 ///
 /// A read: an event no stream waits for stays so (a delivery is made once, and a new stream
 /// gets no old events), so what it answers may be deleted afterwards, outside this snapshot.
@@ -493,11 +494,11 @@ pub fn expired_unwanted(
         .load(conn)?;
     let expired: Vec<&(i64, NaiveDateTime, String)> = candidates
         .iter()
-        .take_while(|(_, occurred_at, _)| *occurred_at < before)
+        .filter(|(_, occurred_at, _)| *occurred_at < before)
         .collect();
     let whole_batch = i64::try_from(candidates.len()).is_ok_and(|looked_at| looked_at == batch);
-    let next = match expired.last() {
-        Some((seq, _, _)) if expired.len() == candidates.len() && whole_batch => Some(*seq),
+    let next = match candidates.last() {
+        Some((seq, _, _)) if whole_batch && !expired.is_empty() => Some(*seq),
         _ => None,
     };
     let mut by_org: Vec<(String, Vec<i64>)> = Vec::new();
