@@ -24,6 +24,20 @@ fn jtis(answer: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Creates `user` with `token`, in that token's organization.
+async fn create_user_with(app: &TestApp, token: &str, user: &Value) {
+    let reply = app
+        .client
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(user.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::CREATED);
+}
+
 on_both_backends! {
     // RFC 8936 §2.4: what is not acknowledged is handed out again; `maxEvents` bounds a
     // batch and `moreAvailable` says whether more wait; `setErrs` ends redelivery too.
@@ -156,16 +170,7 @@ on_both_backends! {
         let (stream_b, token_b) = poll_stream(&app, &admin_b, "b", json!({})).await;
 
         app.create_user(&alice()).await;
-        let carol_reply = app
-            .client
-            .post(app.url("/scim/v2/Users"))
-            .bearer_auth(&org_b_scim)
-            .header("content-type", "application/scim+json")
-            .body(carol().to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(carol_reply.status(), StatusCode::CREATED);
+        create_user_with(&app, &org_b_scim, &carol()).await;
 
         // Another stream's token, and a token without events:read, are refused.
         let other = app.api_post(&format!("/api/v1/events/streams/{stream_a}/poll"), &token_b, &json!({})).await;
@@ -279,16 +284,7 @@ on_both_backends! {
         let (acked, acked_token) = poll_stream(&app, &admin, "acked", json!({})).await;
         poll_stream(&app, &admin_b, "never-polled", json!({})).await;
         app.create_user(&alice()).await;
-        let created_in_b = app
-            .client
-            .post(app.url("/scim/v2/Users"))
-            .bearer_auth(&org_b_scim)
-            .header("content-type", "application/scim+json")
-            .body(alice().to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created_in_b.status(), StatusCode::CREATED);
+        create_user_with(&app, &org_b_scim, &alice()).await;
         for user in [bob(), carl()] {
             app.create_user(&user).await;
         }
