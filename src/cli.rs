@@ -354,14 +354,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Activity(args) => {
             let store = open_migrated(&database_url, connect_timeout)?;
-            let log = store::activity::open_log(
-                &store,
-                &database_url,
-                &store::OpenOptions {
-                    connect_timeout,
-                    ..store::OpenOptions::new(1)
-                },
-            )?;
+            let log = open_activity_log(&store, &database_url, connect_timeout)?;
             output::quiet_on_closed_pipe(activity::run_activity(&store, &log, &args))
         }
         Command::Admin(command) => {
@@ -515,6 +508,20 @@ pub(crate) fn open(
         ..store::OpenOptions::new(max_connections)
     };
     Ok(Store::open_with(url, &options)?)
+}
+
+/// The activity log of the database `store` opened at `url`, migrated (and on SQLite its own
+/// file created, earlier entries moved in): see [`store::activity::open_log`].
+pub(crate) fn open_activity_log(
+    store: &Store,
+    url: &store::DatabaseUrl,
+    connect_timeout: std::time::Duration,
+) -> anyhow::Result<Store> {
+    let options = store::OpenOptions {
+        connect_timeout,
+        ..store::OpenOptions::new(1)
+    };
+    Ok(store::activity::open_log(store, url, &options)?)
 }
 
 fn open_migrated(

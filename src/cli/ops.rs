@@ -145,14 +145,7 @@ pub(super) fn run_migrate(
         let store = super::open(url, 1, connect_timeout, true)?;
         let applied = migrate::run_pending(&store)?;
         // The activity log's own file too (SQLite), so a server started next finds it ready.
-        crate::store::activity::open_log(
-            &store,
-            url,
-            &crate::store::OpenOptions {
-                connect_timeout,
-                ..crate::store::OpenOptions::new(1)
-            },
-        )?;
+        super::open_activity_log(&store, url, connect_timeout)?;
         if applied.is_empty() {
             println!("{url}: schema is up to date");
         } else {

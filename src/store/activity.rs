@@ -32,9 +32,10 @@ pub enum OpenLogError {
 /// a random page each, cost `POST /Users` 11–17% of its throughput with the log on (issue 13
 /// wants at most 10%). In a file of its own the SCIM writer never waits for them, the log's
 /// retention sweeps never hold it either, and no reader's snapshot of the directory data pins
-/// log pages (what the log still costs is CPU: see [`crate::background`]). The log needs nothing atomic with a SCIM write: an entry is written
-/// after its answer anyway. Rows an earlier scimd kept in the main file move over (once; see
-/// `move_rows_from_main`). PostgreSQL has concurrent writers: the log stays in its database.
+/// log pages (what the log still costs is CPU: see [`crate::background`]). The log needs
+/// nothing atomic with a SCIM write: an entry is written after its answer anyway. Rows an
+/// earlier scimd kept in the main file move over (once; see `move_rows_from_main`).
+/// PostgreSQL has concurrent writers: the log stays in its database.
 pub fn open_log(
     main: &Store,
     url: &DatabaseUrl,

@@ -2,6 +2,8 @@
 //! of the write each describes), the per-stream delivery state, and the organizations' signing
 //! keys. What an event means and how it is signed is `service::events`.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -464,11 +466,21 @@ pub fn record_failure(
 /// What one step of the retention sweep found (see [`expired_unwanted`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expired {
-    /// The positions to delete, by organization.
-    pub by_org: Vec<(String, Vec<i64>)>,
+    /// The events to delete, by organization.
+    pub by_org: Vec<ExpiredOfOrg>,
     /// Where the next step starts; `None` once a batch held no expired event, or the sweep
     /// reached the last event.
     pub next: Option<i64>,
+}
+
+/// The events of one organization the sweep may delete, and the streams whose deliveries of
+/// them go too. Streams made since have no deliveries of older events, and a deleted stream
+/// took its own along, so the list read with the events serves their deletion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredOfOrg {
+    pub org: String,
+    pub streams: Vec<String>,
+    pub seqs: Vec<i64>,
 }
 
 /// Looks at up to `batch` events after position `after`, in order, and answers those that
@@ -501,51 +513,52 @@ pub fn expired_unwanted(
         Some((seq, _, _)) if whole_batch && !expired.is_empty() => Some(*seq),
         _ => None,
     };
-    let mut by_org: Vec<(String, Vec<i64>)> = Vec::new();
+    let mut by_org: Vec<ExpiredOfOrg> = Vec::new();
     for (seq, _, org) in expired {
-        match by_org.iter_mut().find(|(known, _)| known == org) {
-            Some((_, seqs)) => seqs.push(*seq),
-            None => by_org.push((org.clone(), vec![*seq])),
+        match by_org.iter_mut().find(|known| &known.org == org) {
+            Some(known) => known.seqs.push(*seq),
+            None => by_org.push(ExpiredOfOrg {
+                org: org.clone(),
+                streams: Vec::new(),
+                seqs: vec![*seq],
+            }),
         }
     }
-    for (org, seqs) in &mut by_org {
+    for of_org in &mut by_org {
         // Only the organization's own streams have deliveries of its events: one key
         // lookup per stream and event.
-        let streams = streams_of(conn, org)?;
-        let waited_for: Vec<i64> = event_deliveries::table
-            .filter(event_deliveries::stream_id.eq_any(&streams))
-            .filter(event_deliveries::state.eq(PENDING))
-            .filter(event_deliveries::event_seq.eq_any(&*seqs))
-            .select(event_deliveries::event_seq)
+        of_org.streams = event_streams::table
+            .filter(event_streams::org_id.eq(&of_org.org))
+            .select(event_streams::id)
             .load(conn)?;
-        seqs.retain(|seq| !waited_for.contains(seq));
+        let waited_for: BTreeSet<i64> = event_deliveries::table
+            .filter(event_deliveries::stream_id.eq_any(&of_org.streams))
+            .filter(event_deliveries::state.eq(PENDING))
+            .filter(event_deliveries::event_seq.eq_any(&of_org.seqs))
+            .select(event_deliveries::event_seq)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        of_org.seqs.retain(|seq| !waited_for.contains(seq));
     }
-    by_org.retain(|(_, seqs)| !seqs.is_empty());
+    by_org.retain(|of_org| !of_org.seqs.is_empty());
     Ok(Expired { by_org, next })
 }
 
-fn streams_of(conn: &mut DbConn, org: &str) -> Result<Vec<String>> {
-    Ok(event_streams::table
-        .filter(event_streams::org_id.eq(org))
-        .select(event_streams::id)
-        .load(conn)?)
-}
-
-/// Deletes the events of `org` at `seqs`, with their deliveries; answers how many events
-/// went.
-pub fn delete_events(conn: &mut DbConn, org: &str, seqs: &[i64]) -> Result<usize> {
-    let streams = streams_of(conn, org)?;
+/// Deletes the events [`expired_unwanted`] found, with their deliveries; answers how many
+/// events went.
+pub fn delete_events(conn: &mut DbConn, expired: &ExpiredOfOrg) -> Result<usize> {
     diesel::delete(
         event_deliveries::table
-            .filter(event_deliveries::stream_id.eq_any(&streams))
+            .filter(event_deliveries::stream_id.eq_any(&expired.streams))
             .filter(event_deliveries::state.eq_any(STATES))
-            .filter(event_deliveries::event_seq.eq_any(seqs)),
+            .filter(event_deliveries::event_seq.eq_any(&expired.seqs)),
     )
     .execute(conn)?;
     Ok(diesel::delete(
         events::table
-            .filter(events::org_id.eq(org))
-            .filter(events::seq.eq_any(seqs)),
+            .filter(events::org_id.eq(&expired.org))
+            .filter(events::seq.eq_any(&expired.seqs)),
     )
     .execute(conn)?)
 }

@@ -84,8 +84,14 @@ impl Writer {
         background: bool,
     ) -> std::io::Result<Writer> {
         let (jobs, queue) = mpsc::channel();
+        // Named apart, so that `top -H` and a profile tell the one requests wait for.
+        let name = if background {
+            "scimd-bg-writer"
+        } else {
+            "scimd-writer"
+        };
         std::thread::Builder::new()
-            .name("scimd-writer".to_owned())
+            .name(name.to_owned())
             .spawn(move || {
                 if background {
                     crate::background::lower_priority();

@@ -75,8 +75,8 @@ pub fn sweep_in_batches(
             let by_org = expired.by_org;
             total += store.write_queued_blocking(move |conn| {
                 let mut deleted = 0;
-                for (org, seqs) in &by_org {
-                    deleted += stored::delete_events(conn, org, seqs)?;
+                for of_org in &by_org {
+                    deleted += stored::delete_events(conn, of_org)?;
                 }
                 Ok(deleted)
             })?;
