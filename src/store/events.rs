@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+pub use super::outbox::{DELIVERED, PENDING};
 use super::schema::{event_deliveries, event_signing_keys, event_streams, events};
 use super::{DbConn, OrgId, StreamId, TokenId};
 use crate::error::Result;
@@ -43,16 +44,6 @@ impl StreamRow {
     }
 }
 
-/// What an emission needs to know of a stream: which events it wants, in which detail.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = event_streams)]
-pub struct StreamInterest {
-    pub id: String,
-    pub detail: String,
-    pub event_types: Option<String>,
-    pub resource_types: Option<String>,
-}
-
 /// A new stream.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = event_streams)]
@@ -74,20 +65,11 @@ pub struct NewStream<'a> {
 }
 
 pub fn insert_stream(conn: &mut DbConn, stream: &NewStream<'_>) -> Result<()> {
+    super::outbox::forget_interests(stream.org_id);
     diesel::insert_into(event_streams::table)
         .values(stream)
         .execute(conn)?;
     Ok(())
-}
-
-/// The streams of `org` (every status: a paused or failed stream keeps collecting what it
-/// will deliver once resumed). One probe of the `(org_id, name)` index: every write of an
-/// organization makes it, and an organization without streams stops there.
-pub fn interests(conn: &mut DbConn, org: &OrgId) -> Result<Vec<StreamInterest>> {
-    Ok(event_streams::table
-        .filter(event_streams::org_id.eq(org.as_str()))
-        .select(StreamInterest::as_select())
-        .load(conn)?)
 }
 
 pub fn list_streams(conn: &mut DbConn, org: &OrgId) -> Result<Vec<StreamRow>> {
@@ -168,6 +150,7 @@ pub fn set_stream_status(
 
 /// Deletes a stream with its delivery state; answers whether it existed.
 pub fn delete_stream(conn: &mut DbConn, org: &OrgId, id: &StreamId) -> Result<bool> {
+    super::outbox::forget_interests(org.as_str());
     diesel::delete(event_deliveries::table.filter(event_deliveries::stream_id.eq(id.as_str())))
         .execute(conn)?;
     let deleted = diesel::delete(
@@ -201,151 +184,6 @@ pub struct EventRow {
     pub occurred_at: NaiveDateTime,
 }
 
-/// A new event: an [`EventRow`] before the database gives it its position.
-#[derive(Debug)]
-pub struct NewEvent<'a> {
-    pub id: &'a str,
-    pub org_id: &'a str,
-    pub event_type: &'a str,
-    pub activation: Option<&'a str>,
-    pub resource_type: Option<&'a str>,
-    pub resource_id: Option<&'a str>,
-    pub external_id: Option<&'a str>,
-    pub version: Option<i64>,
-    pub attributes: Option<&'a str>,
-    pub data: Option<&'a str>,
-    pub members_added: Option<&'a str>,
-    pub members_removed: Option<&'a str>,
-    pub txn_id: &'a str,
-    pub occurred_at: NaiveDateTime,
-}
-
-/// Appends `event` to the outbox and a pending delivery for each of `streams`. Ids come from
-/// Rust, positions from the database (the one order both backends agree on). Both statements
-/// are prepared once per connection: they run in the writer's transaction for every write an
-/// organization with streams makes. The deliveries find the event's position by its id (the
-/// newest entry of that index) rather than through `RETURNING`, which SQLite carries out
-/// through a temporary table of its own: a fifth of the cost of the insert.
-pub fn append(conn: &mut DbConn, event: &NewEvent<'_>, streams: &[&str]) -> Result<()> {
-    let insert = InsertEvent(event);
-    match conn {
-        DbConn::Sqlite(c) => insert.execute(c)?,
-        DbConn::Postgres(c) => insert.execute(c)?,
-    };
-    for stream in streams {
-        let delivery = InsertDelivery {
-            stream,
-            event: event.id,
-            at: event.occurred_at,
-        };
-        match conn {
-            DbConn::Sqlite(c) => delivery.execute(c)?,
-            DbConn::Postgres(c) => delivery.execute(c)?,
-        };
-    }
-    Ok(())
-}
-
-/// `INSERT INTO events …`.
-#[derive(Debug, Clone, Copy)]
-struct InsertEvent<'a>(&'a NewEvent<'a>);
-
-super::statement::cached_statement!(InsertEvent);
-
-impl<DB> diesel::query_builder::QueryFragment<DB> for InsertEvent<'_>
-where
-    DB: diesel::backend::Backend,
-    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
-    for<'s> Option<&'s str>:
-        diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
-    Option<i64>:
-        diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
-        let event = self.0;
-        out.push_sql(
-            "INSERT INTO events (id, org_id, event_type, activation, resource_type, \
-             resource_id, external_id, version, attributes, data, members_added, \
-             members_removed, txn_id, occurred_at) VALUES (",
-        );
-        out.push_bind_param::<Text, str>(event.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, str>(event.org_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, str>(event.event_type)?;
-        for text in [
-            &event.activation,
-            &event.resource_type,
-            &event.resource_id,
-            &event.external_id,
-        ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, Option<&str>>(text)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&event.version)?;
-        for text in [
-            &event.attributes,
-            &event.data,
-            &event.members_added,
-            &event.members_removed,
-        ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, Option<&str>>(text)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Text, str>(event.txn_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, NaiveDateTime>(&event.occurred_at)?;
-        out.push_sql(")");
-        Ok(())
-    }
-}
-
-/// A pending delivery to `stream` of the event whose id is `event`.
-#[derive(Debug, Clone, Copy)]
-struct InsertDelivery<'a> {
-    stream: &'a str,
-    event: &'a str,
-    at: NaiveDateTime,
-}
-
-super::statement::cached_statement!(InsertDelivery);
-
-impl<DB> diesel::query_builder::QueryFragment<DB> for InsertDelivery<'_>
-where
-    DB: diesel::backend::Backend,
-    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        use diesel::sql_types::{Text, Timestamp};
-        out.push_sql(
-            "INSERT INTO event_deliveries (stream_id, event_seq, state, attempts, \
-             next_attempt_at) SELECT ",
-        );
-        out.push_bind_param::<Text, str>(self.stream)?;
-        out.push_sql(", seq, '");
-        out.push_sql(PENDING);
-        out.push_sql("', 0, ");
-        out.push_bind_param::<Timestamp, NaiveDateTime>(&self.at)?;
-        out.push_sql(" FROM events WHERE id = ");
-        out.push_bind_param::<Text, str>(self.event)?;
-        Ok(())
-    }
-}
-
-pub const PENDING: &str = "pending";
-pub const DELIVERED: &str = "delivered";
 /// Every state a delivery can be in. A query that finds deliveries by stream and position
 /// names them: the state is part of the key, between the two (see the migrations
 /// `event_outbox_pages`).

@@ -18,6 +18,7 @@ pub mod members;
 pub mod members_page;
 pub mod migrate;
 pub mod orgs;
+pub mod outbox;
 pub mod people;
 pub mod push;
 pub mod render;

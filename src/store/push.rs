@@ -6,7 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
-use super::events::{PENDING, StreamRow};
+use super::events::StreamRow;
+use super::outbox::PENDING;
 use super::schema::{event_deliveries, event_streams};
 use super::{DbConn, StreamId};
 use crate::error::Result;

@@ -27,6 +27,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::r2d2::R2D2Connection;
 use tokio::sync::oneshot;
 
+use super::outbox::Deferral;
 use super::{DatabaseUrl, DbConn, write_limit};
 use crate::error::{Error, Result};
 
@@ -291,6 +292,7 @@ fn run_batch(
     };
     // Waits behind other processes' writers (the CLI, a backup) for the busy timeout.
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(failed)?;
+    let outbox = Deferral::begin();
     let started = Instant::now();
     let mut next = 0;
     let outcome = loop {
@@ -305,11 +307,20 @@ fn run_batch(
             continue;
         };
         next += 1;
-        if let Err(error) = run_in_savepoint(conn, job.as_mut(), max_write) {
-            break Err(failed(error));
+        let mark = outbox.mark();
+        match run_in_savepoint(conn, job.as_mut(), max_write) {
+            Ok(true) => {}
+            Ok(false) => outbox.discard_since(mark),
+            Err(error) => break Err(failed(error)),
         }
     };
-    let outcome = outcome.and_then(|()| DbConn::commit_transaction(conn).map_err(failed));
+    let outcome = outcome
+        .and_then(|()| {
+            outbox
+                .flush(conn)
+                .map_err(|error| BatchFailed(format!("appending its events: {error}")))
+        })
+        .and_then(|()| DbConn::commit_transaction(conn).map_err(failed));
     if outcome.is_err() && in_transaction(conn) {
         // Leaves the connection marked broken if even this fails; the pool then drops it.
         let _ = DbConn::rollback_transaction(conn);
@@ -318,18 +329,19 @@ fn run_batch(
 }
 
 /// Runs one job inside a savepoint, released when it succeeded and rolled back when it failed
-/// or panicked. An error here is the shared transaction's, not the job's.
+/// or panicked; answers whether its changes stay. An error here is the shared transaction's,
+/// not the job's.
 fn run_in_savepoint(
     conn: &mut DbConn,
     job: &mut dyn Job,
     max_write: Option<Duration>,
-) -> diesel::QueryResult<()> {
+) -> diesel::QueryResult<bool> {
     DbConn::begin_transaction(conn)?;
     let depth = transaction_depth(conn);
     let succeeded = job.run(conn, max_write);
     if transaction_depth(conn) == depth {
         if succeeded {
-            return DbConn::commit_transaction(conn);
+            return DbConn::commit_transaction(conn).map(|()| true);
         }
     } else if succeeded {
         job.overrule(Error::internal(
@@ -341,7 +353,7 @@ fn run_in_savepoint(
     while transaction_depth(conn) > depth {
         DbConn::rollback_transaction(conn)?;
     }
-    DbConn::rollback_transaction(conn)
+    DbConn::rollback_transaction(conn).map(|()| false)
 }
 
 fn transaction_depth(conn: &mut DbConn) -> u32 {

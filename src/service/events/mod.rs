@@ -21,7 +21,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::scim::schema::ResourceTypeDef;
-use crate::store::events::{self as stored, EventRow, NewEvent, StreamInterest, StreamRow};
+use crate::store::events::{self as stored, EventRow, StreamRow};
+use crate::store::outbox::{self, NewEvent, StreamInterest};
 use crate::store::{DbConn, OrgId, StreamId};
 
 pub use set::{Signer, Signers, signed_set};
@@ -185,7 +186,7 @@ pub fn emit(
     txn: &str,
     now: NaiveDateTime,
 ) -> Result<Option<String>> {
-    let interests = stored::interests(conn, org)?;
+    let interests = outbox::interests(conn, org)?;
     if interests.is_empty() {
         return Ok(None);
     }
@@ -198,7 +199,7 @@ pub fn emit(
         let uris = if full { &full_uris } else { &notice_uris };
         if wants(stream, uris, resource_type) {
             any_full |= full;
-            targets.push(stream.id.as_str());
+            targets.push(stream.id.clone());
         }
     }
     if targets.is_empty() {
@@ -222,25 +223,25 @@ pub fn emit(
     let attributes = json_list(&draft.attributes)?;
     let members_added = json_list(&draft.members_added)?;
     let members_removed = json_list(&draft.members_removed)?;
-    stored::append(
+    outbox::append(
         conn,
-        &NewEvent {
-            id: &jti,
-            org_id: org.as_str(),
-            event_type: &draft.event_type,
+        NewEvent {
+            id: jti.clone(),
+            org_id: org.as_str().to_owned(),
+            event_type: draft.event_type.clone(),
             activation: draft.activation.map(Activation::as_str),
-            resource_type,
-            resource_id: draft.resource_id.as_deref(),
-            external_id: draft.external_id.as_deref(),
+            resource_type: draft.resource_type.clone(),
+            resource_id: draft.resource_id.clone(),
+            external_id: draft.external_id.clone(),
             version: draft.version,
-            attributes: attributes.as_deref(),
-            data: data.as_deref(),
-            members_added: members_added.as_deref(),
-            members_removed: members_removed.as_deref(),
-            txn_id: txn,
+            attributes,
+            data,
+            members_added,
+            members_removed,
+            txn_id: txn.to_owned(),
             occurred_at: now,
         },
-        &targets,
+        targets,
     )?;
     Ok(Some(jti))
 }
