@@ -103,7 +103,8 @@ async fn run(client: &reqwest::Client, side: &Side, load: Load, seconds: u64, cl
         };
         request.bearer_auth(&token)
     })
-    .await;
+    .await
+    .per_second();
     // Entries still queued when the round ends were not paid for within it. The log's threads
     // run at a lower priority than requests: were they falling behind, this would grow with
     // the round, and the ratio would only be bought by leaving work for later.

@@ -33,6 +33,7 @@ async fn run(client: &reqwest::Client, url: &str, bearer: &str, seconds: u64, cl
         client.get(&url).bearer_auth(&bearer)
     })
     .await
+    .per_second()
 }
 
 fn main() {

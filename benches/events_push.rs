@@ -1,6 +1,8 @@
 //! Issue 14 performance targets for push delivery (RFC 8935), against a local receiver:
 //! 1. `POST /scim/v2/Users` throughput with one push stream attached is at least 85% of the
-//!    same run without streams (rounds alternate, so drift hits both alike);
+//!    same run without streams (rounds alternate, so drift hits both alike), and every SET
+//!    of a round is delivered before the stream goes (the time that took is printed: a ratio
+//!    bought by leaving delivery for later would show there);
 //! 2. at 1,000 writes/s the p99 delay from a write's answer to its SET's arrival is < 1 s.
 //!
 //! `cargo bench --bench events_push` (`BENCH_BACKEND=postgres`, `BENCH_SECONDS` (5),
@@ -30,7 +32,7 @@ mod receiver;
 
 use receiver::Receiver;
 use support::env_number;
-use support::server::{Server, build_application, closed_loop, post_json};
+use support::server::{Closed, Server, build_application, closed_loop, post_json};
 
 fn new_user(n: u64, tag: &str) -> Value {
     let name = format!("{tag}-{n}@bench.example");
@@ -41,7 +43,7 @@ fn new_user(n: u64, tag: &str) -> Value {
     })
 }
 
-/// Creates users as fast as `clients` clients can for `seconds`; answers writes/s.
+/// Creates users as fast as `clients` clients can for `seconds`.
 async fn throughput(
     client: &reqwest::Client,
     base: &str,
@@ -49,7 +51,7 @@ async fn throughput(
     tag: &str,
     seconds: u64,
     clients: u64,
-) -> f64 {
+) -> Closed {
     let (client, url, token, tag) = (
         client.clone(),
         format!("{base}/scim/v2/Users"),
@@ -92,6 +94,22 @@ async fn delete_stream(client: &reqwest::Client, base: &str, token: &str, id: &s
         .await
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// How long after the end of a round the receiver had every SET of the round's `created`
+/// writes (it had `before` until then). The deliverer runs at the lowest priority: a ratio
+/// bought by leaving delivery for later would show here as a catch-up that grows.
+async fn caught_up(receiver: &Receiver, before: usize, created: u64) -> Duration {
+    let (ended, wanted) = (Instant::now(), before + created as usize);
+    while receiver.count() < wanted {
+        assert!(
+            ended.elapsed() < Duration::from_secs(60),
+            "{} of {created} SETs delivered a minute after the round",
+            receiver.count() - before
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    ended.elapsed()
 }
 
 /// Writes at `rate` per second for `seconds`; answers each user's id with when its 201 came.
@@ -172,29 +190,38 @@ fn main() {
         throughput(&client, base, token, "warm", 1, clients).await;
 
         let (mut without, mut with) = (0.0, 0.0);
+        let mut catch_up = Duration::ZERO;
         for round in 0..rounds {
             // Each side goes first every other round, so what one round leaves behind (a
             // bigger table, a checkpoint due) falls on both alike.
             if round % 2 == 0 {
-                without += throughput(&client, base, token, &format!("without{round}"), seconds, clients).await;
+                without += throughput(&client, base, token, &format!("without{round}"), seconds, clients).await.per_second();
             }
             let stream = create_stream(&client, base, &admin, &receiver).await;
-            with += throughput(&client, base, token, &format!("with{round}"), seconds, clients).await;
+            let before = receiver.count();
+            let round_with = throughput(&client, base, token, &format!("with{round}"), seconds, clients).await;
+            with += round_with.per_second();
+            catch_up = catch_up.max(caught_up(&receiver, before, round_with.requests).await);
             delete_stream(&client, base, &admin, &stream).await;
             if round % 2 == 1 {
-                without += throughput(&client, base, token, &format!("without{round}"), seconds, clients).await;
+                without += throughput(&client, base, token, &format!("without{round}"), seconds, clients).await.per_second();
             }
         }
         let (without, with) = (without / rounds as f64, with / rounds as f64);
         println!("| POST /Users | writes/s |\n|---|---|");
         println!("| no stream | {without:.0} |\n| one push stream | {with:.0} |");
+        // Not a target: what full-speed writes leave for the deliverer, which takes only idle
+        // CPU until a SET has waited a second (see `push::deliver`), then catches up.
+        println!("\nevery SET of a round delivered at most {catch_up:?} after its end");
         println!("\nwith / without = {:.1}% (target: at least 85%)", with / without * 100.0);
 
         let stream = create_stream(&client, base, &admin, &receiver).await;
-        let before = receiver.deliveries().len();
+        let before = receiver.count();
         let answered = paced(&client, base, token, rate, seconds).await;
         let deadline = Instant::now() + Duration::from_secs(60);
-        while receiver.deliveries().len() < before + answered.len() && Instant::now() < deadline {
+        // Counted, not copied: a copy of every delivery so far, every 50 ms, took the CPU the
+        // (idle-priority) deliverer needed for the last SETs.
+        while receiver.count() < before + answered.len() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let mut delays: Vec<Duration> = receiver

@@ -83,14 +83,27 @@ pub async fn post_json(client: &reqwest::Client, url: &str, token: &str, body: &
         .unwrap()
 }
 
+/// What a [`closed_loop`] got done.
+#[derive(Debug, Clone, Copy)]
+pub struct Closed {
+    pub requests: u64,
+    pub elapsed: Duration,
+}
+
+impl Closed {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
 /// Runs `clients` clients for `seconds`, each sending its next request as soon as the last
-/// one is answered (a closed loop), and answers requests per second. `request(client, n)` is
-/// client number `client`'s `n`-th request (both from 0); every answer must be a success.
+/// one is answered (a closed loop). `request(client, n)` is client number `client`'s `n`-th
+/// request (both from 0); every answer must be a success.
 pub async fn closed_loop(
     clients: u64,
     seconds: u64,
     request: impl Fn(u64, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
-) -> f64 {
+) -> Closed {
     let request = Arc::new(request);
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -112,5 +125,8 @@ pub async fn closed_loop(
     for task in tasks {
         task.await.unwrap();
     }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    Closed {
+        requests: done.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+    }
 }

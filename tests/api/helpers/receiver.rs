@@ -132,6 +132,11 @@ impl Receiver {
             .clone()
     }
 
+    /// How many requests arrived so far (without copying them).
+    pub fn count(&self) -> usize {
+        self.state.lock().expect("receiver state").deliveries.len()
+    }
+
     /// The requests answered 202.
     pub fn accepted(&self) -> Vec<Delivery> {
         self.deliveries()
@@ -175,14 +180,13 @@ impl Receiver {
     pub async fn wait_for_requests(&self, count: usize, within: Duration) -> Vec<Delivery> {
         let deadline = Instant::now() + within;
         loop {
-            let deliveries = self.deliveries();
-            if deliveries.len() >= count {
-                return deliveries;
+            if self.count() >= count {
+                return self.deliveries();
             }
             assert!(
                 Instant::now() < deadline,
                 "{} of {count} requests within {within:?}",
-                deliveries.len()
+                self.count()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
