@@ -62,9 +62,9 @@ pub fn set_share(share: Share) {
 }
 
 /// Whether a thread of this process may leave `SCHED_IDLE` again. An unprivileged one may not
-/// (unless `RLIMIT_NICE` lets it raise its priority to nice 10): a late deliverer would stay
-/// idle, so such a process keeps its background threads at nice 10. Tried once, on a thread
-/// of its own.
+/// unless `RLIMIT_NICE` lets it have nice 10 (its default, 0, does not): a late deliverer
+/// would stay idle, so such a process keeps its background threads at nice 10. Tried once, on
+/// a thread of its own.
 fn idle_is_reversible() -> bool {
     static REVERSIBLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     #[cfg(target_os = "linux")]
@@ -89,6 +89,16 @@ fn set_policy(share: Share) -> bool {
         Share::Low => NormalThreadSchedulePolicy::Other,
         Share::Idle => NormalThreadSchedulePolicy::Idle,
     });
+    if thread_schedule_policy().is_ok_and(|now| now == policy) {
+        // Setting it again would set the nice value to the policy's lowest (19), from which
+        // an unprivileged thread may not come back to 10.
+        return true;
+    }
+    if share == Share::Idle {
+        // Leaving SCHED_IDLE later is allowed only to a thread whose nice value its
+        // RLIMIT_NICE permits: 10 needs `LimitNICE=+10`, where 0 would need privileges.
+        lower_priority();
+    }
     // It also sets the nice value, which may be refused (raising it) after the policy was set:
     // what counts is the policy the thread has afterwards.
     let _ = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, policy);
