@@ -153,6 +153,10 @@ impl Deferral {
                 .map(|batch| std::mem::take(&mut batch.events))
                 .unwrap_or_default()
         });
+        if events.is_empty() {
+            return Ok(());
+        }
+        let events = still_wanted(conn, events)?;
         insert(conn, &events)
     }
 }
@@ -188,43 +192,48 @@ macro_rules! in_sized_chunks {
     }};
 }
 
-/// Inserts `events` and their deliveries. A delivery goes only to a stream that exists now:
-/// one removed after the event was appended (or its organization with it) would have had it
-/// deleted by the cascade, and an event no stream wants any more is not written.
+/// Inserts `events` and their deliveries, each event's streams read in the same transaction
+/// (so they exist).
 fn insert(conn: &mut DbConn, events: &[(NewEvent, Vec<String>)]) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let mut live: HashMap<&str, HashSet<String>> = HashMap::new();
-    for (event, _) in events {
-        if !live.contains_key(event.org_id.as_str()) {
-            let streams = event_streams::table
-                .filter(event_streams::org_id.eq(&event.org_id))
-                .select(event_streams::id)
-                .load::<String>(conn)?;
-            live.insert(&event.org_id, streams.into_iter().collect());
-        }
-    }
-    let mut kept = Vec::with_capacity(events.len());
     let mut by_stream: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (event, streams) in events {
-        let wanted = live.get(event.org_id.as_str());
-        let mut any = false;
         for stream in streams {
-            if wanted.is_some_and(|live| live.contains(stream)) {
-                by_stream.entry(stream).or_default().push(&event.id);
-                any = true;
-            }
-        }
-        if any {
-            kept.push(event);
+            by_stream.entry(stream).or_default().push(&event.id);
         }
     }
-    in_sized_chunks!(conn, &kept, |chunk| InsertEvents(chunk));
+    let events: Vec<&NewEvent> = events.iter().map(|(event, _)| event).collect();
+    in_sized_chunks!(conn, &events, |chunk| InsertEvents(chunk));
     for (stream, ids) in &by_stream {
         in_sized_chunks!(conn, ids, |chunk| InsertDeliveries { stream, ids: chunk });
     }
     Ok(())
+}
+
+/// What of a batch's `events` is still to be written: deliveries only to streams that exist
+/// now (one removed after the event was appended, or its organization with it, would have had
+/// it deleted by the cascade), and no event that no stream wants any more.
+fn still_wanted(
+    conn: &mut DbConn,
+    events: Vec<(NewEvent, Vec<String>)>,
+) -> Result<Vec<(NewEvent, Vec<String>)>> {
+    let mut live: HashMap<String, HashSet<String>> = HashMap::new();
+    for (event, _) in &events {
+        if !live.contains_key(&event.org_id) {
+            let streams = event_streams::table
+                .filter(event_streams::org_id.eq(&event.org_id))
+                .select(event_streams::id)
+                .load::<String>(conn)?;
+            live.insert(event.org_id.clone(), streams.into_iter().collect());
+        }
+    }
+    Ok(events
+        .into_iter()
+        .filter_map(|(event, mut streams)| {
+            let existing = live.get(&event.org_id)?;
+            streams.retain(|stream| existing.contains(stream));
+            (!streams.is_empty()).then_some((event, streams))
+        })
+        .collect())
 }
 
 /// Runs one of the sized statements below as the statement of `N` rows.
