@@ -457,6 +457,15 @@ pub fn build_pool(
         }))
 }
 
+/// How many transactions and savepoints `conn` has open.
+pub(super) fn transaction_depth(conn: &mut DbConn) -> u32 {
+    DbConn::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .map_or(0, std::num::NonZeroU32::get)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

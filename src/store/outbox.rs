@@ -16,9 +16,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::query_dsl::methods::ExecuteDsl;
 
+use super::conn::transaction_depth;
 use super::schema::event_streams;
 use super::{DbConn, OrgId};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
@@ -94,13 +95,19 @@ pub struct NewEvent {
 /// in the writer, just before the batch commits. Ids come from Rust, positions from the
 /// database (the one order both backends agree on).
 pub fn append(conn: &mut DbConn, event: NewEvent, streams: Vec<String>) -> Result<()> {
+    let depth = transaction_depth(conn);
     let event = BATCH.with_borrow_mut(|batch| match batch {
+        // The writer discards a job's events only with the whole job: one appended in a
+        // savepoint of the job's own would outlive that savepoint's rollback.
+        Some(batch) if depth != batch.job_depth => Err(Error::internal(
+            "an event was appended inside a savepoint of the write's own",
+        )),
         Some(batch) => {
             batch.events.push((event, streams));
-            None
+            Ok(None)
         }
-        None => Some((event, streams)),
-    });
+        None => Ok(Some((event, streams))),
+    })?;
     if let Some((event, streams)) = event {
         insert(conn, &[(event, streams)])?;
     }
@@ -112,20 +119,27 @@ thread_local! {
     static BATCH: RefCell<Option<Batch>> = const { RefCell::new(None) };
 }
 
-#[derive(Default)]
 struct Batch {
     /// In the order appended: the order of their positions.
     events: Vec<(NewEvent, Vec<String>)>,
     interests: HashMap<String, Vec<StreamInterest>>,
+    /// How many transactions are open while a job runs: the batch's and the job's savepoint.
+    job_depth: u32,
 }
 
 /// While it lives, appends on this thread wait for [`Deferral::flush`]: the writer holds one
-/// per transaction. Dropped unflushed (the batch failed), it discards them.
+/// per transaction, and runs each job in a savepoint of it. Dropped unflushed (the batch
+/// failed), it discards them.
 pub(super) struct Deferral(());
 
 impl Deferral {
-    pub(super) fn begin() -> Deferral {
-        BATCH.set(Some(Batch::default()));
+    /// Begins deferring for the transaction open on `conn`.
+    pub(super) fn begin(conn: &mut DbConn) -> Deferral {
+        BATCH.set(Some(Batch {
+            events: Vec::new(),
+            interests: HashMap::new(),
+            job_depth: transaction_depth(conn) + 1,
+        }));
         Deferral(())
     }
 
@@ -477,6 +491,7 @@ mod tests {
     /// 45 events go in as statements of 32, 8, 4 and 1 rows: every one of them, in the order
     /// appended, each delivered to its streams. A job rolled back takes its events along; a
     /// stream removed before the flush gets nothing, and an event only it wanted is not written.
+    /// An append inside a savepoint of the job's own is refused.
     #[test]
     fn a_deferred_batch_goes_in_whole_in_order_without_what_was_undone() {
         let dir = tempfile::tempdir().unwrap();
@@ -485,16 +500,23 @@ mod tests {
             .run_blocking(|conn| {
                 let org = org_with_streams(conn);
                 conn.transaction(|conn| {
-                    let outbox = Deferral::begin();
+                    let outbox = Deferral::begin(conn);
+                    // Each append in a savepoint of its own, as the writer runs a job.
+                    let job = |conn: &mut DbConn, n: usize, to: &[&str]| {
+                        conn.transaction(|conn| append(conn, event(&org, n), streams(to)))
+                    };
                     for n in 0..45 {
-                        append(conn, event(&org, n), streams(&["a", "b"]))?;
+                        job(conn, n, &["a", "b"])?;
                         if n == 20 {
                             let mark = outbox.mark();
-                            append(conn, event(&org, 900), streams(&["a"]))?;
+                            job(conn, 900, &["a"])?;
                             outbox.discard_since(mark);
                         }
                     }
-                    append(conn, event(&org, 901), streams(&["b"]))?;
+                    job(conn, 901, &["b"])?;
+                    // A savepoint inside the job's: its rollback could not take the event.
+                    let nested = conn.transaction(|conn| job(conn, 902, &["a"]));
+                    assert!(matches!(nested, Err(Error::Internal(_))), "{nested:?}");
                     assert!(
                         stored_ids(conn).is_empty(),
                         "nothing goes in before the flush"

@@ -27,6 +27,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::r2d2::R2D2Connection;
 use tokio::sync::oneshot;
 
+use super::conn::transaction_depth;
 use super::outbox::Deferral;
 use super::{DatabaseUrl, DbConn, write_limit};
 use crate::error::{Error, Result};
@@ -292,7 +293,7 @@ fn run_batch(
     };
     // Waits behind other processes' writers (the CLI, a backup) for the busy timeout.
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(failed)?;
-    let outbox = Deferral::begin();
+    let outbox = Deferral::begin(conn);
     let started = Instant::now();
     let mut next = 0;
     let outcome = loop {
@@ -354,14 +355,6 @@ fn run_in_savepoint(
         DbConn::rollback_transaction(conn)?;
     }
     DbConn::rollback_transaction(conn).map(|()| false)
-}
-
-fn transaction_depth(conn: &mut DbConn) -> u32 {
-    DbConn::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .ok()
-        .flatten()
-        .map_or(0, std::num::NonZeroU32::get)
 }
 
 fn in_transaction(conn: &mut DbConn) -> bool {
