@@ -196,6 +196,17 @@ pub struct ServeArgs {
     #[arg(long, env = "SCIMD_WORKERS", hide_env_values = true)]
     pub workers: Option<usize>,
 
+    /// MiB of read answers (`GET /Users/{id}`, `GET /Groups/{id}` without members, searches
+    /// that find at most one resource) kept in memory on SQLite until the next commit; 0: none
+    #[arg(
+        long,
+        env = "SCIMD_READ_CACHE_MIB",
+        default_value_t = config::DEFAULT_READ_CACHE_MIB,
+        value_parser = clap::value_parser!(u16),
+        hide_env_values = true
+    )]
+    pub read_cache_mib: u16,
+
     /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed for
     /// the client address (IP allowlists, throttling, audit) and whose X-Forwarded-Proto and
     /// X-Forwarded-Host are believed when building resource URLs
@@ -296,6 +307,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 auth_secret_org: args.auth_secret_org,
                 pool_size: args.pool_size,
                 workers: args.workers,
+                read_cache_bytes: usize::from(args.read_cache_mib) << 20,
                 max_write: (args.max_write_ms > 0)
                     .then(|| std::time::Duration::from_millis(args.max_write_ms)),
                 password_hashing: HashLimits {

@@ -32,6 +32,8 @@ pub struct Config {
     pub pool_size: u32,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// Bytes of read answers kept between requests on SQLite (`--read-cache-mib`); 0: none.
+    pub read_cache_bytes: usize,
     /// Request limits, enforced and advertised in `/ServiceProviderConfig`.
     pub limits: Limits,
     /// Proxies whose `X-Forwarded-For`/`-Proto`/`-Host` are believed.
@@ -60,6 +62,9 @@ pub struct Config {
     pub activity: crate::service::activity::ActivitySettings,
 }
 
+/// The default `--read-cache-mib`: a few thousand answers, small next to a server's memory.
+pub const DEFAULT_READ_CACHE_MIB: u16 = 32;
+
 /// The default `--max-write-ms`: well under SQLite's 5 s busy timeout, so another tenant's
 /// write queued behind the longest allowed one still gets through, and long enough for the
 /// largest valid request (a 1,000-operation PATCH of a large group took about 0.1 s in a
@@ -79,6 +84,7 @@ impl Config {
             auth_secret_org: "default".to_owned(),
             pool_size: 10,
             workers: None,
+            read_cache_bytes: usize::from(DEFAULT_READ_CACHE_MIB) << 20,
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
             max_write: Some(Duration::from_millis(DEFAULT_MAX_WRITE_MS)),

@@ -22,6 +22,7 @@ use crate::service::backups::{self, ScheduleGuard};
 use crate::service::events::retention::{self, RetentionGuard};
 use crate::service::people::SignInThrottle;
 use crate::service::push;
+use crate::service::resources::ShownCache;
 use crate::store::activity::open_log;
 use crate::store::backup::ServeLock;
 use crate::store::freshness::Freshness;
@@ -140,7 +141,7 @@ impl Application {
             config.token_notice_scan_every,
         )?;
 
-        let freshness = Freshness::open(&config.database_url, &store);
+        let freshness = Freshness::open(&config.database_url, &store).map(Arc::new);
         if freshness.is_none() && store.backend() == BackendKind::Sqlite {
             log::warn!(
                 "cannot read SQLite's commit counter beside {}; every request will look its \
@@ -150,7 +151,7 @@ impl Application {
         }
         let authenticator = web::Data::new(
             Authenticator::new(store.clone(), shared_secret)
-                .with_freshness(freshness)
+                .with_freshness(freshness.clone())
                 .with_default_rate_limit(config.rate_limit_per_minute),
         );
         // A few readers (the console, the API); its writer has a connection of its own.
@@ -167,6 +168,7 @@ impl Application {
         let activity_log = web::Data::new(activity_log);
         let leak_intake = web::Data::new(http::api::credentials::IntakeLimiter::default());
         let app_store = web::Data::new(store.clone());
+        let read_cache = web::Data::new(ShownCache::new(freshness, config.read_cache_bytes));
         let limits = web::Data::new(config.limits);
         let trusted_proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
         let sign_in_throttle = web::Data::new(SignInThrottle::default());
@@ -208,6 +210,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(http::observe::observe))
                 .app_data(authenticator.clone())
                 .app_data(app_store.clone())
+                .app_data(read_cache.clone())
                 .app_data(limits.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(leak_intake.clone())

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 
 use super::{Scope, Scopes};
 use crate::error::{Error, Result};
+use crate::store::data_version::Version;
 use crate::store::{OrgId, TokenId};
 
 /// Who made the request and what it may do. Handlers take it as an argument; a request
@@ -16,6 +17,10 @@ pub struct AuthContext {
     /// When the token stops working, if that is within the warning window: answered to the
     /// client as `Sunset` (RFC 8594).
     pub sunset: Option<NaiveDateTime>,
+    /// The database's version, read before the credential was looked up (on SQLite: see
+    /// [`crate::store::data_version`]); a cache of other reads in the same request may take it
+    /// instead of reading it again. `None` when it was not read.
+    pub data_version: Option<Version>,
 }
 
 /// The credential behind a request.

@@ -71,7 +71,7 @@ pub struct Authenticator {
     last_used_written: Mutex<HashMap<TokenId, Instant>>,
     /// Where the database's version can be read without a query: SQLite's commit counter, or
     /// PostgreSQL's notices of token changes.
-    freshness: Option<Freshness>,
+    freshness: Option<Arc<Freshness>>,
     /// Found tokens by digest (never the token itself; made-up tokens are not kept, so they
     /// cannot fill it), valid while the database is unchanged: a revocation is a commit, so
     /// the next request looks its token up again. Unused without `freshness`.
@@ -128,7 +128,7 @@ impl Authenticator {
 
     /// Keeps found tokens between requests for as long as `freshness` shows the database
     /// unchanged.
-    pub fn with_freshness(mut self, freshness: Option<Freshness>) -> Self {
+    pub fn with_freshness(mut self, freshness: Option<Arc<Freshness>>) -> Self {
         self.freshness = freshness;
         self
     }
@@ -183,7 +183,8 @@ impl Authenticator {
                     .ok_or_else(|| bad_shape(bad));
             }
         };
-        let Some(found) = self.find(token.digest()).await? else {
+        let (found, data_version) = self.find(token.digest()).await?;
+        let Some(found) = found else {
             // An AUTH_SECRET may happen to have a token's shape.
             if let Some(context) = self.shared_secret_unless_throttled(credential, client_ip)? {
                 return Ok(context);
@@ -273,16 +274,21 @@ impl Authenticator {
             },
             scopes,
             sunset,
+            data_version,
         })
     }
 
     /// The token with this digest: from the cache while the database is unchanged since it
-    /// was read, otherwise from one indexed lookup.
-    async fn find(&self, digest: TokenDigest) -> Result<Option<Arc<FoundToken>>> {
+    /// was read, otherwise from one indexed lookup. Also the version read before it, for the
+    /// request's other caches.
+    async fn find(
+        &self,
+        digest: TokenDigest,
+    ) -> Result<(Option<Arc<FoundToken>>, Option<Version>)> {
         // Read before the lookup, so that a commit in between makes the entry stale.
         let version = self.data_version();
         if let Some(found) = version.and_then(|version| self.found_tokens.get(&digest, version)) {
-            return Ok(Some(found));
+            return Ok((Some(found), version));
         }
         let key = digest.clone();
         let found = self
@@ -296,7 +302,7 @@ impl Authenticator {
         {
             self.found_tokens.insert(digest, version, Arc::clone(found));
         }
-        Ok(found)
+        Ok((found, version))
     }
 
     fn data_version(&self) -> Option<Version> {
@@ -332,6 +338,7 @@ impl Authenticator {
             principal: Principal::SharedSecret,
             scopes: Scopes::SCIM,
             sunset: None,
+            data_version: None,
         })
     }
 
@@ -440,7 +447,7 @@ impl Authenticator {
             .ok()
             .and_then(|credential| WellFormedToken::parse(credential).ok())
             .ok_or(Error::Unauthorized)?;
-        let found = self.find(token.digest()).await?;
+        let (found, _) = self.find(token.digest()).await?;
         let refusal = match found.as_deref() {
             Some((record, _)) if record.id != *id => Some("replaced"),
             Some((record, policy)) => {
@@ -512,8 +519,8 @@ mod tests {
         let plain = first.token.plain.expose_secret().to_owned();
         let header = format!("Bearer {plain}");
         let digest = token::digest(&plain);
-        let authenticator =
-            Authenticator::new(store.clone(), None).with_freshness(Freshness::open(&url, &store));
+        let authenticator = Authenticator::new(store.clone(), None)
+            .with_freshness(Freshness::open(&url, &store).map(Arc::new));
         let cached = || {
             let version = authenticator.data_version().unwrap();
             authenticator.found_tokens.get(&digest, version).is_some()

@@ -9,17 +9,16 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::ScimBase;
-use super::response::scim_json;
+use super::response::{scim_json, shown_response};
 use crate::auth::{AuthContext, Scope};
 use crate::error::{Error, Result};
-use crate::scim::discovery::list_response;
+use crate::scim::discovery::page_response;
 use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
 use crate::scim::query::{Paging, QueryParams};
 use crate::scim::schema::ResourceTypeDef;
-use crate::service::resources::{self, Kind, Plan, plan};
+use crate::service::resources::{self, Kind, ShownCache};
 use crate::store::Store;
-use crate::store::render::ResourceView;
 
 /// The query string of a list request (RFC 7644 §3.4.2), or of any request that takes
 /// `attributes`/`excludedAttributes` (§3.9).
@@ -73,75 +72,61 @@ impl ListQuery {
     }
 }
 
-/// The ListResponse: index paging echoes `startIndex`, cursor paging adds `nextCursor`
-/// (RFC 9865) when another page follows.
+/// The ListResponse of a page (see [`page_response`]).
 pub fn list_page(
     resources: Vec<Value>,
     total: i64,
     paging: &Paging,
     next_cursor: Option<String>,
 ) -> HttpResponse {
-    let total = usize::try_from(total).unwrap_or_default();
-    let start_index = match paging {
-        Paging::Index { start_index } => usize::try_from(*start_index).unwrap_or(usize::MAX),
-        Paging::Cursor(_) => 1,
-    };
-    let mut body = list_response(resources, total, start_index);
-    if let (Some(cursor), Value::Object(map)) = (next_cursor, &mut body) {
-        map.insert("nextCursor".to_owned(), Value::String(cursor));
-    }
-    scim_json(body)
+    scim_json(page_response(resources, total, paging, next_cursor))
 }
 
 /// `GET /Users`, `GET /Groups` (RFC 7644 §3.4.2).
 pub async fn list<K: Kind>(
     auth: AuthContext,
     store: web::Data<Store>,
+    cache: web::Data<ShownCache>,
     limits: web::Data<Limits>,
     base: ScimBase,
     query: ListQuery,
 ) -> Result<HttpResponse> {
-    respond::<K>(auth, &store, &limits, base, &query.0).await
+    respond::<K>(auth, &store, &cache, &limits, base, &query.0).await
 }
 
 /// `POST /Users/.search`, `POST /Groups/.search` (RFC 7644 §3.4.3).
 pub async fn search<K: Kind>(
     auth: AuthContext,
     store: web::Data<Store>,
+    cache: web::Data<ShownCache>,
     limits: web::Data<Limits>,
     base: ScimBase,
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
-    respond::<K>(auth, &store, &limits, base, &search_params(&body)?).await
+    respond::<K>(auth, &store, &cache, &limits, base, &search_params(&body)?).await
 }
 
 /// Answers a list or search request for one resource type.
 async fn respond<K: Kind>(
     auth: AuthContext,
     store: &Store,
+    cache: &ShownCache,
     limits: &Limits,
     base: ScimBase,
     params: &QueryParams,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimRead)?;
-    let Plan { request, search } = plan(params, K::RESOURCE_TYPE, limits)?;
-    let with_memberships = K::shows_memberships(&request.projection);
-    let found = resources::search::<K>(store, auth.org_id, search, with_memberships).await?;
-    let resources = found
-        .items
-        .into_iter()
-        .map(|view| {
-            request
-                .projection
-                .apply(K::RESOURCE_TYPE, view.into_rendered(Some(&base.0)))
-        })
-        .collect();
-    Ok(list_page(
-        resources,
-        found.total,
-        &request.paging,
-        found.next_cursor,
-    ))
+    let shown = resources::search_shown::<K>(
+        store,
+        cache,
+        auth.data_version,
+        auth.org_id,
+        params,
+        limits,
+        &base.0,
+    )
+    .await?;
+    Ok(shown_response(&shown))
 }
 
 /// Reads the SearchRequest of a `.search` POST.

@@ -9,12 +9,12 @@ use serde_json::Value;
 use super::actor;
 use super::extract::{IfMatch, IfNoneMatch, ScimBase};
 use super::list::ListQuery;
-use super::response::{no_content_with_etag, not_modified, resource_response};
+use super::response::{no_content_with_etag, not_modified, resource_response, shown_response};
 use crate::auth::{AuthContext, Scope};
 use crate::error::Result;
 use crate::scim::limits::Limits;
 use crate::scim::projection::Projection;
-use crate::service::resources::{self, Kind};
+use crate::service::resources::{self, Kind, ShownCache};
 use crate::store::Store;
 use crate::store::render::ResourceView;
 
@@ -48,23 +48,30 @@ pub async fn create<K: Kind>(
 pub async fn get<K: Kind>(
     auth: AuthContext,
     store: web::Data<Store>,
+    cache: web::Data<ShownCache>,
     base: ScimBase,
     id: web::Path<String>,
     if_none_match: IfNoneMatch,
     query: ListQuery,
 ) -> Result<HttpResponse> {
     auth.require(Scope::ScimRead)?;
-    let projection = query.projection(K::RESOURCE_TYPE)?;
-    let with_memberships = K::shows_memberships(&projection);
     let id = K::parse_id(&id)?;
-    let view = resources::get::<K>(&store, auth.org_id, id, with_memberships).await?;
-    let version = view.stored().version;
-    if let Some(precondition) = if_none_match.0
+    let shown = resources::get_shown::<K>(
+        &store,
+        &cache,
+        auth.data_version,
+        auth.org_id,
+        id,
+        &query.0,
+        &base.0,
+    )
+    .await?;
+    if let (Some(precondition), Some(version)) = (if_none_match.0, shown.version)
         && precondition.matches_version(version)
     {
         return Ok(not_modified(version));
     }
-    Ok(answer::<K>(StatusCode::OK, view, &base, &projection))
+    Ok(shown_response(&shown))
 }
 
 pub async fn replace<K: Kind>(

@@ -14,6 +14,7 @@ use crate::http::request_id;
 use crate::scim::SCIM_CONTENT_TYPE;
 use crate::scim::projection::Projection;
 use crate::scim::schema::ResourceTypeDef;
+use crate::service::resources::Shown;
 
 /// A 200 response with a SCIM body.
 pub fn scim_json(body: serde_json::Value) -> HttpResponse {
@@ -48,6 +49,16 @@ pub fn resource_response(
         response.insert_header((header::LOCATION, location));
     }
     response.body(projection.apply(rt, rendered).to_string())
+}
+
+/// A 200 with a body made before, and its `ETag` when it is a single resource.
+pub fn shown_response(shown: &Shown) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.content_type(SCIM_CONTENT_TYPE);
+    if let Some(version) = shown.version {
+        response.insert_header((header::ETAG, crate::scim::etag::etag_for_version(version)));
+    }
+    response.body(shown.body.clone())
 }
 
 /// 204 for a change whose answer has no body, still naming the new version.

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::limits::Limits;
+use super::query::Paging;
 use super::schema::{AttributeDef, RESOURCE_TYPES, ResourceTypeDef, SCHEMAS, SchemaDef};
 use super::{LIST_RESPONSE_URN, RESOURCE_TYPE_URN, SCHEMA_URN, SERVICE_PROVIDER_CONFIG_URN};
 
@@ -137,6 +138,26 @@ pub fn list_response(resources: Vec<Value>, total_results: usize, start_index: u
         "startIndex": start_index,
         "Resources": resources,
     })
+}
+
+/// A page of a list or search: index paging echoes `startIndex`, cursor paging adds
+/// `nextCursor` (RFC 9865) when another page follows.
+pub fn page_response(
+    resources: Vec<Value>,
+    total: i64,
+    paging: &Paging,
+    next_cursor: Option<String>,
+) -> Value {
+    let total = usize::try_from(total).unwrap_or_default();
+    let start_index = match paging {
+        Paging::Index { start_index } => usize::try_from(*start_index).unwrap_or(usize::MAX),
+        Paging::Cursor(_) => 1,
+    };
+    let mut body = list_response(resources, total, start_index);
+    if let (Some(cursor), Value::Object(map)) = (next_cursor, &mut body) {
+        map.insert("nextCursor".to_owned(), Value::String(cursor));
+    }
+    body
 }
 
 fn render_resource_type(rt: &ResourceTypeDef, base_url: &str) -> Value {

@@ -14,7 +14,7 @@ use super::schema::ResourceTypeDef;
 
 /// The parameters of a list or search request as the client sent them, from a query string
 /// or a SearchRequest body.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct QueryParams {
     pub filter: Option<String>,
     pub sort_by: Option<String>,

@@ -49,6 +49,12 @@ enum Stamp {
 }
 
 impl Version {
+    /// Whether every commit moves this version, whatever it changed (SQLite's), rather than
+    /// only the changes a listener is told of (PostgreSQL's token notices).
+    pub fn moves_with_every_commit(&self) -> bool {
+        matches!(self.0, Stamp::WalIndex(_))
+    }
+
     pub(super) fn notified(notices: u64, local_commits: u64) -> Version {
         Version(Stamp::Notified {
             notices,
@@ -249,24 +255,36 @@ fn version_of(copies: &[u8; 2 * HEADER_LEN]) -> Option<Version> {
 ///
 /// Every entry belongs to one [`Version`]. Any commit, from this process, another instance or
 /// the CLI, makes a new version, and the next reader misses and reads again: nothing is served
-/// from a version older than the current one. Bounded: it starts over when full.
+/// from a version older than the current one. Bounded by a budget of weight (one per entry,
+/// unless [`VersionedCache::weighed`] says otherwise): it starts over when full.
 pub struct VersionedCache<K, V> {
-    capacity: usize,
+    budget: usize,
+    weigh: fn(&V) -> usize,
     state: Mutex<CacheState<K, V>>,
 }
 
 struct CacheState<K, V> {
     version: Option<Version>,
     entries: HashMap<K, Arc<V>>,
+    weight: usize,
 }
 
 impl<K: Hash + Eq, V> VersionedCache<K, V> {
+    /// At most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
+        VersionedCache::weighed(capacity, |_| 1)
+    }
+
+    /// Entries whose `weigh`ts add up to at most `budget`; a value heavier than the whole
+    /// budget is not kept.
+    pub fn weighed(budget: usize, weigh: fn(&V) -> usize) -> Self {
         VersionedCache {
-            capacity,
+            budget,
+            weigh,
             state: Mutex::new(CacheState {
                 version: None,
                 entries: HashMap::new(),
+                weight: 0,
             }),
         }
     }
@@ -283,14 +301,22 @@ impl<K: Hash + Eq, V> VersionedCache<K, V> {
     /// Keeps `value`, read at `version` or later. `version` must be taken before the read
     /// starts: a commit in between then makes the entry look stale, never the other way round.
     pub fn insert(&self, key: K, version: Version, value: Arc<V>) {
+        let weight = (self.weigh)(&value);
+        if weight > self.budget {
+            return;
+        }
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        if state.version != Some(version) || state.entries.len() >= self.capacity {
+        if state.version != Some(version) || state.weight + weight > self.budget {
             state.entries.clear();
+            state.weight = 0;
             state.version = Some(version);
         }
-        state.entries.insert(key, value);
+        if let Some(replaced) = state.entries.insert(key, value) {
+            state.weight -= (self.weigh)(&replaced);
+        }
+        state.weight += weight;
     }
 }
 
@@ -405,6 +431,38 @@ mod tests {
         cache.insert("d", now, Arc::new(4));
         assert_eq!(cache.get(&"b", now), None, "full: it started over");
         assert_eq!(cache.get(&"d", now).as_deref(), Some(&4));
+    }
+
+    #[test]
+    fn a_weighed_cache_keeps_what_fits_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite(&dir);
+        let data_version = DataVersion::open(&url).unwrap();
+        let version = data_version.current().unwrap();
+        let cache: VersionedCache<&str, String> = VersionedCache::weighed(10, String::len);
+        cache.insert("a", version, Arc::new("12345".to_owned()));
+        cache.insert("a", version, Arc::new("1234".to_owned()));
+        cache.insert("b", version, Arc::new("123456".to_owned()));
+        assert_eq!(
+            cache.get(&"a", version).as_deref().map(String::as_str),
+            Some("1234")
+        );
+        assert!(
+            cache.get(&"b", version).is_some(),
+            "4 + 6 fit: a replaced value is not counted"
+        );
+        cache.insert("c", version, Arc::new("12345678901".to_owned()));
+        assert!(
+            cache.get(&"c", version).is_none(),
+            "heavier than the budget: not kept"
+        );
+        assert!(
+            cache.get(&"a", version).is_some(),
+            "and nothing else was dropped for it"
+        );
+        cache.insert("d", version, Arc::new("1".to_owned()));
+        assert!(cache.get(&"a", version).is_none(), "full: it started over");
+        assert!(cache.get(&"d", version).is_some());
     }
 
     /// Runs SQL in another process, as the CLI or a second server would.

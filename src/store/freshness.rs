@@ -31,4 +31,11 @@ impl Freshness {
             Freshness::Notified(listener) => listener.current(),
         }
     }
+
+    /// The current version if it moves with every commit, whatever the commit changed: on
+    /// SQLite. PostgreSQL's version moves only with token changes, so values other than
+    /// tokens cannot be kept by it: `None` there.
+    pub fn commit_version(&self) -> Option<Version> {
+        self.current().filter(Version::moves_with_every_commit)
+    }
 }

@@ -40,6 +40,7 @@ mod projection;
 mod protocol;
 mod push;
 mod query;
+mod read_cache;
 mod request_ids;
 mod search;
 mod tls;

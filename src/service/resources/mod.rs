@@ -6,24 +6,31 @@
 mod kinds;
 mod patch;
 mod query;
+mod shown;
+
+use std::sync::Arc;
 
 use serde_json::Value;
 
 pub use kinds::{Groups, Users};
 use patch::{PrehashedPassword, edit};
 pub use query::{MAX_FILTER_SCAN, Plan, plan, search_box};
+pub use shown::{Asked, Shown, ShownCache};
 
 use super::OrgActor;
 use super::events::poll::wake;
 use super::events::{Operation, ResourceChange};
 use crate::error::Result;
+use crate::scim::discovery::page_response;
 use crate::scim::etag::Precondition;
 use crate::scim::filter::{CompareOp, ResolvedFilter};
 use crate::scim::limits::Limits;
 use crate::scim::patch::MemberChange;
 use crate::scim::projection::Projection;
+use crate::scim::query::QueryParams;
 use crate::scim::resource::{Prepared, prepare};
 use crate::scim::schema::ResourceTypeDef;
+use crate::store::data_version::Version;
 use crate::store::kind::{self, ResourceId, ResourceKind};
 use crate::store::render::ResourceView;
 use crate::store::search::{Found, Search};
@@ -111,6 +118,39 @@ pub async fn get<K: Kind>(
     } else {
         store.read(read).await
     }
+}
+
+/// GET of one resource as the response shows it: projected as `params` say, its locations
+/// under `base_url`. Kept in `cache` unless it lists a group's members, which may number
+/// 100,000.
+pub async fn get_shown<K: Kind>(
+    store: &Store,
+    cache: &ShownCache,
+    read_at: Option<Version>,
+    org: OrgId,
+    id: K::Id,
+    params: &QueryParams,
+    base_url: &str,
+) -> Result<Arc<Shown>> {
+    let projection = Projection::parse(
+        K::RESOURCE_TYPE,
+        params.attributes.as_deref(),
+        params.excluded_attributes.as_deref(),
+    )?;
+    let with_memberships = K::shows_memberships(&projection);
+    let asked = (K::SHORT_COMPUTED || !with_memberships)
+        .then(|| Asked::one(&org, K::RESOURCE_TYPE.name, base_url, id.as_str(), params));
+    cache
+        .answer(asked, read_at, || async {
+            let view = get::<K>(store, org, id, with_memberships).await?;
+            let version = view.stored().version;
+            let rendered = projection.apply(K::RESOURCE_TYPE, view.into_rendered(Some(base_url)));
+            Ok(Shown {
+                version: Some(version),
+                body: rendered.to_string().into(),
+            })
+        })
+        .await
 }
 
 /// PUT. The attribute computed from memberships is loaded for the answer only when
@@ -343,17 +383,58 @@ pub async fn search<K: Kind>(
     search: Search,
     with_memberships: bool,
 ) -> Result<Found<K::View>> {
-    let short = (K::SHORT_COMPUTED || !with_memberships)
-        && search
-            .filter
-            .as_ref()
-            .is_some_and(|filter| finds_at_most_one(filter, K::UNIQUE_ATTRIBUTES));
+    let short = finds_one::<K>(&search, with_memberships);
     let read = move |conn: &mut DbConn| K::search(conn, &org, &search, with_memberships);
     if short {
         store.read_quick(read).await
     } else {
         store.read(read).await
     }
+}
+
+/// A list or search request's page as the response shows it, under `base_url`. Kept in
+/// `cache` when it finds at most one resource, as IdPs' `userName eq "…"` does.
+pub async fn search_shown<K: Kind>(
+    store: &Store,
+    cache: &ShownCache,
+    read_at: Option<Version>,
+    org: OrgId,
+    params: &QueryParams,
+    limits: &Limits,
+    base_url: &str,
+) -> Result<Arc<Shown>> {
+    let Plan { request, search } = plan(params, K::RESOURCE_TYPE, limits)?;
+    let with_memberships = K::shows_memberships(&request.projection);
+    let asked = finds_one::<K>(&search, with_memberships)
+        .then(|| Asked::search(&org, K::RESOURCE_TYPE.name, base_url, params));
+    cache
+        .answer(asked, read_at, || async {
+            let found = self::search::<K>(store, org, search, with_memberships).await?;
+            let resources = found
+                .items
+                .into_iter()
+                .map(|view| {
+                    request
+                        .projection
+                        .apply(K::RESOURCE_TYPE, view.into_rendered(Some(base_url)))
+                })
+                .collect();
+            let page = page_response(resources, found.total, &request.paging, found.next_cursor);
+            Ok(Shown {
+                version: None,
+                body: page.to_string().into(),
+            })
+        })
+        .await
+}
+
+/// Whether `search` finds at most one resource and reads it quickly: no group's members.
+fn finds_one<K: Kind>(search: &Search, with_memberships: bool) -> bool {
+    (K::SHORT_COMPUTED || !with_memberships)
+        && search
+            .filter
+            .as_ref()
+            .is_some_and(|filter| finds_at_most_one(filter, K::UNIQUE_ATTRIBUTES))
 }
 
 /// Whether `filter` pins a unique attribute to one value (IdPs' `userName eq "…"` before

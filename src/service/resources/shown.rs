@@ -1,0 +1,246 @@
+//! Reads answered from memory: the body a `GET /Users/{id}`, a `GET /Groups/{id}` without
+//! members or a search that finds at most one resource answered, kept for exactly as long as
+//! the database is unchanged.
+//!
+//! An IdP reads the same resource again and again between changes (Entra checks
+//! `userName eq "…"` before each change, monitors poll one user), and answering from the
+//! database costs a read transaction, the computed `groups`, the rendering and the JSON text:
+//! most of a read's time (docs/benchmarks.md). Whether the database changed is SQLite's
+//! commit counter ([`Freshness::commit_version`]), one `pread`: any commit, by this server,
+//! another process or the CLI, makes every kept answer stale, so a read never sees less than a
+//! read of the database would. PostgreSQL has no such counter that other instances' commits
+//! move; there every read goes to the database.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::error::Result;
+use crate::scim::query::QueryParams;
+use crate::store::OrgId;
+use crate::store::data_version::{Version, VersionedCache};
+use crate::store::freshness::Freshness;
+
+/// What a kept answer costs besides its body: the key, the map entry, the allocations.
+const ENTRY_OVERHEAD: usize = 256;
+
+/// A response body as the client gets it, with the resource's version for `ETag` and
+/// `If-None-Match` (a single resource; a search has none).
+#[derive(Debug)]
+pub struct Shown {
+    pub version: Option<i64>,
+    pub body: Bytes,
+}
+
+/// What was asked: everything the body depends on besides the database.
+#[derive(Debug, Hash, PartialEq, Eq)]
+pub struct Asked {
+    org: OrgId,
+    resource_type: &'static str,
+    /// `meta.location` and `$ref`s name the base URL the client addressed.
+    base_url: String,
+    what: What,
+}
+
+#[derive(Debug, Hash, PartialEq, Eq)]
+enum What {
+    One {
+        id: String,
+        attributes: Option<String>,
+        excluded_attributes: Option<String>,
+    },
+    Search(QueryParams),
+}
+
+impl Asked {
+    /// One resource by id, as `attributes`/`excludedAttributes` of `params` project it.
+    pub fn one(
+        org: &OrgId,
+        resource_type: &'static str,
+        base_url: &str,
+        id: &str,
+        params: &QueryParams,
+    ) -> Asked {
+        Asked {
+            org: org.clone(),
+            resource_type,
+            base_url: base_url.to_owned(),
+            what: What::One {
+                id: id.to_owned(),
+                attributes: params.attributes.clone(),
+                excluded_attributes: params.excluded_attributes.clone(),
+            },
+        }
+    }
+
+    /// A list or search request with these parameters.
+    pub fn search(
+        org: &OrgId,
+        resource_type: &'static str,
+        base_url: &str,
+        params: &QueryParams,
+    ) -> Asked {
+        Asked {
+            org: org.clone(),
+            resource_type,
+            base_url: base_url.to_owned(),
+            what: What::Search(params.clone()),
+        }
+    }
+}
+
+/// The kept answers, shared by every worker.
+pub struct ShownCache {
+    /// `None`, or a source without a commit version (PostgreSQL): nothing is kept.
+    freshness: Option<Arc<Freshness>>,
+    answers: VersionedCache<Asked, Shown>,
+}
+
+impl ShownCache {
+    /// Keeps answers of at most `budget` bytes in all while `freshness` can tell that the
+    /// database is unchanged.
+    pub fn new(freshness: Option<Arc<Freshness>>, budget: usize) -> ShownCache {
+        ShownCache {
+            freshness: freshness.filter(|_| budget > 0),
+            answers: VersionedCache::weighed(budget, |shown| shown.body.len() + ENTRY_OVERHEAD),
+        }
+    }
+
+    /// Keeps nothing: every read goes to the database.
+    pub fn off() -> ShownCache {
+        ShownCache::new(None, 0)
+    }
+
+    /// The answer to `asked`: kept, or made by `show` (and kept when nothing was committed
+    /// meanwhile). `asked` is `None` for a read that must not be kept. `read_at` is a version
+    /// the request read already (its authentication did), saving a second look.
+    pub async fn answer<F, Fut>(
+        &self,
+        asked: Option<Asked>,
+        read_at: Option<Version>,
+        show: F,
+    ) -> Result<Arc<Shown>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Shown>>,
+    {
+        let Some(asked) = asked.filter(|_| self.freshness.is_some()) else {
+            return show().await.map(Arc::new);
+        };
+        // Read before the database is, so that a commit in between makes the answer stale.
+        // An older version than the current one only makes a miss.
+        let version = read_at
+            .filter(Version::moves_with_every_commit)
+            .or_else(|| self.commit_version());
+        if let Some(version) = version
+            && let Some(kept) = self.answers.get(&asked, version)
+        {
+            return Ok(kept);
+        }
+        let shown = Arc::new(show().await?);
+        if let Some(version) = version
+            && self.commit_version() == Some(version)
+        {
+            self.answers.insert(asked, version, Arc::clone(&shown));
+        }
+        Ok(shown)
+    }
+
+    fn commit_version(&self) -> Option<Version> {
+        self.freshness.as_ref()?.commit_version()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::store::{DatabaseUrl, Store, migrate};
+
+    fn asked(id: &str) -> Option<Asked> {
+        Some(Asked::one(
+            &OrgId::from_db("org".to_owned()),
+            "User",
+            "http://localhost/scim/v2",
+            id,
+            &QueryParams::default(),
+        ))
+    }
+
+    /// Answers `id`'s read through `cache`, counting the reads that were made.
+    async fn read(cache: &ShownCache, asked: Option<Asked>, made: &AtomicUsize) -> Bytes {
+        let shown = cache
+            .answer(asked, None, || async {
+                let count = made.fetch_add(1, Ordering::SeqCst) + 1;
+                Ok(Shown {
+                    version: Some(1),
+                    body: Bytes::from(format!("read {count}")),
+                })
+            })
+            .await
+            .unwrap();
+        shown.body.clone()
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_kept_until_the_next_commit_of_any_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("shown.db"));
+        let store = Store::open(&url, 2).unwrap();
+        migrate::run_pending(&store).unwrap();
+        let freshness = Freshness::open(&url, &store).map(Arc::new);
+        assert!(
+            freshness.is_some(),
+            "SQLite's commit counter is readable here"
+        );
+        let cache = ShownCache::new(freshness, 1 << 20);
+        let made = AtomicUsize::new(0);
+
+        assert_eq!(read(&cache, asked("a"), &made).await, "read 1");
+        assert_eq!(read(&cache, asked("a"), &made).await, "read 1", "kept");
+        assert_eq!(
+            read(&cache, asked("b"), &made).await,
+            "read 2",
+            "another key"
+        );
+        assert_eq!(read(&cache, None, &made).await, "read 3", "not to be kept");
+        assert_eq!(read(&cache, None, &made).await, "read 4");
+
+        // Another process commits.
+        let commit = |sql: &str| {
+            let output = std::process::Command::new("sqlite3")
+                .arg(dir.path().join("shown.db"))
+                .arg(sql)
+                .output()
+                .expect("sqlite3 runs (apt-get install sqlite3)");
+            assert!(output.status.success(), "{output:?}");
+        };
+        commit("CREATE TABLE t (x INTEGER)");
+        assert_eq!(
+            read(&cache, asked("a"), &made).await,
+            "read 5",
+            "stale after a commit"
+        );
+        assert_eq!(read(&cache, asked("a"), &made).await, "read 5");
+        commit("INSERT INTO t VALUES (1)");
+        assert_eq!(read(&cache, asked("a"), &made).await, "read 6");
+    }
+
+    #[tokio::test]
+    async fn nothing_is_kept_without_a_commit_version_or_a_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("shown.db"));
+        let store = Store::open(&url, 2).unwrap();
+        migrate::run_pending(&store).unwrap();
+        let made = AtomicUsize::new(0);
+        for cache in [
+            ShownCache::off(),
+            ShownCache::new(Freshness::open(&url, &store).map(Arc::new), 0),
+        ] {
+            let first = read(&cache, asked("a"), &made).await;
+            assert_ne!(read(&cache, asked("a"), &made).await, first);
+        }
+    }
+}
