@@ -128,6 +128,13 @@ on_both_backends! {
             let location = reply.body["meta"]["location"].as_str().unwrap();
             assert_eq!(location, format!("http://{host}/scim/v2/Users/{id}"));
         }
+        // A kept answer is looked up before the parameters are checked: bad ones are never
+        // kept, so they are refused every time.
+        for _ in 0..2 {
+            app.get_reply("/scim/v2/Users?filter=userName%20eq")
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, Some("invalidFilter"));
+        }
         // Another organization's token finds nothing, kept or not.
         let other = format!("Bearer {}", app.second_org_token("other"));
         for _ in 0..2 {

@@ -15,7 +15,7 @@ use serde_json::Value;
 pub use kinds::{Groups, Users};
 use patch::{PrehashedPassword, edit};
 pub use query::{MAX_FILTER_SCAN, Plan, plan, search_box};
-pub use shown::{Asked, Shown, ShownCache};
+pub use shown::{Asked, Made, Shown, ShownCache};
 
 use super::OrgActor;
 use super::events::poll::wake;
@@ -132,22 +132,24 @@ pub async fn get_shown<K: Kind>(
     params: &QueryParams,
     base_url: &str,
 ) -> Result<Arc<Shown>> {
-    let projection = Projection::parse(
-        K::RESOURCE_TYPE,
-        params.attributes.as_deref(),
-        params.excluded_attributes.as_deref(),
-    )?;
-    let with_memberships = K::shows_memberships(&projection);
-    let asked = (K::SHORT_COMPUTED || !with_memberships)
-        .then(|| Asked::one(&org, K::RESOURCE_TYPE.name, base_url, id.as_str(), params));
+    let asked = Asked::one(&org, K::RESOURCE_TYPE.name, base_url, id.as_str(), params);
     cache
         .answer(asked, read_at, || async {
+            let projection = Projection::parse(
+                K::RESOURCE_TYPE,
+                params.attributes.as_deref(),
+                params.excluded_attributes.as_deref(),
+            )?;
+            let with_memberships = K::shows_memberships(&projection);
             let view = get::<K>(store, org, id, with_memberships).await?;
             let version = view.stored().version;
             let rendered = projection.apply(K::RESOURCE_TYPE, view.into_rendered(Some(base_url)));
-            Ok(Shown {
-                version: Some(version),
-                body: rendered.to_string().into(),
+            Ok(Made {
+                shown: Shown {
+                    version: Some(version),
+                    body: rendered.to_string().into(),
+                },
+                keep: K::SHORT_COMPUTED || !with_memberships,
             })
         })
         .await
@@ -403,12 +405,12 @@ pub async fn search_shown<K: Kind>(
     limits: &Limits,
     base_url: &str,
 ) -> Result<Arc<Shown>> {
-    let Plan { request, search } = plan(params, K::RESOURCE_TYPE, limits)?;
-    let with_memberships = K::shows_memberships(&request.projection);
-    let asked = finds_one::<K>(&search, with_memberships)
-        .then(|| Asked::search(&org, K::RESOURCE_TYPE.name, base_url, params));
+    let asked = Asked::search(&org, K::RESOURCE_TYPE.name, base_url, params);
     cache
         .answer(asked, read_at, || async {
+            let Plan { request, search } = plan(params, K::RESOURCE_TYPE, limits)?;
+            let with_memberships = K::shows_memberships(&request.projection);
+            let keep = finds_one::<K>(&search, with_memberships);
             let found = self::search::<K>(store, org, search, with_memberships).await?;
             let resources = found
                 .items
@@ -420,9 +422,12 @@ pub async fn search_shown<K: Kind>(
                 })
                 .collect();
             let page = page_response(resources, found.total, &request.paging, found.next_cursor);
-            Ok(Shown {
-                version: None,
-                body: page.to_string().into(),
+            Ok(Made {
+                shown: Shown {
+                    version: None,
+                    body: page.to_string().into(),
+                },
+                keep,
             })
         })
         .await

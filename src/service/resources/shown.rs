@@ -33,6 +33,13 @@ pub struct Shown {
     pub body: Bytes,
 }
 
+/// An answer made from the database, and whether it may be kept: not when it lists a
+/// group's members (up to 100,000) or a search that may find many.
+pub struct Made {
+    pub shown: Shown,
+    pub keep: bool,
+}
+
 /// What was asked: everything the body depends on besides the database.
 #[derive(Debug, Hash, PartialEq, Eq)]
 pub struct Asked {
@@ -112,22 +119,25 @@ impl ShownCache {
         ShownCache::new(None, 0)
     }
 
-    /// The answer to `asked`: kept, or made by `show` (and kept when nothing was committed
-    /// meanwhile). `asked` is `None` for a read that must not be kept. `read_at` is a version
-    /// the request read already (its authentication did), saving a second look.
+    /// The answer to `asked`: kept, or made by `make` (and kept when `make` says it may be
+    /// and nothing was committed meanwhile). `read_at` is a version the request read already
+    /// (its authentication did), saving a second look.
+    ///
+    /// A kept answer is looked up before `make` validates anything: only answers made from
+    /// valid parameters are kept, and the same parameters validate the same way every time.
     pub async fn answer<F, Fut>(
         &self,
-        asked: Option<Asked>,
+        asked: Asked,
         read_at: Option<Version>,
-        show: F,
+        make: F,
     ) -> Result<Arc<Shown>>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Shown>>,
+        Fut: Future<Output = Result<Made>>,
     {
-        let Some(asked) = asked.filter(|_| self.freshness.is_some()) else {
-            return show().await.map(Arc::new);
-        };
+        if self.freshness.is_none() {
+            return make().await.map(|made| Arc::new(made.shown));
+        }
         // Read before the database is, so that a commit in between makes the answer stale.
         // An older version than the current one only makes a miss.
         let version = read_at
@@ -138,8 +148,10 @@ impl ShownCache {
         {
             return Ok(kept);
         }
-        let shown = Arc::new(show().await?);
-        if let Some(version) = version
+        let Made { shown, keep } = make().await?;
+        let shown = Arc::new(shown);
+        if keep
+            && let Some(version) = version
             && self.commit_version() == Some(version)
         {
             self.answers.insert(asked, version, Arc::clone(&shown));
@@ -159,29 +171,42 @@ mod tests {
     use super::*;
     use crate::store::{DatabaseUrl, Store, migrate};
 
-    fn asked(id: &str) -> Option<Asked> {
-        Some(Asked::one(
+    fn asked(id: &str) -> Asked {
+        Asked::one(
             &OrgId::from_db("org".to_owned()),
             "User",
             "http://localhost/scim/v2",
             id,
             &QueryParams::default(),
-        ))
+        )
     }
 
-    /// Answers `id`'s read through `cache`, counting the reads that were made.
-    async fn read(cache: &ShownCache, asked: Option<Asked>, made: &AtomicUsize) -> Bytes {
+    /// Answers `asked` through `cache`, counting the reads that were made; `keep` is what
+    /// the read says of its answer.
+    async fn read_keeping(
+        cache: &ShownCache,
+        asked: Asked,
+        keep: bool,
+        made: &AtomicUsize,
+    ) -> Bytes {
         let shown = cache
             .answer(asked, None, || async {
                 let count = made.fetch_add(1, Ordering::SeqCst) + 1;
-                Ok(Shown {
-                    version: Some(1),
-                    body: Bytes::from(format!("read {count}")),
+                Ok(Made {
+                    shown: Shown {
+                        version: Some(1),
+                        body: Bytes::from(format!("read {count}")),
+                    },
+                    keep,
                 })
             })
             .await
             .unwrap();
         shown.body.clone()
+    }
+
+    async fn read(cache: &ShownCache, asked: Asked, made: &AtomicUsize) -> Bytes {
+        read_keeping(cache, asked, true, made).await
     }
 
     #[tokio::test]
@@ -205,8 +230,13 @@ mod tests {
             "read 2",
             "another key"
         );
-        assert_eq!(read(&cache, None, &made).await, "read 3", "not to be kept");
-        assert_eq!(read(&cache, None, &made).await, "read 4");
+        let never = || asked("members");
+        assert_eq!(
+            read_keeping(&cache, never(), false, &made).await,
+            "read 3",
+            "not kept"
+        );
+        assert_eq!(read_keeping(&cache, never(), false, &made).await, "read 4");
 
         // Another process commits.
         let commit = |sql: &str| {
