@@ -69,16 +69,12 @@ impl Asked {
         id: &str,
         params: &QueryParams,
     ) -> Asked {
-        Asked {
-            org: org.clone(),
-            resource_type,
-            base_url: base_url.to_owned(),
-            what: What::One {
-                id: id.to_owned(),
-                attributes: params.attributes.clone(),
-                excluded_attributes: params.excluded_attributes.clone(),
-            },
-        }
+        let what = What::One {
+            id: id.to_owned(),
+            attributes: params.attributes.clone(),
+            excluded_attributes: params.excluded_attributes.clone(),
+        };
+        Asked::of(org, resource_type, base_url, what)
     }
 
     /// A list or search request with these parameters.
@@ -88,11 +84,15 @@ impl Asked {
         base_url: &str,
         params: &QueryParams,
     ) -> Asked {
+        Asked::of(org, resource_type, base_url, What::Search(params.clone()))
+    }
+
+    fn of(org: &OrgId, resource_type: &'static str, base_url: &str, what: What) -> Asked {
         Asked {
             org: org.clone(),
             resource_type,
             base_url: base_url.to_owned(),
-            what: What::Search(params.clone()),
+            what,
         }
     }
 }
