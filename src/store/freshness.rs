@@ -32,10 +32,19 @@ impl Freshness {
         }
     }
 
+    /// Whether [`Freshness::commit_version`] can ever answer: SQLite's counter moves with every
+    /// commit, PostgreSQL's notices only with token changes.
+    pub fn moves_with_every_commit(&self) -> bool {
+        matches!(self, Freshness::WalIndex(_))
+    }
+
     /// The current version if it moves with every commit, whatever the commit changed: on
     /// SQLite. PostgreSQL's version moves only with token changes, so values other than
     /// tokens cannot be kept by it: `None` there.
     pub fn commit_version(&self) -> Option<Version> {
-        self.current().filter(Version::moves_with_every_commit)
+        match self {
+            Freshness::WalIndex(data_version) => data_version.current(),
+            Freshness::Notified(_) => None,
+        }
     }
 }

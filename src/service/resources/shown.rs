@@ -99,7 +99,8 @@ impl Asked {
 
 /// The kept answers, shared by every worker.
 pub struct ShownCache {
-    /// `None`, or a source without a commit version (PostgreSQL): nothing is kept.
+    /// `None` without a source whose version moves with every commit (PostgreSQL's does not)
+    /// or without a budget: then nothing is kept, and reads go straight to the database.
     freshness: Option<Arc<Freshness>>,
     answers: VersionedCache<Asked, Shown>,
 }
@@ -109,7 +110,8 @@ impl ShownCache {
     /// database is unchanged.
     pub fn new(freshness: Option<Arc<Freshness>>, budget: usize) -> ShownCache {
         ShownCache {
-            freshness: freshness.filter(|_| budget > 0),
+            freshness: freshness
+                .filter(|freshness| budget > 0 && freshness.moves_with_every_commit()),
             answers: VersionedCache::weighed(budget, |shown| shown.body.len() + ENTRY_OVERHEAD),
         }
     }
