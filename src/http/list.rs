@@ -64,11 +64,7 @@ impl FromRequest for ListQuery {
 impl ListQuery {
     /// `attributes`/`excludedAttributes` alone, for single-resource responses.
     pub fn projection(&self, rt: &ResourceTypeDef) -> Result<Projection> {
-        Ok(Projection::parse(
-            rt,
-            self.0.attributes.as_deref(),
-            self.0.excluded_attributes.as_deref(),
-        )?)
+        Ok(self.0.projection(rt)?)
     }
 }
 

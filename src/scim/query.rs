@@ -82,11 +82,7 @@ impl QueryParams {
             },
         };
         let count = i64::try_from(limits.page_size(self.count)).unwrap_or(i64::MAX);
-        let projection = Projection::parse(
-            rt,
-            self.attributes.as_deref(),
-            self.excluded_attributes.as_deref(),
-        )?;
+        let projection = self.projection(rt)?;
         Ok(ListRequest {
             filter,
             sort,
@@ -94,6 +90,15 @@ impl QueryParams {
             count,
             projection,
         })
+    }
+
+    /// `attributes`/`excludedAttributes` alone: all a single-resource response reads.
+    pub fn projection(&self, rt: &ResourceTypeDef) -> Result<Projection, ProtocolError> {
+        Projection::parse(
+            rt,
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+        )
     }
 
     /// Reads a SearchRequest body (RFC 7644 §3.4.3). `attributes` may be an array of names or

@@ -15,7 +15,8 @@ use serde_json::Value;
 pub use kinds::{Groups, Users};
 use patch::{PrehashedPassword, edit};
 pub use query::{MAX_FILTER_SCAN, Plan, plan, search_box};
-pub use shown::{Asked, Made, Shown, ShownCache};
+use shown::{Asked, Made};
+pub use shown::{Shown, ShownCache};
 
 use super::OrgActor;
 use super::events::poll::wake;
@@ -113,7 +114,7 @@ pub async fn get<K: Kind>(
     with_memberships: bool,
 ) -> Result<K::View> {
     let read = move |conn: &mut DbConn| kind::get(conn, &org, &id, with_memberships);
-    if K::SHORT_COMPUTED || !with_memberships {
+    if reads_short::<K>(with_memberships) {
         store.read_quick(read).await
     } else {
         store.read(read).await
@@ -135,11 +136,7 @@ pub async fn get_shown<K: Kind>(
     let asked = Asked::one(&org, K::RESOURCE_TYPE.name, base_url, id.as_str(), params);
     cache
         .answer(asked, read_at, || async {
-            let projection = Projection::parse(
-                K::RESOURCE_TYPE,
-                params.attributes.as_deref(),
-                params.excluded_attributes.as_deref(),
-            )?;
+            let projection = params.projection(K::RESOURCE_TYPE)?;
             let with_memberships = K::shows_memberships(&projection);
             let view = get::<K>(store, org, id, with_memberships).await?;
             let version = view.stored().version;
@@ -149,7 +146,7 @@ pub async fn get_shown<K: Kind>(
                     version: Some(version),
                     body: rendered.to_string().into(),
                 },
-                keep: K::SHORT_COMPUTED || !with_memberships,
+                keep: reads_short::<K>(with_memberships),
             })
         })
         .await
@@ -433,9 +430,15 @@ pub async fn search_shown<K: Kind>(
         .await
 }
 
+/// Whether reading a resource of kind `K` stays short: a user's groups do, a group's members
+/// (up to 100,000) do not. Short reads may run on the worker and be kept.
+fn reads_short<K: Kind>(with_memberships: bool) -> bool {
+    K::SHORT_COMPUTED || !with_memberships
+}
+
 /// Whether `search` finds at most one resource and reads it quickly: no group's members.
 fn finds_one<K: Kind>(search: &Search, with_memberships: bool) -> bool {
-    (K::SHORT_COMPUTED || !with_memberships)
+    reads_short::<K>(with_memberships)
         && search
             .filter
             .as_ref()
