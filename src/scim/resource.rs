@@ -527,6 +527,12 @@ fn string_at(object: &Map<String, Value>, name: &str) -> Option<String> {
     object.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// `(value, type)` of each email of a stored resource, as [`Prepared::emails`] lists those of
+/// the resource it prepared.
+pub fn stored_emails(resource: &Value) -> Vec<(String, Option<String>)> {
+    resource.as_object().map(emails_of).unwrap_or_default()
+}
+
 fn emails_of(core: &Map<String, Value>) -> Vec<(String, Option<String>)> {
     core.get("emails")
         .and_then(Value::as_array)

@@ -248,6 +248,36 @@ on_both_backends! {
     }
 }
 
+on_both_backends! {
+    // The e-mail rows behind `emails.value eq` are rewritten only when the addresses change:
+    // a PATCH of another attribute must keep them, one of the address must move them.
+    async fn an_email_filter_follows_the_addresses_through_patches_of_them_and_of_others(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let u1 = app.create_user(&alice()).await;
+        let by_email = |address: &str| format!("emails.value eq \"{address}\"");
+
+        app.patch_user(&path_of(&u1), json!([{"op": "replace", "path": "displayName", "value": "Al"}]))
+            .await;
+        let kept = app.list_filtered(USERS, &by_email("alice@a.example")).await;
+        assert_eq!(ids_in(&kept), vec![id_of(&u1).to_owned()]);
+
+        app.patch_user(
+            &path_of(&u1),
+            json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "al@b.example"}]),
+        )
+        .await;
+        let moved = app.list_filtered(USERS, &by_email("AL@b.example")).await;
+        let old = app.list_filtered(USERS, &by_email("alice@a.example")).await;
+        assert_eq!(ids_in(&moved), vec![id_of(&u1).to_owned()]);
+        assert_eq!(ids_in(&old), Vec::<String>::new());
+
+        app.patch_user(&path_of(&u1), json!([{"op": "replace", "path": "title", "value": "Boss"}]))
+            .await;
+        let still = app.list_filtered(USERS, &by_email("al@b.example")).await;
+        assert_eq!(ids_in(&still), vec![id_of(&u1).to_owned()]);
+    }
+}
+
 /// The only email of `user`, with `primary: true` dropped (the dossier leaves it optional for
 /// an email created through a filtered path).
 fn only_email(user: &Value) -> Value {
