@@ -36,7 +36,7 @@ impl<'a> GroupAttributes<'a> {
     }
 }
 
-resource_table!(groups, GroupAttributes);
+resource_table!(groups, GroupAttributes, GroupAttributes);
 
 /// Inserts a new group at version 1 (members are written separately).
 pub fn insert_group(

@@ -44,6 +44,8 @@ impl ResourceRow {
 pub trait ResourceTable {
     /// What a row holds besides the columns every resource table has.
     type Attributes<'a>;
+    /// What an update writes of them.
+    type Changes<'a>;
     /// The columns [`ResourceRow`] is read from.
     type Columns: Copy;
     const COLUMNS: Self::Columns;
@@ -82,7 +84,7 @@ pub trait ResourceTable {
         org: &OrgId,
         id: &str,
         expected_version: i64,
-        attributes: Option<Self::Attributes<'_>>,
+        attributes: Option<Self::Changes<'_>>,
         now: NaiveDateTime,
     ) -> Result<bool>;
 }
@@ -102,9 +104,10 @@ pub(crate) fn in_org(
 }
 
 /// Implements [`ResourceTable`] for the `diesel::table!` named `$table`, whose own columns
-/// `$attributes` names; invoked beside each table's code.
+/// `$attributes` names (and `$changes`, those an update writes); invoked beside each table's
+/// code.
 macro_rules! resource_table {
-    ($table:ident, $attributes:ident) => {
+    ($table:ident, $attributes:ident, $changes:ident) => {
         // A block of its own, so that the statements' imports do not meet the caller's.
         const _: () = {
             use chrono::NaiveDateTime;
@@ -118,6 +121,7 @@ macro_rules! resource_table {
 
             impl ResourceTable for $table::table {
                 type Attributes<'a> = $attributes<'a>;
+                type Changes<'a> = $changes<'a>;
                 type Columns = (
                     $table::id,
                     $table::resource,
@@ -218,7 +222,7 @@ macro_rules! resource_table {
                     org: &OrgId,
                     id: &str,
                     expected_version: i64,
-                    attributes: Option<$attributes<'_>>,
+                    attributes: Option<$changes<'_>>,
                     now: NaiveDateTime,
                 ) -> Result<bool> {
                     let updated = diesel::update(

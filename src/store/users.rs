@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use serde_json::Value;
 
 use super::kind::{ComputedLoader, ResourceId, ResourceKind};
 use super::members;
@@ -12,10 +13,9 @@ use super::{DbConn, OrgId, UserId};
 use crate::error::{Error, Result};
 use crate::scim::resource::{GroupRef, Prepared, stored_emails};
 
-/// What a user row holds besides the columns every resource row has: written whole on insert,
-/// and as the changes of an update.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = users, treat_none_as_default_value = false, treat_none_as_null = true)]
+/// What a user row holds besides the columns every resource row has, written whole on insert.
+#[derive(Insertable)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 pub struct UserAttributes<'a> {
     user_name: &'a str,
     user_name_lower: String,
@@ -24,9 +24,6 @@ pub struct UserAttributes<'a> {
     display_name_lower: Option<String>,
     active: bool,
     resource: String,
-    /// `None` keeps the stored hash on an update: clients never send passwords back, so a PUT
-    /// without one must not erase it.
-    #[diesel(treat_none_as_null = false)]
     password_hash: Option<&'a str>,
 }
 
@@ -47,7 +44,54 @@ impl<'a> UserAttributes<'a> {
     }
 }
 
-resource_table!(users, UserAttributes);
+/// What an update writes of a user row: the resource, and of the indexed columns only those
+/// whose value changed (`None`: left as stored). SQLite rewrites the entries of every index on
+/// a column an UPDATE sets, changed or not: setting them all made an IdP's PATCH of one
+/// attribute also delete and re-insert the user's entries in the `userName` and `externalId`
+/// indexes, each at a random page, in the writer every SCIM write waits for.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges<'a> {
+    user_name: Option<&'a str>,
+    user_name_lower: Option<String>,
+    external_id: Option<Option<&'a str>>,
+    display_name: Option<Option<&'a str>>,
+    display_name_lower: Option<Option<String>>,
+    active: Option<bool>,
+    resource: String,
+    /// `None` keeps the stored hash: clients never send passwords back, so a PUT without one
+    /// must not erase it.
+    password_hash: Option<&'a str>,
+}
+
+impl<'a> UserChanges<'a> {
+    /// The changes from `stored` (the resource as the row holds it) to `prepared`. Every write
+    /// sets the columns from the attributes of the resource it stores (see [`Prepared`]), so a
+    /// column holds what the stored resource shows: NULL where it shows no such string, and
+    /// `active` where it shows that boolean (otherwise the column is written).
+    fn between(stored: &Value, prepared: &'a Prepared, password_hash: Option<&'a str>) -> Self {
+        let changed =
+            |name: &str, new: Option<&str>| stored.get(name).and_then(Value::as_str) != new;
+        let user_name = prepared.user_name.as_deref().unwrap_or_default();
+        let display_name = prepared.display_name.as_deref();
+        let external_id = prepared.external_id.as_deref();
+        let user_name_changed = changed("userName", Some(user_name));
+        let display_name_changed = changed("displayName", display_name);
+        UserChanges {
+            user_name: user_name_changed.then_some(user_name),
+            user_name_lower: user_name_changed.then(|| user_name.to_lowercase()),
+            external_id: changed("externalId", external_id).then_some(external_id),
+            display_name: display_name_changed.then_some(display_name),
+            display_name_lower: display_name_changed.then(|| display_name.map(str::to_lowercase)),
+            active: (stored.get("active").and_then(Value::as_bool) != Some(prepared.active))
+                .then_some(prepared.active),
+            resource: prepared.resource.to_string(),
+            password_hash,
+        }
+    }
+}
+
+resource_table!(users, UserAttributes, UserChanges);
 
 /// Inserts a new user at version 1.
 pub fn insert_user(
@@ -81,8 +125,8 @@ fn update(
     now: NaiveDateTime,
 ) -> Result<Option<StoredResource>> {
     let id = existing.id.as_str();
-    let attributes = UserAttributes::of(prepared, password_hash);
-    if !users::table::update(conn, org, id, existing.version, Some(attributes), now)? {
+    let changes = UserChanges::between(&existing.resource, prepared, password_hash);
+    if !users::table::update(conn, org, id, existing.version, Some(changes), now)? {
         return Ok(None);
     }
     // Most updates leave the addresses alone (an IdP's PATCH of one attribute): rewriting their
