@@ -221,7 +221,7 @@ impl DatabaseUrl {
                 )
             }
             DatabaseUrl::Postgres(url) => DbConn::Postgres(
-                PgConnection::establish(&with_connect_timeout(url, timeout))
+                PgConnection::establish(&with_libpq_defaults(url, timeout))
                     .map_err(r2d2::Error::ConnectionError)?,
             ),
         };
@@ -345,22 +345,37 @@ fn percent_decoded(text: &str) -> String {
 /// answers hangs every command for minutes.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL has its own.
-fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+/// Adds, for each libpq parameter below that the URL does not set itself:
+/// - `connect_timeout` (whole seconds, at least 1);
+/// - `gssencmode=disable`. libpq's default (`prefer`) looks for Kerberos credentials on every
+///   connection attempt through libkrb5, whose exit-time finalizer destroys the mutexes that
+///   look-up takes: a CLI command that ended while the pool's background thread was still
+///   connecting aborted in `k5_mutex_lock` (seen once in CI). Password, certificate and trust
+///   authentication need no GSSAPI; a deployment that encrypts with it says so in its URL.
+fn with_libpq_defaults(url: &str, timeout: Duration) -> String {
     let query = url.split_once('?').map(|(_, query)| query);
-    let has_own = query.is_some_and(|query| {
-        query
-            .split('&')
-            .any(|parameter| parameter.trim_start().starts_with("connect_timeout="))
-    });
-    if has_own {
+    let sets = |name: &str| {
+        query.is_some_and(|query| {
+            query.split('&').any(|parameter| {
+                parameter
+                    .trim_start()
+                    .split_once('=')
+                    .is_some_and(|(key, _)| key == name)
+            })
+        })
+    };
+    let mut added = Vec::new();
+    if !sets("connect_timeout") {
+        added.push(format!("connect_timeout={}", timeout.as_secs().max(1)));
+    }
+    if !sets("gssencmode") {
+        added.push("gssencmode=disable".to_owned());
+    }
+    if added.is_empty() {
         return url.to_owned();
     }
     let separator = if query.is_some() { '&' } else { '?' };
-    format!(
-        "{url}{separator}connect_timeout={}",
-        timeout.as_secs().max(1)
-    )
+    format!("{url}{separator}{}", added.join("&"))
 }
 
 /// Per-connection settings, applied to every new connection.
@@ -535,19 +550,26 @@ mod tests {
     }
 
     #[test]
-    fn connect_timeout_is_added_unless_the_url_sets_one() {
+    fn connect_timeout_and_gssencmode_are_added_unless_the_url_sets_them() {
         let ten = Duration::from_secs(10);
         assert_eq!(
-            with_connect_timeout("postgres://u@h/db", ten),
-            "postgres://u@h/db?connect_timeout=10"
+            with_libpq_defaults("postgres://u@h/db", ten),
+            "postgres://u@h/db?connect_timeout=10&gssencmode=disable"
         );
         assert_eq!(
-            with_connect_timeout("postgres://u@h/db?sslmode=require", ten),
-            "postgres://u@h/db?sslmode=require&connect_timeout=10"
+            with_libpq_defaults("postgres://u@h/db?sslmode=require", ten),
+            "postgres://u@h/db?sslmode=require&connect_timeout=10&gssencmode=disable"
         );
         assert_eq!(
-            with_connect_timeout("postgres://u@h/db?connect_timeout=3", ten),
-            "postgres://u@h/db?connect_timeout=3"
+            with_libpq_defaults("postgres://u@h/db?connect_timeout=3", ten),
+            "postgres://u@h/db?connect_timeout=3&gssencmode=disable"
+        );
+        assert_eq!(
+            with_libpq_defaults(
+                "postgres://u@h/db?gssencmode=require&connect_timeout=3",
+                ten
+            ),
+            "postgres://u@h/db?gssencmode=require&connect_timeout=3"
         );
     }
 
