@@ -158,11 +158,54 @@ impl ServeProcess {
 
 impl Drop for ServeProcess {
     fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
+        let Some(child) = self.child.as_mut() else {
+            return;
+        };
+        let ended_on_its_own = child.try_wait().ok().flatten();
+        let _ = child.kill();
+        let _ = child.wait();
+        // A test that fails against a child process would otherwise say only what its client
+        // saw ("connection closed"): whether the server had died, and what it logged, is what
+        // tells a crash from a client-side or network cause.
+        if std::thread::panicking() {
+            let rest = self
+                .stderr_rest
+                .recv_timeout(Duration::from_secs(5))
+                .unwrap_or_default();
+            let state = match ended_on_its_own {
+                Some(status) => format!("had exited before the test ended ({status})"),
+                None => "was still running when the test failed".to_owned(),
+            };
+            eprintln!(
+                "scimd serve (pid {}) {state}; its log:\n{}",
+                child.id(),
+                log_digest(&format!("{}{rest}", self.stderr_head))
+            );
         }
     }
+}
+
+/// Every warning and error of a server log, then its last lines: an access-logged flood of
+/// requests would bury the one line that matters under thousands that do not.
+fn log_digest(log: &str) -> String {
+    const LAST_LINES: usize = 40;
+    const MOST_NOTICES: usize = 60;
+    let lines: Vec<&str> = log.lines().collect();
+    let notices: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|line| line.contains("WARN") || line.contains("ERROR") || line.contains("panicked"))
+        .take(MOST_NOTICES)
+        .collect();
+    let last = &lines[lines.len().saturating_sub(LAST_LINES)..];
+    format!(
+        "--- warnings and errors ({} shown) ---\n{}\n--- last {} of {} lines ---\n{}",
+        notices.len(),
+        notices.join("\n"),
+        last.len(),
+        lines.len(),
+        last.join("\n")
+    )
 }
 
 /// Waits until `/healthz` answers: only then are the signal handlers installed, so a SIGTERM
