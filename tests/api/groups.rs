@@ -3,8 +3,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 use crate::helpers::scim::{
-    GROUP_URN, USER_URN, alice, bob, engineering, group, id_of, ids_in, member_values, path_of,
-    sorted, version_of,
+    GROUP_URN, USER_URN, alice, bob, engineering, group, id_of, ids_in, member_values, patch_op,
+    path_of, sorted, version_of,
 };
 use crate::on_both_backends;
 
@@ -414,5 +414,46 @@ on_both_backends! {
                 "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []
             })
         );
+    }
+}
+
+on_both_backends! {
+    // A user's PUT and PATCH answer its groups, direct and nested, as a GET does; and
+    // `excludedAttributes=groups` leaves them out.
+    async fn a_users_put_and_patch_answer_its_groups_as_a_get_does(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let u1 = app.create_user(&alice()).await;
+        let inner = app.create_group(&group("Inner", &[id_of(&u1)])).await;
+        let outer = app.create_group(&group("Outer", &[id_of(&inner)])).await;
+        let expected = {
+            let mut expected = vec![membership(&inner, "direct"), membership(&outer, "indirect")];
+            expected.sort();
+            expected
+        };
+        let path = path_of(&u1);
+
+        let patched = app
+            .patch_user(&path, json!([{"op": "replace", "path": "displayName", "value": "Alice A."}]))
+            .await;
+        assert_eq!(patched["displayName"], "Alice A.");
+        assert_eq!(groups_of(&patched), expected, "{patched}");
+
+        let mut body = alice();
+        body["displayName"] = json!("Alice B.");
+        let replaced = app.put_json(&path, &body).await;
+        let replaced = replaced.assert_resource(StatusCode::OK, "User");
+        assert_eq!(replaced["displayName"], "Alice B.");
+        assert_eq!(groups_of(replaced), expected, "{replaced}");
+        assert_eq!(groups_of(&app.fetch(&path).await), expected);
+
+        let without = app
+            .patch_json(
+                &format!("{path}?excludedAttributes=groups"),
+                &patch_op(json!([{"op": "replace", "path": "displayName", "value": "Alice C."}])),
+            )
+            .await;
+        let without = without.assert_resource(StatusCode::OK, "User");
+        assert_eq!(without["displayName"], "Alice C.");
+        assert!(without.get("groups").is_none(), "{without}");
     }
 }

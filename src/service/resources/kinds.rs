@@ -22,6 +22,7 @@ impl Kind for Users {
     const HAS_PASSWORD: bool = true;
     const PATCH_ANSWERS_NO_CONTENT: bool = false;
     const SHORT_COMPUTED: bool = true;
+    const WRITES_CHANGE_COMPUTED: bool = false;
     const UNIQUE_ATTRIBUTES: &'static [&'static str] = &["id", "userName"];
 
     fn parse_id(text: &str) -> Result<UserId> {
@@ -61,6 +62,7 @@ impl Kind for Groups {
     /// advises against it.
     const PATCH_ANSWERS_NO_CONTENT: bool = true;
     const SHORT_COMPUTED: bool = false;
+    const WRITES_CHANGE_COMPUTED: bool = true;
     const UNIQUE_ATTRIBUTES: &'static [&'static str] = &["id", "displayName"];
 
     fn parse_id(text: &str) -> Result<GroupId> {
