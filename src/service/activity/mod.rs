@@ -53,17 +53,69 @@ fn parse(bytes: &[u8]) -> Option<Value> {
     serde_json::from_slice(bytes).ok()
 }
 
-/// The row a captured request becomes; `token_name` is the token's name when it has one,
-/// `stored_name` the resource's name as stored, for when neither body names it.
-pub fn entry_of(
+/// A captured request with its bodies parsed: all a row needs but the names kept in the
+/// database, and the one that is looked up only when neither body carries it.
+pub struct Parsed {
     captured: Captured,
+    request_bytes: Vec<u8>,
+    request: Option<Value>,
+    response: Option<Value>,
+    addressed: Addressed,
+    /// The resource's name as a body gives it.
+    name: Option<String>,
+}
+
+impl Parsed {
+    pub fn of(captured: Captured) -> Parsed {
+        let request_bytes: Vec<u8> = captured.request_body.concat();
+        let request = parse(&request_bytes);
+        let response = captured.response_body.as_deref().and_then(parse);
+        let addressed = describe::addressed(&captured.path);
+        let resource = addressed.resource_type.is_some();
+        let failed = captured.status >= 400;
+        let name = describe::name_in(response.as_ref().filter(|_| resource && !failed))
+            .or_else(|| describe::name_in(request.as_ref().filter(|_| resource)));
+        Parsed {
+            captured,
+            request_bytes,
+            request,
+            response,
+            addressed,
+            name,
+        }
+    }
+
+    pub fn org(&self) -> &OrgId {
+        &self.captured.org
+    }
+
+    pub fn token(&self) -> Option<&TokenId> {
+        self.captured.token.as_ref()
+    }
+
+    /// The id of the resource whose stored name the row needs: one its path addresses and
+    /// neither body names (a Group PATCH answered 204, a DELETE). A user's PATCH or PUT
+    /// answers its `userName`, so the busiest writes cost the log no database lookup.
+    pub fn unnamed_resource(&self) -> Option<&str> {
+        self.addressed.id.as_deref().filter(|_| self.name.is_none())
+    }
+}
+
+/// The row a parsed request becomes; `token_name` is the token's name when it has one,
+/// `stored_name` the resource's name as stored (see [`Parsed::unnamed_resource`]).
+pub fn entry_of(
+    parsed: Parsed,
     token_name: Option<String>,
     stored_name: Option<String>,
 ) -> ActivityRow {
-    let request_bytes: Vec<u8> = captured.request_body.concat();
-    let request = parse(&request_bytes);
-    let response = captured.response_body.as_deref().and_then(parse);
-    let addressed = describe::addressed(&captured.path);
+    let Parsed {
+        captured,
+        request_bytes,
+        request,
+        response,
+        addressed,
+        name,
+    } = parsed;
     let path = match redact::keep_query(&captured.query) {
         Some(query) => format!("{}?{query}", captured.path),
         None => captured.path.clone(),
@@ -77,9 +129,7 @@ pub fn entry_of(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let resource = addressed.resource_type.is_some();
-    let name = describe::name_in(response.as_ref().filter(|_| resource && !failed))
-        .or_else(|| describe::name_in(request.as_ref().filter(|_| resource)))
-        .or(stored_name);
+    let name = name.or(stored_name);
     let id = addressed.id.clone().or_else(|| {
         response
             .as_ref()

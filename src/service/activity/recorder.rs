@@ -10,7 +10,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_cha
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Captured, describe, entry_of};
+use super::{Captured, Parsed, entry_of};
 use crate::error::Result;
 use crate::metrics;
 use crate::store::activity::{
@@ -223,19 +223,21 @@ impl Writer {
 
     fn write(&self, captured: Vec<Captured>) {
         let count = captured.len();
+        // Parsed before the look-ups, which then ask only for the names no body carries.
+        let parsed: Vec<Parsed> = captured.into_iter().map(Parsed::of).collect();
         let written = self.store.run_blocking(|conn| {
-            let names = token_names(conn, &captured)?;
-            let resources = resource_names(conn, &captured)?;
-            let rows: Vec<ActivityRow> = captured
+            let names = token_names(conn, &parsed)?;
+            let resources = resource_names(conn, &parsed)?;
+            let rows: Vec<ActivityRow> = parsed
                 .into_iter()
                 .map(|entry| {
                     let name = entry
-                        .token
-                        .as_ref()
+                        .token()
                         .and_then(|token| names.get(token.as_str()).cloned());
-                    let stored = describe::addressed(&entry.path)
-                        .id
-                        .and_then(|id| resources.get(&(entry.org.clone(), id)).cloned());
+                    let stored = entry
+                        .unnamed_resource()
+                        .and_then(|id| resources.get(&(entry.org().clone(), id.to_owned())))
+                        .cloned();
                     entry_of(entry, name, stored)
                 })
                 .collect();
@@ -256,10 +258,10 @@ impl Writer {
 }
 
 /// The names of the tokens the batch was sent with, by id.
-fn token_names(conn: &mut store::DbConn, captured: &[Captured]) -> Result<HashMap<String, String>> {
-    let mut ids: Vec<String> = captured
+fn token_names(conn: &mut store::DbConn, parsed: &[Parsed]) -> Result<HashMap<String, String>> {
+    let mut ids: Vec<String> = parsed
         .iter()
-        .filter_map(|entry| entry.token.as_ref().map(ToString::to_string))
+        .filter_map(|entry| entry.token().map(ToString::to_string))
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -271,16 +273,17 @@ fn token_names(conn: &mut store::DbConn, captured: &[Captured]) -> Result<HashMa
         .collect())
 }
 
-/// The stored names of the resources the batch's paths address, by organization and id:
-/// one query per organization in the batch (most batches hold one).
+/// The stored names of the resources the batch's entries need one for (see
+/// [`Parsed::unnamed_resource`]), by organization and id: one query per organization in the
+/// batch, none when every body named its resource.
 fn resource_names(
     conn: &mut store::DbConn,
-    captured: &[Captured],
+    parsed: &[Parsed],
 ) -> Result<HashMap<(OrgId, String), String>> {
     let mut wanted: HashMap<&OrgId, Vec<String>> = HashMap::new();
-    for entry in captured {
-        if let Some(id) = describe::addressed(&entry.path).id {
-            wanted.entry(&entry.org).or_default().push(id);
+    for entry in parsed {
+        if let Some(id) = entry.unnamed_resource() {
+            wanted.entry(entry.org()).or_default().push(id.to_owned());
         }
     }
     let mut names = HashMap::new();
