@@ -108,14 +108,8 @@ pub fn entry_of(
     token_name: Option<String>,
     stored_name: Option<String>,
 ) -> ActivityRow {
-    let Parsed {
-        captured,
-        request_bytes,
-        request,
-        response,
-        addressed,
-        name,
-    } = parsed;
+    let (captured, request, response) = (parsed.captured, parsed.request, parsed.response);
+    let addressed = parsed.addressed;
     let path = match redact::keep_query(&captured.query) {
         Some(query) => format!("{}?{query}", captured.path),
         None => captured.path.clone(),
@@ -129,7 +123,7 @@ pub fn entry_of(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let resource = addressed.resource_type.is_some();
-    let name = name.or(stored_name);
+    let name = parsed.name.or(stored_name);
     let id = addressed.id.clone().or_else(|| {
         response
             .as_ref()
@@ -159,8 +153,8 @@ pub fn entry_of(
     });
     let request_body = match request {
         Some(value) => Some(redact::keep_value(value)),
-        None if request_bytes.is_empty() => None,
-        None => Some(redact::not_json(request_bytes.len())),
+        None if parsed.request_bytes.is_empty() => None,
+        None => Some(redact::not_json(parsed.request_bytes.len())),
     };
     // The response parsed above is kept: parsing it again cost as much as the redaction.
     let response_body = match (response, captured.response_body.as_deref()) {
