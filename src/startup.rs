@@ -89,6 +89,7 @@ impl Application {
             .transpose()?;
         let options = OpenOptions {
             connect_timeout: config.connect_timeout,
+            keep_idle: true,
             ..OpenOptions::new(config.pool_size)
         };
         let store = Store::open_with(&config.database_url, &options)?

@@ -451,15 +451,13 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 
 /// Builds the pool once one connection has proven the URL works, so a wrong URL fails with
 /// the database's own message instead of a pool timeout.
-pub fn build_pool(
-    url: &DatabaseUrl,
-    max_size: u32,
-    connect_timeout: Duration,
-) -> Result<Pool, r2d2::Error> {
+pub fn build_pool(url: &DatabaseUrl, options: &super::OpenOptions) -> Result<Pool, r2d2::Error> {
+    let connect_timeout = options.connect_timeout;
     drop(url.establish_within(connect_timeout)?);
     Ok(r2d2::Pool::builder()
-        .max_size(max_size)
-        .min_idle(Some(1))
+        .max_size(options.max_connections)
+        // `None` would mean `max_size`: every connection opened up front.
+        .min_idle(Some(u32::from(options.keep_idle)))
         // No ping before every checkout: it doubled the round trips of the cheapest requests.
         // A connection that broke (database restarted) fails its next query, is reported
         // broken by `has_broken` and replaced, so readiness recovers without a restart.

@@ -103,8 +103,8 @@ impl Store {
             // A network round trip that may hang until the timeout: say what is awaited.
             log::info!("connecting to {url}");
         }
-        let pool = conn::build_pool(url, options.max_connections, options.connect_timeout)
-            .map_err(|error| connect_error(url, options, &error))?;
+        let pool =
+            conn::build_pool(url, options).map_err(|error| connect_error(url, options, &error))?;
         if let Some(line) = announce {
             log::info!("{line}");
         }
@@ -317,6 +317,11 @@ pub struct OpenOptions {
     pub create: bool,
     /// What the log line that names an opened SQLite file calls it.
     pub label: &'static str,
+    /// Keep a connection open and ready, replaced on a pool thread after each checkout: what a
+    /// server wants. A command about to exit does not: its exit can meet a connection still
+    /// being made on that thread, which libkrb5 (through libpq's GSSAPI look-up) answered by
+    /// aborting the process after the command had printed its output (stop 19).
+    pub keep_idle: bool,
 }
 
 impl OpenOptions {
@@ -326,6 +331,7 @@ impl OpenOptions {
             connect_timeout: conn::DEFAULT_CONNECT_TIMEOUT,
             create: true,
             label: "database",
+            keep_idle: false,
         }
     }
 }

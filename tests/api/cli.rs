@@ -1006,3 +1006,53 @@ fn database_url_typos_are_refused_with_the_url_meant() {
     assert!(left.is_empty(), "a refused command left {left:?}");
     assert!(!std::path::Path::new("/x").exists());
 }
+
+/// Client connections to the test database, this one included.
+fn connections_to_this_database(store: &scimd::store::Store) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    store
+        .run_blocking(|conn| {
+            Ok(diesel::RunQueryDsl::get_result::<Count>(
+                diesel::sql_query(
+                    "SELECT count(*)::bigint AS n FROM pg_stat_activity \
+                     WHERE datname = current_database() AND backend_type = 'client backend'",
+                ),
+                conn,
+            )?
+            .n)
+        })
+        .expect("count connections")
+}
+
+// A command opens the connections it uses and no spare: r2d2 making a spare on its own thread
+// while the command exited had libkrb5 abort a `scimd audit` after its output (stop 19). A
+// server keeps one ready.
+#[test]
+fn a_command_keeps_no_spare_connection_and_a_server_keeps_one() {
+    use scimd::store::{OpenOptions, Store};
+    let database = TestDatabase::new(crate::helpers::Backend::Postgres);
+    let url = database.database_url();
+    // Exactly one for the command; at least two for the server (r2d2 may make its spare
+    // while the first checkout is still connecting).
+    for (keep_idle, expected) in [(false, 1..=1), (true, 2..=4)] {
+        let options = OpenOptions {
+            keep_idle,
+            ..OpenOptions::new(4)
+        };
+        let store = Store::open_with(&url, &options).expect("open");
+        // A checkout, then time for a spare to be made in the background, if one is.
+        connections_to_this_database(&store);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let connections = connections_to_this_database(&store);
+        assert!(
+            expected.contains(&connections),
+            "keep_idle: {keep_idle}: {connections} connections"
+        );
+        drop(store);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
