@@ -37,6 +37,16 @@ fn membership(group: &Value, kind: &str) -> (String, String, String) {
     )
 }
 
+/// `(group, kind)` pairs as [`groups_of`] lists them: sorted triples.
+fn memberships(pairs: &[(&Value, &str)]) -> Vec<(String, String, String)> {
+    let mut expected: Vec<_> = pairs
+        .iter()
+        .map(|(group, kind)| membership(group, kind))
+        .collect();
+    expected.sort();
+    expected
+}
+
 on_both_backends! {
     // G-01
     async fn okta_group_create_answers_201_with_location_and_etag(backend: Backend) {
@@ -316,11 +326,7 @@ on_both_backends! {
                         "$ref": app.url(&path_of(&eng))}))
         );
         let user = app.fetch(&path_of(&u1)).await;
-        assert_eq!(groups_of(&user), {
-            let mut expected = vec![membership(&eng, "direct"), membership(&all, "indirect")];
-            expected.sort();
-            expected
-        });
+        assert_eq!(groups_of(&user), memberships(&[(&eng, "direct"), (&all, "indirect")]));
         assert_eq!(groups_of(&app.fetch(&path_of(&u2)).await), vec![membership(&all, "direct")]);
         assert_eq!(groups_of(&app.fetch(&path_of(&eng)).await), vec![], "groups is a User attribute");
     }
@@ -341,15 +347,8 @@ on_both_backends! {
             json!([{"op": "add", "path": "members", "value": [{"value": id_of(&outer)}]}]),
         )
         .await;
-        let expected = {
-            let mut expected = vec![
-                membership(&inner, "direct"),
-                membership(&outer, "direct"),
-                membership(&middle, "indirect"),
-            ];
-            expected.sort();
-            expected
-        };
+        let expected =
+            memberships(&[(&inner, "direct"), (&outer, "direct"), (&middle, "indirect")]);
         assert_eq!(groups_of(&app.fetch(&path_of(&u1)).await), expected);
         let found = app.list_filtered("/scim/v2/Users", "userName eq \"alice@a.example\"").await;
         assert_eq!(groups_of(&found["Resources"][0]), expected);
@@ -425,11 +424,7 @@ on_both_backends! {
         let u1 = app.create_user(&alice()).await;
         let inner = app.create_group(&group("Inner", &[id_of(&u1)])).await;
         let outer = app.create_group(&group("Outer", &[id_of(&inner)])).await;
-        let expected = {
-            let mut expected = vec![membership(&inner, "direct"), membership(&outer, "indirect")];
-            expected.sort();
-            expected
-        };
+        let expected = memberships(&[(&inner, "direct"), (&outer, "indirect")]);
         let path = path_of(&u1);
 
         let patched = app
