@@ -102,6 +102,30 @@ pub fn keep_body(bytes: &[u8]) -> Option<String> {
     })
 }
 
+/// A JSON body as the log keeps it when it cannot hold a secret, taken as it is instead of
+/// parsed and written anew: a member or a `path` names a secret attribute only where that
+/// name stands in the text (in any case) or behind an escape (`\u0070assword`), and `bytes`
+/// have neither. Then [`redact`] would change nothing, and for the compact bodies scimd answers
+/// the text is the one [`keep_value`] would write. `None`: the body needs [`keep_value`].
+pub fn keep_unless_secret(bytes: &[u8]) -> Option<String> {
+    let may_name_a_secret = bytes.contains(&b'\\')
+        || SECRET_NAMES
+            .iter()
+            .any(|name| contains_ignoring_ascii_case(bytes, name));
+    if may_name_a_secret {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    Some(truncate(text.to_owned(), MAX_KEPT_BODY))
+}
+
+fn contains_ignoring_ascii_case(haystack: &[u8], needle: &str) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// A parsed body as the log keeps it: redacted, serialized, cut at [`MAX_KEPT_BODY`] bytes.
 pub fn keep_value(mut value: Value) -> String {
     redact(&mut value);
@@ -133,12 +157,9 @@ pub fn keep_query(query: &str) -> Option<String> {
     if query.is_empty() {
         return None;
     }
-    let lowered = query.to_ascii_lowercase();
-    let secret = SCHEMAS
+    let secret = SECRET_NAMES
         .iter()
-        .flat_map(|schema| schema.attributes)
-        .filter(|attribute| attribute.returned == Returned::Never)
-        .any(|attribute| lowered.contains(&attribute.name.to_ascii_lowercase()));
+        .any(|name| contains_ignoring_ascii_case(query.as_bytes(), name));
     Some(if secret {
         "[query redacted: it names a secret attribute]".to_owned()
     } else {
@@ -170,6 +191,35 @@ mod tests {
         for (name, expected) in cases {
             assert_eq!(names_secret(name), expected, "{name}");
         }
+    }
+
+    /// The shortcut may keep a body only where redacting it would change nothing.
+    #[test]
+    fn a_body_is_kept_as_it_came_only_when_no_secret_can_hide_in_it() {
+        let plain = json!({"id": "u1", "userName": "bjensen", "emails": [{"value": "b@x"}]});
+        let text = plain.to_string();
+        assert_eq!(
+            keep_unless_secret(text.as_bytes()),
+            Some(keep_value(plain)),
+            "a compact body without secrets is kept as keep_value writes it"
+        );
+        for body in [
+            r#"{"userName":"b","password":"hunter2"}"#,
+            r#"{"userName":"b","PassWord":"hunter2"}"#,
+            r#"{"Operations":[{"op":"replace","path":"password","value":"hunter2"}]}"#,
+            r#"{"userName":"b","\u0070assword":"hunter2"}"#,
+            r#"{"userName":"b\"","x":"hunter2"}"#,
+        ] {
+            assert_eq!(keep_unless_secret(body.as_bytes()), None, "{body}");
+            let kept = keep_body(body.as_bytes()).unwrap();
+            assert!(
+                !kept.contains("hunter2") || !body.contains("assword"),
+                "{kept}"
+            );
+        }
+        let long = format!(r#"{{"displayName":"{}"}}"#, "x".repeat(MAX_KEPT_BODY));
+        let kept = keep_unless_secret(long.as_bytes()).unwrap();
+        assert!(kept.ends_with(&format!("…[truncated: {} bytes in all]", long.len())));
     }
 
     #[test]
