@@ -103,6 +103,53 @@ pub(crate) fn in_org(
         .map(|(id, _)| id)
 }
 
+/// An `UPDATE` of one resource row at `expected_version`, setting `changes` (a diesel
+/// changeset: `col = ?, …`), that diesel keeps prepared per connection. diesel's own
+/// `UPDATE` is prepared anew on every run (it may not know its SQL in advance), and on a
+/// `PATCH /Users` that preparation was 8% of the writer's time, the thread every SCIM write
+/// waits for (issue 15). An update writes only the columns that changed, so its SQL takes one
+/// of a few shapes, and diesel caches a statement by its SQL once it is told that the SQL
+/// alone identifies it (no static query id, nothing unsafe to cache).
+pub(crate) struct CachedUpdate<'a, Changes> {
+    pub(crate) table: &'static str,
+    pub(crate) changes: Changes,
+    pub(crate) org: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) expected_version: i64,
+}
+
+impl<Changes> diesel::query_builder::QueryId for CachedUpdate<'_, Changes> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB, Changes> diesel::query_builder::QueryFragment<DB> for CachedUpdate<'_, Changes>
+where
+    DB: diesel::backend::Backend,
+    Changes: diesel::query_builder::QueryFragment<DB>,
+    str: diesel::serialize::ToSql<Text, DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("UPDATE ");
+        out.push_identifier(self.table)?;
+        out.push_sql(" SET ");
+        self.changes.walk_ast(out.reborrow())?;
+        out.push_sql(" WHERE org_id = ");
+        out.push_bind_param::<Text, str>(self.org)?;
+        out.push_sql(" AND id = ");
+        out.push_bind_param::<Text, str>(self.id)?;
+        out.push_sql(" AND version = ");
+        out.push_bind_param::<BigInt, i64>(&self.expected_version)?;
+        Ok(())
+    }
+}
+
+impl<Changes, Conn> diesel::RunQueryDsl<Conn> for CachedUpdate<'_, Changes> {}
+
 /// Implements [`ResourceTable`] for the `diesel::table!` named `$table`, whose own columns
 /// `$attributes` names (and `$changes`, those an update writes); invoked beside each table's
 /// code.
@@ -225,18 +272,23 @@ macro_rules! resource_table {
                     attributes: Option<$changes<'_>>,
                     now: NaiveDateTime,
                 ) -> Result<bool> {
-                    let updated = diesel::update(
-                        $table::table
-                            .filter($table::org_id.eq(org.as_str()))
-                            .filter($table::id.eq(id))
-                            .filter($table::version.eq(expected_version)),
-                    )
-                    .set((
-                        attributes,
-                        $table::version.eq(expected_version + 1),
-                        $table::last_modified.eq(now),
-                    ))
-                    .execute(conn)?;
+                    use diesel::query_builder::AsChangeset;
+                    let update = $crate::store::resource_table::CachedUpdate {
+                        table: stringify!($table),
+                        changes: (
+                            attributes,
+                            $table::version.eq(expected_version + 1),
+                            $table::last_modified.eq(now),
+                        )
+                            .as_changeset(),
+                        org: org.as_str(),
+                        id,
+                        expected_version,
+                    };
+                    let updated = match conn {
+                        DbConn::Sqlite(conn) => update.execute(conn)?,
+                        DbConn::Postgres(conn) => update.execute(conn)?,
+                    };
                     Ok(updated == 1)
                 }
             }
@@ -244,3 +296,55 @@ macro_rules! resource_table {
     };
 }
 pub(crate) use resource_table;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use serde_json::json;
+
+    use super::ResourceTable;
+    use crate::scim::resource::prepare;
+    use crate::scim::schema::USER_RESOURCE_TYPE;
+    use crate::store::schema::users;
+    use crate::store::{DatabaseUrl, DbConn, Store, migrate, now, orgs, users::insert_user};
+
+    /// What an update costs the writer: a statement prepared on the first run of each shape,
+    /// none on the next ones.
+    #[test]
+    fn an_update_is_prepared_once_and_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("u.db")), 1).unwrap();
+        migrate::run_pending(&store).unwrap();
+        store
+            .run_blocking(|conn| {
+                let org = orgs::insert_org(conn, "o", now()).unwrap().id;
+                let prepared =
+                    prepare(&USER_RESOURCE_TYPE, &json!({"userName": "bjensen"}), None).unwrap();
+                let user = insert_user(conn, &org, &prepared, None, now()).unwrap();
+                let cached = Arc::new(Mutex::new(Vec::new()));
+                let DbConn::Sqlite(sqlite) = &mut *conn else {
+                    panic!("an SQLite store");
+                };
+                let seen = Arc::clone(&cached);
+                sqlite.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                    if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                        seen.lock().unwrap().push(sql.to_owned());
+                    }
+                });
+                for version in 1..=3 {
+                    let updated =
+                        users::table::update(conn, &org, &user.id, version, None, now()).unwrap();
+                    assert!(updated, "version {version} is the stored one");
+                }
+                let stale = users::table::update(conn, &org, &user.id, 1, None, now()).unwrap();
+                assert!(!stale, "an update at an older version changes nothing");
+                let cached = cached.lock().unwrap();
+                assert_eq!(cached.len(), 1, "prepared: {cached:?}");
+                assert!(cached[0].starts_with("UPDATE `users` SET"), "{}", cached[0]);
+                Ok(())
+            })
+            .unwrap();
+    }
+}
