@@ -147,6 +147,14 @@ pub struct AuditEvent {
     pub details: String,
 }
 
+/// The condition of the partial index `audit_events_org_target_idx`, which leaves SCIM
+/// writes out (each one would cost the writer a random page of it), as a query must spell it
+/// for SQLite and PostgreSQL to use that index: a literal, where diesel would bind a value.
+/// Look-ups of a token's events by target add it: a token is never a SCIM write's target.
+pub(crate) fn not_a_scim_write() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("audit_events.event_type <> 'scim.write'")
+}
+
 pub fn insert_audit_event(
     conn: &mut DbConn,
     event: &NewAuditEvent<'_>,
@@ -204,6 +212,7 @@ pub fn search_audit_events(conn: &mut DbConn, query: &AuditQuery) -> Result<Vec<
         select = select.filter(
             audit_events::target
                 .eq(token.clone())
+                .and(not_a_scim_write())
                 .or(audit_events::actor.eq(format!("token:{token}"))),
         );
     }
@@ -223,4 +232,95 @@ pub fn search_audit_events(conn: &mut DbConn, query: &AuditQuery) -> Result<Vec<
         .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
         .limit(query.limit);
     Ok(conn.planned_per_run(select).load::<AuditEvent>(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use diesel::sql_types::Text;
+    use diesel::{QueryableByName, RunQueryDsl};
+
+    use super::{AuditQuery, EventKind, not_a_scim_write, search_audit_events};
+    use crate::store::tokens::{Suspicion, suspicious_among};
+    use crate::store::{DatabaseUrl, DbConn, OrgId, Store, migrate, now, orgs};
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// SQLite's plan of the statement `run` makes, with `''` for each parameter.
+    fn plan_of(conn: &mut DbConn, run: impl FnOnce(&mut DbConn)) -> String {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let DbConn::Sqlite(sqlite) = &mut *conn else {
+            panic!("an SQLite store");
+        };
+        let sink = Arc::clone(&seen);
+        sqlite.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                sink.lock().unwrap().push(query.to_string());
+            }
+        });
+        run(conn);
+        let statements = seen.lock().unwrap().clone();
+        let [statement] = statements.as_slice() else {
+            panic!("one statement, not {statements:?}");
+        };
+        let sql = statement.split(" -- binds:").next().unwrap();
+        let mut explain = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .into_boxed::<diesel::sqlite::Sqlite>();
+        for _ in 0..sql.matches('?').count() {
+            explain = explain.bind::<Text, _>("");
+        }
+        let DbConn::Sqlite(sqlite) = &mut *conn else {
+            unreachable!()
+        };
+        let steps: Vec<Step> = explain.load(sqlite).unwrap();
+        steps
+            .into_iter()
+            .map(|step| step.detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Without SCIM writes in the target index, the look-ups of tokens' events still go
+    /// through an index (SQLite takes the organization's events by time or by kind for both),
+    /// never through every event stored.
+    #[test]
+    fn a_tokens_events_are_found_through_an_index_without_scim_writes_in_the_target_one() {
+        assert!(
+            format!("{:?}", not_a_scim_write()).contains(EventKind::ScimWrite.as_str()),
+            "the literal names the event kind as stored"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("a.db")), 1).unwrap();
+        migrate::run_pending(&store).unwrap();
+        store
+            .run_blocking(|conn| {
+                let org: OrgId = orgs::insert_org(conn, "o", now()).unwrap().id;
+                let listing = plan_of(conn, |conn| {
+                    let query = AuditQuery {
+                        org: Some(org.clone()),
+                        token: Some("tok".to_owned()),
+                        limit: 50,
+                        ..AuditQuery::default()
+                    };
+                    search_audit_events(conn, &query).unwrap();
+                });
+                assert!(!listing.contains("SCAN audit_events"), "{listing}");
+                let suspicious = plan_of(conn, |conn| {
+                    let suspicion = Suspicion {
+                        kinds: vec![EventKind::TokenStaleUse],
+                        since: now(),
+                    };
+                    suspicious_among(conn, &org, &["tok".to_owned()], &suspicion).unwrap();
+                });
+                assert!(!suspicious.contains("SCAN audit_events"), "{suspicious}");
+                Ok(())
+            })
+            .unwrap();
+    }
 }

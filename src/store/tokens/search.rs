@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::{TokenRecord, TokenRow, with_zones};
 use crate::error::Result;
-use crate::store::audit::EventKind;
+use crate::store::audit::{EventKind, not_a_scim_write};
 use crate::store::conn::MultiBackend;
 use crate::store::schema::{api_tokens, audit_events};
 use crate::store::{DbConn, OrgId};
@@ -242,6 +242,7 @@ pub fn suspicious_among(
     let query = audit_events::table
         .filter(audit_events::org_id.eq(org.as_str().to_owned()))
         .filter(audit_events::target.eq_any(ids.to_vec()))
+        .filter(not_a_scim_write())
         .filter(audit_events::event_type.eq_any(kind_names(&suspicion.kinds)))
         .filter(audit_events::occurred_at.ge(suspicion.since))
         .select(audit_events::target)
