@@ -288,17 +288,18 @@ pub fn groups_of_users(
     Ok(result)
 }
 
-/// One user's groups as [`groups_of_users`] answers them, in one statement where the walk
-/// below takes four for a user in nested groups (three of them `IN` lists that are prepared
-/// anew each time): the read behind every `GET /Users/{id}`.
+/// One user's groups as [`groups_of_users`] answers them, in one statement (two on SQLite for
+/// a user in nested groups) where the walk below takes four for such a user (three of them
+/// `IN` lists that are prepared anew each time): the read behind every `GET /Users/{id}`.
 fn groups_of_user(conn: &mut DbConn, org: &OrgId, user: &str) -> Result<Vec<GroupRef>> {
     if let DbConn::Sqlite(sqlite) = conn {
         // Most groups an IdP pushes are not inside other groups. SQLite runs the recursive
         // statement below with two temporary B-trees (its queue and the `UNION`'s), opened and
-        // closed on every run: most of its cost, and a third of an HTTP worker's time under
-        // `PATCH /Users`, which answers the user's groups (issue 15). The direct groups, each
-        // with whether it has a parent, come without them; only a user with a nested group
-        // needs the walk. (On PostgreSQL that would be a second round trip for such a user.)
+        // closed on every run: about a tenth of this read, which under `PATCH /Users` (its
+        // answer shows the user's groups) was a third of an HTTP worker's time (issue 15).
+        // The direct groups, each with whether it has a parent, come without them; only a
+        // user with a nested group needs the walk. (On PostgreSQL that would be a second
+        // round trip for such a user.)
         let direct: Vec<(String, Option<String>, bool)> = DirectGroupsOfUser {
             org: org.as_str(),
             user,
@@ -306,18 +307,11 @@ fn groups_of_user(conn: &mut DbConn, org: &OrgId, user: &str) -> Result<Vec<Grou
         }
         .load(sqlite)?;
         if !direct.iter().any(|(_, _, nested)| *nested) {
-            let direct: BTreeMap<String, Option<String>> = direct
+            let direct = direct
                 .into_iter()
                 .map(|(group, display, _)| (group, display))
                 .collect();
-            return Ok(direct
-                .into_iter()
-                .map(|(value, display)| GroupRef {
-                    value,
-                    display,
-                    direct: true,
-                })
-                .collect());
+            return Ok(group_refs(direct, BTreeMap::new()));
         }
     }
     let query = GroupsOfUser {
@@ -338,8 +332,17 @@ fn groups_of_user(conn: &mut DbConn, org: &OrgId, user: &str) -> Result<Vec<Grou
             indirect.insert(group_id, display_name);
         }
     }
+    Ok(group_refs(direct, indirect))
+}
+
+/// A user's groups as the resource shows them, from group id to display name: the direct ones
+/// by id, then the indirect ones that are not also direct.
+fn group_refs(
+    direct: BTreeMap<String, Option<String>>,
+    mut indirect: BTreeMap<String, Option<String>>,
+) -> Vec<GroupRef> {
     indirect.retain(|group, _| !direct.contains_key(group));
-    Ok(direct
+    direct
         .into_iter()
         .map(|group| (group, true))
         .chain(indirect.into_iter().map(|group| (group, false)))
@@ -348,7 +351,7 @@ fn groups_of_user(conn: &mut DbConn, org: &OrgId, user: &str) -> Result<Vec<Grou
             display,
             direct,
         })
-        .collect())
+        .collect()
 }
 
 /// [`groups_of_user`]'s statement: `(group id, 1 when direct, display name)` per group
