@@ -506,15 +506,12 @@ pub fn sunset_of(record: &TokenRecord, now: NaiveDateTime) -> Option<NaiveDateTi
 mod tests {
     use super::*;
     use crate::service::{self, audit::Actor, tokens::Caller};
-    use crate::store::DatabaseUrl;
     use secrecy::ExposeSecret;
 
     #[actix_web::test]
     async fn a_found_token_is_kept_while_the_database_is_unchanged() {
         let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::Sqlite(dir.path().join("auth.db"));
-        let store = Store::open(&url, 2).unwrap();
-        store::migrate::run_pending(&store).unwrap();
+        let (url, store) = store::testing::migrated_sqlite(&dir, "auth.db", 2);
         let first = crate::bootstrap::first_start(&store).unwrap().unwrap();
         let plain = first.token.plain.expose_secret().to_owned();
         let header = format!("Bearer {plain}");

@@ -236,15 +236,14 @@ pub fn search_audit_events(conn: &mut DbConn, query: &AuditQuery) -> Result<Vec<
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::{Connection, InstrumentationEvent};
+    use diesel::connection::InstrumentationEvent;
     use diesel::sql_types::Text;
     use diesel::{QueryableByName, RunQueryDsl};
 
     use super::{AuditQuery, EventKind, not_a_scim_write, search_audit_events};
+    use crate::store::testing::{migrated_sqlite, record_statements};
     use crate::store::tokens::{Suspicion, suspicious_among};
-    use crate::store::{DatabaseUrl, DbConn, OrgId, Store, migrate, now, orgs};
+    use crate::store::{DbConn, OrgId, now, orgs};
 
     #[derive(QueryableByName)]
     struct Step {
@@ -254,15 +253,12 @@ mod tests {
 
     /// SQLite's plan of the statement `run` makes, with `''` for each parameter.
     fn plan_of(conn: &mut DbConn, run: impl FnOnce(&mut DbConn)) -> String {
-        let seen = Arc::new(Mutex::new(Vec::new()));
         let DbConn::Sqlite(sqlite) = &mut *conn else {
             panic!("an SQLite store");
         };
-        let sink = Arc::clone(&seen);
-        sqlite.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                sink.lock().unwrap().push(query.to_string());
-            }
+        let seen = record_statements(sqlite, |event| match event {
+            InstrumentationEvent::StartQuery { query, .. } => Some(query.to_string()),
+            _ => None,
         });
         run(conn);
         let statements = seen.lock().unwrap().clone();
@@ -296,8 +292,7 @@ mod tests {
             "the literal names the event kind as stored"
         );
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("a.db")), 1).unwrap();
-        migrate::run_pending(&store).unwrap();
+        let (_, store) = migrated_sqlite(&dir, "a.db", 1);
         store
             .run_blocking(|conn| {
                 let org: OrgId = orgs::insert_org(conn, "o", now()).unwrap().id;

@@ -352,10 +352,7 @@ mod tests {
 
     /// A migrated database (the probe writes to its scratch table) with no connection open.
     fn sqlite(dir: &tempfile::TempDir) -> DatabaseUrl {
-        let url = DatabaseUrl::Sqlite(dir.path().join("version.db"));
-        let store = crate::store::Store::open(&url, 1).unwrap();
-        crate::store::migrate::run_pending(&store).unwrap();
-        url
+        crate::store::testing::migrated_sqlite(dir, "version.db", 1).0
     }
 
     #[test]

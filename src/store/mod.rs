@@ -28,6 +28,8 @@ pub mod schema;
 pub mod search;
 pub mod state;
 mod statement;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod token_listener;
 pub mod token_notices;
 pub mod token_stats;

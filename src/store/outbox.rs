@@ -405,12 +405,11 @@ mod tests {
     use crate::error::Error;
     use crate::store::events::{NewStream, delete_stream, insert_stream};
     use crate::store::schema::{event_deliveries, events};
-    use crate::store::{DatabaseUrl, DbConn, OrgId, Store, StreamId, migrate, orgs};
+    use crate::store::testing::migrated_sqlite;
+    use crate::store::{DbConn, OrgId, Store, StreamId, orgs};
 
     fn migrated(dir: &tempfile::TempDir) -> Store {
-        let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("outbox.db")), 2).unwrap();
-        migrate::run_pending(&store).unwrap();
-        store
+        migrated_sqlite(dir, "outbox.db", 2).1
     }
 
     fn now() -> NaiveDateTime {

@@ -299,39 +299,34 @@ pub(crate) use resource_table;
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::{Connection, InstrumentationEvent};
+    use diesel::connection::InstrumentationEvent;
     use serde_json::json;
 
     use super::ResourceTable;
     use crate::scim::resource::prepare;
     use crate::scim::schema::USER_RESOURCE_TYPE;
     use crate::store::schema::users;
-    use crate::store::{DatabaseUrl, DbConn, Store, migrate, now, orgs, users::insert_user};
+    use crate::store::testing::{migrated_sqlite, record_statements};
+    use crate::store::{DbConn, now, orgs, users::insert_user};
 
     /// What an update costs the writer: a statement prepared on the first run of each shape,
     /// none on the next ones.
     #[test]
     fn an_update_is_prepared_once_and_then_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("u.db")), 1).unwrap();
-        migrate::run_pending(&store).unwrap();
+        let (_, store) = migrated_sqlite(&dir, "u.db", 1);
         store
             .run_blocking(|conn| {
                 let org = orgs::insert_org(conn, "o", now()).unwrap().id;
                 let prepared =
                     prepare(&USER_RESOURCE_TYPE, &json!({"userName": "bjensen"}), None).unwrap();
                 let user = insert_user(conn, &org, &prepared, None, now()).unwrap();
-                let cached = Arc::new(Mutex::new(Vec::new()));
                 let DbConn::Sqlite(sqlite) = &mut *conn else {
                     panic!("an SQLite store");
                 };
-                let seen = Arc::clone(&cached);
-                sqlite.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-                    if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                        seen.lock().unwrap().push(sql.to_owned());
-                    }
+                let cached = record_statements(sqlite, |event| match event {
+                    InstrumentationEvent::CacheQuery { sql, .. } => Some(sql.to_owned()),
+                    _ => None,
                 });
                 for version in 1..=3 {
                     let updated =

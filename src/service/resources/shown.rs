@@ -171,7 +171,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::store::{DatabaseUrl, Store, migrate};
+    use crate::store::testing::migrated_sqlite;
 
     fn asked(id: &str) -> Asked {
         Asked::one(
@@ -214,9 +214,7 @@ mod tests {
     #[tokio::test]
     async fn an_answer_is_kept_until_the_next_commit_of_any_process() {
         let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::Sqlite(dir.path().join("shown.db"));
-        let store = Store::open(&url, 2).unwrap();
-        migrate::run_pending(&store).unwrap();
+        let (url, store) = migrated_sqlite(&dir, "shown.db", 2);
         let freshness = Freshness::open(&url, &store).map(Arc::new);
         assert!(
             freshness.is_some(),
@@ -263,9 +261,7 @@ mod tests {
     #[tokio::test]
     async fn nothing_is_kept_without_a_commit_version_or_a_budget() {
         let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::Sqlite(dir.path().join("shown.db"));
-        let store = Store::open(&url, 2).unwrap();
-        migrate::run_pending(&store).unwrap();
+        let (url, store) = migrated_sqlite(&dir, "shown.db", 2);
         let made = AtomicUsize::new(0);
         for cache in [
             ShownCache::off(),

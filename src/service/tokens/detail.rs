@@ -77,13 +77,12 @@ mod tests {
     use crate::service::audit::Actor;
     use crate::service::input::Grace;
     use crate::service::tokens::{Caller, rotate};
-    use crate::store::{self, DatabaseUrl, Store, tokens as stored};
+    use crate::store::{self, tokens as stored};
 
     #[test]
     fn a_tokens_history_names_its_creator_its_rotation_and_pages_its_events() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::Sqlite(dir.path().join("detail.db")), 1).unwrap();
-        store::migrate::run_pending(&store).unwrap();
+        let (_, store) = store::testing::migrated_sqlite(&dir, "detail.db", 1);
         let first = crate::bootstrap::first_start(&store).unwrap().unwrap();
         let alice = Caller::Admin(Actor::Person("alice@example.com".to_owned()));
         store
